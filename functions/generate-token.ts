@@ -1,0 +1,28 @@
+// POST /api/jitsi/generate-token: a token for one person in one room, for a bounded time.
+import { createApiHandler, ok } from '#lib/http';
+import { authorizeGenerateToken, identifyCaller } from '#lib/policy';
+import { generateTokenRequest } from '#lib/requests';
+import { buildJoinUrl } from '#lib/room';
+import { appSecret, logger, nowSeconds, recordTokensIssued, settings } from '#lib/service';
+import { buildJitsiClaims, isoFromSeconds, signJitsiToken, tokenTimesFrom } from '#lib/token';
+
+export const handler = createApiHandler({
+  route: 'generate-token',
+  schema: generateTokenRequest(settings),
+  settings,
+  logger,
+  async handle({ input, event, requestId }) {
+    const grant = authorizeGenerateToken(identifyCaller(event, settings), input);
+    const times = tokenTimesFrom(nowSeconds(), input.expiresIn ?? settings.tokenTtlSeconds);
+    const { signingKey } = await appSecret.get();
+    const token = signJitsiToken(buildJitsiClaims({ room: input.roomName, ...grant, ...times }, settings), signingKey);
+    recordTokensIssued('generate-token', requestId, grant.moderator ? 1 : 0, grant.moderator ? 0 : 1);
+    return ok({
+      token,
+      roomName: input.roomName,
+      joinUrl: buildJoinUrl(settings.jitsiDomain, input.roomName),
+      expiresAt: isoFromSeconds(times.expiresAt),
+      moderator: grant.moderator,
+    });
+  },
+});

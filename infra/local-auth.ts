@@ -1,0 +1,51 @@
+// Caller authentication for the local server in AUTH_MODE=jwt, doing what API Gateway's JWT
+// authorizer does: OIDC discovery and JWKS from the issuer, RS256, exp/nbf/iss/aud (or
+// client_id, as Cognito access tokens carry it), then claims flattened to strings the way
+// the HTTP API hands them to a function.
+import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import type { Settings } from '#lib/config';
+import type { Authenticator } from './local-server.ts';
+
+const DISCOVERY_TIMEOUT_MS = 3_000;
+
+async function discoverJwksUri(issuer: string): Promise<URL> {
+  const response = await fetch(`${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS) });
+  if (!response.ok) throw new Error(`OIDC discovery answered ${response.status}`);
+  const document = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
+  if (typeof document.jwks_uri !== 'string') throw new Error('OIDC discovery document has no jwks_uri');
+  return new URL(document.jwks_uri);
+}
+
+/** API Gateway passes every claim as a string, and an array as "[a b c]". */
+export function flattenClaims(payload: JWTPayload): Record<string, string> {
+  const claims: Record<string, string> = {};
+  for (const [name, value] of Object.entries(payload)) {
+    if (Array.isArray(value)) claims[name] = `[${value.join(' ')}]`;
+    else if (typeof value === 'object' && value !== null) claims[name] = JSON.stringify(value);
+    else if (value !== undefined) claims[name] = String(value);
+  }
+  return claims;
+}
+
+export function createAuthenticator(settings: Pick<Settings, 'authIssuer' | 'authAudience'>): Authenticator {
+  const { authIssuer: issuer, authAudience: audience } = settings;
+  if (issuer === undefined || audience === undefined) {
+    throw new Error('AUTH_MODE=jwt needs AUTH_ISSUER (the OIDC issuer URL) and AUTH_AUDIENCE (the app client id) for the local server');
+  }
+  let keySet: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
+  const keys = () => {
+    keySet ??= discoverJwksUri(issuer).then((uri) => createRemoteJWKSet(uri, { timeoutDuration: DISCOVERY_TIMEOUT_MS }));
+    keySet.catch(() => {
+      keySet = undefined;
+    });
+    return keySet;
+  };
+  return async (authorization) => {
+    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(authorization ?? '');
+    if (!match?.[1]) throw new Error('no bearer token');
+    const { payload } = await jwtVerify(match[1], await keys(), { issuer, algorithms: ['RS256'], requiredClaims: ['exp'], clockTolerance: 0 });
+    const audiences = Array.isArray(payload.aud) ? payload.aud : payload.aud === undefined ? [] : [payload.aud];
+    if (!audiences.includes(audience) && payload.client_id !== audience) throw new Error('wrong audience');
+    return flattenClaims(payload);
+  };
+}

@@ -1,0 +1,243 @@
+// `npm start`: the Lambda handlers on node:http, the way API Gateway's HTTP API calls them
+// (payload format 2.0), from the same route table as the stack.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { preflightHeaders } from '#lib/cors';
+import { responseHeaders } from '#lib/http';
+import { HttpProblem, problemBody } from '#lib/problem';
+import { logger, settings } from '#lib/service';
+import { handlerEntry, routes, type Route } from './routes.ts';
+
+const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** API Gateway takes up to 10 MB; the handlers refuse anything over 8 KiB anyway. */
+const MAX_REQUEST_BYTES = 1024 * 1024;
+
+type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
+
+/** Authenticates a request in jwt mode and returns the claims for the event (see local-auth). */
+export type Authenticator = (authorization: string | undefined) => Promise<Record<string, unknown>>;
+
+interface LoadedRoute {
+  route: Route;
+  handler: LambdaHandler;
+}
+
+async function loadRoutes(): Promise<LoadedRoute[]> {
+  return Promise.all(
+    routes.map(async (route) => {
+      const module = (await import(pathToFileURL(resolve(PROJECT_ROOT, handlerEntry(route))).href)) as { handler: LambdaHandler };
+      return { route, handler: module.handler };
+    }),
+  );
+}
+
+function readBody(request: IncomingMessage): Promise<Buffer | 'too-large'> {
+  return new Promise((resolvePromise, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
+    });
+    request.on('end', () => resolvePromise(size > MAX_REQUEST_BYTES ? 'too-large' : Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+/** Text bodies travel as strings; anything else base64-encoded, as API Gateway does. */
+function isTextContent(contentType: string | undefined): boolean {
+  return contentType !== undefined && /^\s*(text\/|application\/([\w.+-]*\+)?json\b|application\/(xml|javascript|x-www-form-urlencoded))/i.test(contentType);
+}
+
+export function toApiGatewayEvent(request: IncomingMessage, body: Buffer, route: Route, requestId: string, claims?: Record<string, unknown>): APIGatewayProxyEventV2 {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined || name === 'cookie') continue;
+    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  const now = new Date();
+  const text = isTextContent(headers['content-type']);
+  const event: APIGatewayProxyEventV2 = {
+    version: '2.0',
+    routeKey: `${route.method} ${route.path}`,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: (headers.host ?? 'localhost').split('.')[0] ?? 'localhost',
+      http: {
+        method: request.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId,
+      routeKey: `${route.method} ${route.path}`,
+      stage: '$default',
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+    },
+    isBase64Encoded: body.length > 0 && !text,
+  };
+  if (request.headers.cookie) event.cookies = request.headers.cookie.split(/;\s*/);
+  if (url.search) event.queryStringParameters = query;
+  if (body.length > 0) event.body = text ? body.toString('utf8') : body.toString('base64');
+  if (claims) (event.requestContext as unknown as { authorizer: unknown }).authorizer = { jwt: { claims, scopes: null } };
+  return event;
+}
+
+interface HttpResult {
+  statusCode: number;
+  headers: Record<string, string>;
+  cookies: string[];
+  body: Buffer;
+}
+
+/** Payload format 2.0: a result without statusCode is a 200 JSON body of the whole result. */
+export function fromLambdaResult(result: unknown): HttpResult {
+  if (typeof result === 'object' && result !== null && 'statusCode' in result) {
+    const structured = result as { statusCode: number; headers?: Record<string, unknown>; cookies?: string[]; body?: string; isBase64Encoded?: boolean };
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(structured.headers ?? {})) headers[name.toLowerCase()] = String(value);
+    const body = structured.body ?? '';
+    return {
+      statusCode: structured.statusCode,
+      headers,
+      cookies: structured.cookies ?? [],
+      body: structured.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8'),
+    };
+  }
+  return { statusCode: 200, headers: { 'content-type': 'application/json' }, cookies: [], body: Buffer.from(JSON.stringify(result ?? null), 'utf8') };
+}
+
+function send(response: ServerResponse, result: HttpResult): void {
+  const headers: Record<string, string | string[]> = { ...result.headers, 'content-length': String(result.body.length) };
+  if (result.cookies.length > 0) headers['set-cookie'] = result.cookies;
+  response.writeHead(result.statusCode, headers);
+  response.end(result.body);
+}
+
+function problemResult(problem: HttpProblem, origin: string | undefined, requestId: string): HttpResult {
+  return {
+    statusCode: problem.status,
+    headers: { ...responseHeaders(origin, settings, requestId), 'content-type': 'application/problem+json', ...problem.options.headers },
+    cookies: [],
+    body: Buffer.from(JSON.stringify(problemBody(problem, requestId))),
+  };
+}
+
+export interface LocalServerOptions {
+  port?: number;
+  host?: string;
+  /** Required when AUTH_MODE=jwt: turns the Authorization header into caller claims. */
+  authenticate?: Authenticator;
+}
+
+export interface RunningServer {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export async function startLocalServer(options: LocalServerOptions = {}): Promise<RunningServer> {
+  if (settings.authMode === 'jwt' && options.authenticate === undefined) {
+    throw new Error('AUTH_MODE=jwt needs AUTH_ISSUER and AUTH_AUDIENCE so the local server can check caller tokens');
+  }
+  const loaded = await loadRoutes();
+
+  const server = createServer(async (request, response) => {
+    const requestId = randomUUID();
+    const origin = request.headers.origin;
+    try {
+      const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+      const matches = loaded.filter(({ route }) => route.path === path);
+      if (matches.length === 0) {
+        request.resume();
+        return send(response, problemResult(new HttpProblem('not-found', 'No such endpoint'), origin, requestId));
+      }
+      const allowed = matches.map(({ route }) => route.method);
+      if (request.method === 'OPTIONS') {
+        request.resume();
+        return send(response, { statusCode: 204, headers: preflightHeaders(origin, settings.corsOrigins, allowed), cookies: [], body: Buffer.alloc(0) });
+      }
+      const match = matches.find(({ route }) => route.method === request.method);
+      if (match === undefined) {
+        request.resume();
+        const problem = new HttpProblem('method-not-allowed', 'Method not allowed on this endpoint', { headers: { allow: allowed.join(', ') } });
+        return send(response, problemResult(problem, origin, requestId));
+      }
+      const body = await readBody(request);
+      if (body === 'too-large') {
+        return send(response, problemResult(new HttpProblem('payload-too-large', 'The request body is too large'), origin, requestId));
+      }
+      // Like API Gateway's JWT authorizer: no valid caller token, no invocation.
+      let claims: Record<string, unknown> | undefined;
+      if (settings.authMode === 'jwt' && options.authenticate) {
+        try {
+          claims = await options.authenticate(request.headers.authorization);
+        } catch {
+          return send(response, problemResult(new HttpProblem('unauthenticated', 'The caller is not authenticated', { detail: 'Send a valid caller token: Authorization: Bearer <token>.', headers: { 'www-authenticate': 'Bearer' } }), origin, requestId));
+        }
+      }
+      const event = toApiGatewayEvent(request, body, match.route, requestId, claims);
+      const context = { awsRequestId: requestId, functionName: match.route.name, callbackWaitsForEmptyEventLoop: false } as Context;
+      send(response, fromLambdaResult(await match.handler(event, context)));
+    } catch (error) {
+      logger.error('local server error', { requestId, errorName: error instanceof Error ? error.name : typeof error });
+      if (!response.headersSent) send(response, problemResult(new HttpProblem('internal-error', 'Internal error'), origin, requestId));
+    }
+  });
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? settings.port, options.host ?? settings.host, () => resolvePromise());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolvePromise) => {
+        server.close(() => resolvePromise());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function main(): Promise<void> {
+  const authenticate = settings.authMode === 'jwt' ? (await import('./local-auth.ts')).createAuthenticator(settings) : undefined;
+  const running = await startLocalServer(authenticate ? { authenticate } : {});
+  logger.info('jitsi-token-api listening', {
+    url: running.url,
+    routes: routes.map((route) => `${route.method} ${route.path}`).join(', '),
+    authMode: settings.authMode,
+    secretSource: settings.secretSource.kind,
+  });
+  process.stdout.write(`\njitsi-token-api on ${running.url}  (try: curl -s ${running.url}/api/jitsi/generate-token -H 'content-type: application/json' -d '{"roomName":"test-room-123","userName":"Test User"}')\n\n`);
+  const stop = (signal: string) => {
+    logger.info('shutting down', { signal });
+    void running.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`jitsi-token-api could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

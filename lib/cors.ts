@@ -1,0 +1,33 @@
+// CORS for browser callers. In AWS the HTTP API answers preflight from the same settings; the
+// local server answers it with preflightHeaders.
+export const CORS_ALLOWED_HEADERS = ['content-type', 'authorization'] as const;
+export const CORS_EXPOSED_HEADERS = ['retry-after', 'x-request-id'] as const;
+export const CORS_MAX_AGE_SECONDS = 600;
+
+const LOOPBACK_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/;
+
+export function isAllowedOrigin(origin: string | undefined, allowed: readonly string[] | 'localhost'): origin is string {
+  if (origin === undefined) return false;
+  return allowed === 'localhost' ? LOOPBACK_ORIGIN.test(origin) : allowed.includes(origin);
+}
+
+/** Headers for an actual (non-preflight) response, errors included so pages can read problems. */
+export function corsResponseHeaders(origin: string | undefined, allowed: readonly string[] | 'localhost'): Record<string, string> {
+  if (!isAllowedOrigin(origin, allowed)) return { vary: 'origin' };
+  return {
+    'access-control-allow-origin': origin,
+    'access-control-expose-headers': CORS_EXPOSED_HEADERS.join(', '),
+    vary: 'origin',
+  };
+}
+
+export function preflightHeaders(origin: string | undefined, allowed: readonly string[] | 'localhost', allowMethods: readonly string[]): Record<string, string> {
+  if (!isAllowedOrigin(origin, allowed)) return { vary: 'origin' };
+  return {
+    'access-control-allow-origin': origin,
+    'access-control-allow-methods': allowMethods.join(', '),
+    'access-control-allow-headers': CORS_ALLOWED_HEADERS.join(', '),
+    'access-control-max-age': String(CORS_MAX_AGE_SECONDS),
+    vary: 'origin',
+  };
+}

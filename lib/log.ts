@@ -1,0 +1,32 @@
+// Structured JSON logs, one line per event. Callers pass only non-personal fields (ids of
+// requests, routes, statuses, reason codes); anything shaped like a JWT is scrubbed anyway.
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFields = Readonly<Record<string, string | number | boolean | undefined>>;
+
+export interface Logger {
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+}
+
+const JWT_LIKE = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*/g;
+
+export function createLogger(write: (line: string) => void = (line) => process.stdout.write(`${line}\n`), service = 'jitsi-token-api'): Logger {
+  const emit = (level: LogLevel, message: string, fields: LogFields = {}) => {
+    const line = JSON.stringify({ timestamp: new Date().toISOString(), level, service, message, ...fields });
+    write(line.replace(JWT_LIKE, '[redacted-token]'));
+  };
+  return {
+    info: (message, fields) => emit('info', message, fields),
+    warn: (message, fields) => emit('warn', message, fields),
+    error: (message, fields) => emit('error', message, fields),
+  };
+}
+
+/** An error's class and our own stack frames, never its message (library messages can quote input). */
+export function describeError(error: unknown): { errorName: string; stack?: string } {
+  if (!(error instanceof Error)) return { errorName: typeof error };
+  const frames = error.stack?.split('\n').filter((line) => line.trimStart().startsWith('at ')).slice(0, 8).join('\n');
+  return frames ? { errorName: error.name, stack: frames } : { errorName: error.name };
+}

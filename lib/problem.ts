@@ -1,0 +1,87 @@
+// RFC 9457 problem details. An HttpProblem is the only error that reaches a caller; the
+// error handler in lib/http is the only place that turns one into a response.
+
+/** Stable problem types: clients switch on these, so a slug never changes meaning. */
+export const PROBLEM_TYPES = {
+  'invalid-json': 400,
+  'invalid-field': 400,
+  'unknown-field': 400,
+  'invalid-request': 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  'not-found': 404,
+  'method-not-allowed': 405,
+  'payload-too-large': 413,
+  'unsupported-media-type': 415,
+  throttled: 429,
+  'internal-error': 500,
+  'secret-unavailable': 503,
+} as const;
+
+export type ProblemType = keyof typeof PROBLEM_TYPES;
+
+export const PROBLEM_TYPE_PREFIX = 'urn:jitsi-token-api:problem:';
+
+export interface ProblemOptions {
+  /** The request field at fault (a JSON pointer-like dotted path), never its value. */
+  field?: string;
+  /** A fixed explanation written by us, never built from the caller's input. */
+  detail?: string;
+  headers?: Record<string, string>;
+}
+
+export class HttpProblem extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly type: ProblemType,
+    readonly title: string,
+    readonly options: ProblemOptions = {},
+  ) {
+    super(title);
+    this.name = 'HttpProblem';
+    this.status = PROBLEM_TYPES[type];
+  }
+}
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  field?: string;
+  requestId: string;
+}
+
+export function problemBody(problem: HttpProblem, requestId: string): ProblemBody {
+  const body: ProblemBody = {
+    type: PROBLEM_TYPE_PREFIX + problem.type,
+    title: problem.title,
+    status: problem.status,
+    requestId,
+  };
+  if (problem.options.detail !== undefined) body.detail = problem.options.detail;
+  if (problem.options.field !== undefined) body.field = problem.options.field;
+  return body;
+}
+
+export const invalidField = (field: string, detail: string): HttpProblem =>
+  new HttpProblem('invalid-field', 'A request field is invalid', { field, detail });
+
+export const forbidden = (detail: string, field?: string): HttpProblem =>
+  new HttpProblem('forbidden', 'The caller may not do this', field === undefined ? { detail } : { detail, field });
+
+export const unauthenticated = (detail: string): HttpProblem =>
+  new HttpProblem('unauthenticated', 'The caller is not authenticated', {
+    detail,
+    headers: { 'www-authenticate': 'Bearer' },
+  });
+
+/** Seconds a client should wait before retrying when the app secret cannot be loaded. */
+export const SECRET_RETRY_AFTER_SECONDS = 5;
+
+export const secretUnavailable = (): HttpProblem =>
+  new HttpProblem('secret-unavailable', 'The signing secret is unavailable', {
+    detail: 'The service cannot load its signing secret right now; retry shortly.',
+    headers: { 'retry-after': String(SECRET_RETRY_AFTER_SECONDS) },
+  });

@@ -1,0 +1,105 @@
+// The request shapes of the three endpoints (the seed's shapes, plus optional fields), the one
+// source for validation and for the API description.
+import { HttpProblem, invalidField } from './problem.ts';
+import { ROOM_NAME_PATTERN, ROOM_NAME_RULE } from './room.ts';
+import { booleanField, enumField, integerField, textField, type FieldSpec, type Infer } from './schema.ts';
+
+export const MAX_BODY_BYTES = 8 * 1024;
+export const MAX_TOKEN_BYTES = 4 * 1024;
+
+const displayName = (description: string) =>
+  textField(description, { maxChars: 128, maxBytes: 512, humanText: true }, 'a display name (any script, 1 to 128 characters)');
+
+const identifier = (description: string) =>
+  textField(description, { maxChars: 128, maxBytes: 128, pattern: /^[A-Za-z0-9][A-Za-z0-9._:@|+=-]{0,127}$/ }, 'an id of letters, digits and . _ : @ | + = - (at most 128)');
+
+const email = textField(
+  'Email address; shown to other participants when present.',
+  { maxChars: 254, maxBytes: 254, pattern: /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/ },
+  'an email address',
+  { format: 'email' },
+);
+
+const avatarUrl = textField(
+  'https URL of the avatar picture; shown to other participants.',
+  { maxChars: 2048, maxBytes: 2048, pattern: /^https:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?(?:\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?(?:\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$/ },
+  'an https URL',
+  { format: 'uri' },
+);
+
+const roomName = textField('Jitsi room name.', { maxChars: 128, maxBytes: 128, pattern: ROOM_NAME_PATTERN }, ROOM_NAME_RULE);
+
+const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-](\d{2}):(\d{2}))$/;
+
+/** ISO-8601 date-time with an offset (`Z` or `±hh:mm`) naming a real instant; returns epoch ms. */
+export function parseIsoDateTime(value: string): number | undefined {
+  const match = ISO_DATE_TIME.exec(value);
+  if (!match) return undefined;
+  const [, year, month, day, hour, minute, second = '00', fraction = '', , offsetHour = '00', offsetMinute = '00'] = match;
+  const daysInMonth = new Date(Date.UTC(Number(year), Number(month), 0)).getUTCDate();
+  if (Number(month) < 1 || Number(month) > 12 || Number(day) < 1 || Number(day) > daysInMonth) return undefined;
+  if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59 || Number(offsetHour) > 14 || Number(offsetMinute) > 59) return undefined;
+  const milliseconds = Date.parse(value.replace(fraction, fraction.slice(0, 4)));
+  return Number.isFinite(milliseconds) ? milliseconds : undefined;
+}
+
+const scheduledStartTime = {
+  required: true as const,
+  jsonSchema: { type: 'string', format: 'date-time', maxLength: 40, description: 'Appointment start, ISO-8601 with an offset, e.g. 2026-11-14T10:00:00Z.' },
+  parse(value: unknown, field: string): number {
+    const parsed = typeof value === 'string' && value.length <= 40 ? parseIsoDateTime(value) : undefined;
+    if (parsed === undefined) throw invalidField(field, 'must be an ISO-8601 date-time with an offset, e.g. 2026-11-14T10:00:00Z');
+    return parsed;
+  },
+} satisfies FieldSpec<number, true>;
+
+/** The token to check: any string up to 4 KiB; whatever it holds is a verdict, not an error. */
+const tokenToCheck = {
+  required: true as const,
+  jsonSchema: { type: 'string', maxLength: MAX_TOKEN_BYTES, description: 'The Jitsi JWT to check.' },
+  parse(value: unknown, field: string): string {
+    if (typeof value !== 'string') throw invalidField(field, 'must be a string');
+    if (Buffer.byteLength(value, 'utf8') > MAX_TOKEN_BYTES) {
+      throw new HttpProblem('payload-too-large', 'A request field is too large', { field, detail: `must be at most ${MAX_TOKEN_BYTES} bytes` });
+    }
+    return value;
+  },
+} satisfies FieldSpec<string, true>;
+
+export interface RequestLimits {
+  tokenTtlMaxSeconds: number;
+}
+
+export function generateTokenRequest(limits: RequestLimits) {
+  return {
+    roomName: roomName.required,
+    userName: displayName('Display name shown in the meeting. Required unless the caller token carries a name.').optional,
+    userEmail: email.optional,
+    userId: identifier('User id. With caller authentication it must equal the caller (or be omitted).').optional,
+    userAvatar: avatarUrl.optional,
+    isModerator: booleanField('Ask for the moderator role. With caller authentication the caller must hold the role.').optional,
+    appointmentId: identifier('The appointment this token is for (accepted for compatibility; not put in the token).').optional,
+    expiresIn: integerField('Token lifetime in seconds.', 60, limits.tokenTtlMaxSeconds, 'seconds').optional,
+  } as const;
+}
+
+export function createRoomRequest() {
+  return {
+    appointmentId: identifier('The appointment id; the same id always gets the same room.').required,
+    therapistId: identifier('The therapist (moderator). With caller authentication it must be the caller (or be omitted).').optional,
+    clientId: identifier('The client (participant).').required,
+    scheduledStartTime,
+    durationMinutes: integerField('Planned length of the appointment.', 5, 720, 'minutes').optional,
+    callType: enumField('Kind of call.', ['video', 'audio'] as const).optional,
+    therapistName: displayName('Therapist display name.').optional,
+    clientName: displayName('Client display name.').optional,
+  } as const;
+}
+
+export function validateTokenRequest() {
+  return { token: tokenToCheck } as const;
+}
+
+export type GenerateTokenInput = Infer<ReturnType<typeof generateTokenRequest>>;
+export type CreateRoomInput = Infer<ReturnType<typeof createRoomRequest>>;
+export type ValidateTokenInput = Infer<ReturnType<typeof validateTokenRequest>>;

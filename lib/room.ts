@@ -1,0 +1,98 @@
+// Room names, appointment rooms and windows, join URLs: the rules from JITSI.md "Joining a room".
+import { createHmac, hkdfSync } from 'node:crypto';
+import { invalidField } from './problem.ts';
+import { NOT_BEFORE_SKEW_SECONDS, type TokenGrant } from './token.ts';
+
+/**
+ * The web client joins encodeURIComponent(lowercase(NFKC(name))) and Prosody compares the claim
+ * lowercased, so only names that survive both unchanged are safe: refuse the rest, never rewrite.
+ */
+export const ROOM_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,127}$/;
+export const ROOM_NAME_RULE = 'a room name of lowercase letters a-z, digits, "_" or "-", starting with a letter or digit, at most 128 characters';
+
+export function isSafeRoomName(name: string): boolean {
+  return ROOM_NAME_PATTERN.test(name);
+}
+
+const BASE32_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
+
+function base32(bytes: Uint8Array): string {
+  let bits = 0;
+  let value = 0;
+  let output = '';
+  for (const byte of bytes) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      output += BASE32_ALPHABET[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    value &= (1 << bits) - 1;
+  }
+  if (bits > 0) output += BASE32_ALPHABET[(value << (5 - bits)) & 31];
+  return output;
+}
+
+/** A key for room names only, so a room name never reveals anything about the signing secret. */
+export function deriveRoomKey(appSecret: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', appSecret, 'jitsi-token-api', 'appointment room names v1', 32));
+}
+
+/**
+ * `<prefix>-<26 base32 chars of HMAC-SHA256(roomKey, appointmentId)>`: the same appointment always
+ * gets the same room, the name cannot be guessed (130 bits) and holds no appointment id.
+ */
+export function deriveAppointmentRoom(roomKey: Buffer, prefix: string, appointmentId: string): string {
+  const digest = createHmac('sha256', roomKey).update(appointmentId, 'utf8').digest();
+  return `${prefix}-${base32(digest).slice(0, 26)}`;
+}
+
+export interface AppointmentWindowRules {
+  earlyJoinMinutes: number;
+  graceMinutes: number;
+}
+
+export interface TimeWindow {
+  /** Seconds since the epoch. */
+  opensAt: number;
+  closesAt: number;
+}
+
+/** From `start − early join` to `start + duration + grace`, in whole seconds. */
+export function appointmentWindow(startMs: number, durationMinutes: number, rules: AppointmentWindowRules): TimeWindow {
+  const startSeconds = Math.floor(startMs / 1000);
+  return {
+    opensAt: startSeconds - rules.earlyJoinMinutes * 60,
+    closesAt: startSeconds + (durationMinutes + rules.graceMinutes) * 60,
+  };
+}
+
+/** Appointments are booked at most this far ahead. */
+export const MAX_APPOINTMENT_LEAD_DAYS = 366;
+
+export interface AppointmentTokenRules extends AppointmentWindowRules {
+  tokenTtlMaxSeconds: number;
+}
+
+/**
+ * Token times for an appointment: usable from the window's opening (or now, if it is already
+ * open) until it closes. A window that has ended, lies too far ahead or outlasts the longest
+ * token lifetime is refused.
+ */
+export function appointmentTokenTimes(nowSeconds: number, startMs: number, durationMinutes: number, rules: AppointmentTokenRules): Pick<TokenGrant, 'issuedAt' | 'notBefore' | 'expiresAt'> {
+  const window = appointmentWindow(startMs, durationMinutes, rules);
+  if (window.closesAt <= nowSeconds + 60) throw invalidField('scheduledStartTime', 'the appointment window (start + duration + grace) has already ended');
+  if (startMs / 1000 > nowSeconds + MAX_APPOINTMENT_LEAD_DAYS * 86_400) {
+    throw invalidField('scheduledStartTime', `must be at most ${MAX_APPOINTMENT_LEAD_DAYS} days ahead`);
+  }
+  const notBefore = Math.max(nowSeconds, window.opensAt) - NOT_BEFORE_SKEW_SECONDS;
+  if (window.closesAt - notBefore > rules.tokenTtlMaxSeconds + NOT_BEFORE_SKEW_SECONDS) {
+    throw invalidField('durationMinutes', 'the appointment window (early join + duration + grace) is longer than the longest token lifetime (TOKEN_TTL_MAX_SECONDS)');
+  }
+  return { issuedAt: nowSeconds, notBefore, expiresAt: window.closesAt };
+}
+
+/** `https://<domain>/<room>`, or `https://<domain>/<tenant>/<room>` for multi-tenant set-ups. */
+export function buildJoinUrl(domain: string, room: string, tenant?: string): string {
+  return tenant === undefined ? `https://${domain}/${room}` : `https://${domain}/${tenant}/${room}`;
+}

@@ -1,0 +1,233 @@
+// Jitsi tokens: the claims JITSI.md "Our rules" asks for, signed and verified with HS256.
+import { createSecretKey, type KeyObject } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+
+/** Jitsi allows no clock skew at all, so nbf sits 30 s in the past to absorb clock drift. */
+export const NOT_BEFORE_SKEW_SECONDS = 30;
+/** HS256 keys shorter than the hash output weaken the MAC; RFC 7518 §3.2. */
+export const MIN_SECRET_BYTES = 32;
+
+export interface JitsiUser {
+  id: string;
+  name: string;
+  email?: string;
+  avatar?: string;
+}
+
+export interface TokenGrant {
+  room: string;
+  user: JitsiUser;
+  moderator: boolean;
+  /** Seconds since the epoch. */
+  issuedAt: number;
+  notBefore: number;
+  expiresAt: number;
+}
+
+/** iat now, nbf 30 s earlier, exp after the lifetime: the times of a token for immediate use. */
+export function tokenTimesFrom(nowSeconds: number, lifetimeSeconds: number): Pick<TokenGrant, 'issuedAt' | 'notBefore' | 'expiresAt'> {
+  return { issuedAt: nowSeconds, notBefore: nowSeconds - NOT_BEFORE_SKEW_SECONDS, expiresAt: nowSeconds + lifetimeSeconds };
+}
+
+export const isoFromSeconds = (seconds: number): string => new Date(seconds * 1000).toISOString();
+
+export interface TokenIssuer {
+  appId: string;
+  audience: string;
+  sub: string;
+  group: string | undefined;
+}
+
+/**
+ * Features are explicit on every token: when `context.features` is present Jitsi allows only
+ * the ones set to true, and without it a moderator may record. Therapy calls are not recorded,
+ * streamed or transcribed.
+ */
+export const MODERATOR_FEATURES = Object.freeze({
+  recording: false,
+  livestreaming: false,
+  transcription: false,
+  'outbound-call': false,
+  'sip-outbound-call': false,
+  'screen-sharing': true,
+  'send-groupchat': true,
+  'create-polls': true,
+  'file-upload': false,
+});
+export const PARTICIPANT_FEATURES = Object.freeze({ ...MODERATOR_FEATURES, 'create-polls': false });
+
+export interface JitsiClaims {
+  iss: string;
+  aud: string;
+  sub: string;
+  room: string;
+  iat: number;
+  nbf: number;
+  exp: number;
+  moderator: boolean;
+  context: {
+    user: {
+      id: string;
+      name: string;
+      email?: string;
+      avatar?: string;
+      moderator: 'true' | 'false';
+      affiliation: 'owner' | 'member';
+    };
+    group?: string;
+    features: Readonly<Record<string, boolean>>;
+  };
+}
+
+/** Built field by field: nothing from a request object is spread into the claims. */
+export function buildJitsiClaims(grant: TokenGrant, issuer: TokenIssuer): JitsiClaims {
+  const user: JitsiClaims['context']['user'] = {
+    id: grant.user.id,
+    name: grant.user.name,
+    // The role goes everywhere a Jitsi deployment may read it (see JITSI.md "Moderator and features").
+    moderator: grant.moderator ? 'true' : 'false',
+    affiliation: grant.moderator ? 'owner' : 'member',
+  };
+  // Every context.user field is shown to all participants: email and avatar only when given.
+  if (grant.user.email !== undefined) user.email = grant.user.email;
+  if (grant.user.avatar !== undefined) user.avatar = grant.user.avatar;
+  const context: JitsiClaims['context'] = {
+    user,
+    features: grant.moderator ? MODERATOR_FEATURES : PARTICIPANT_FEATURES,
+  };
+  if (issuer.group !== undefined) context.group = issuer.group;
+  return {
+    iss: issuer.appId,
+    aud: issuer.audience,
+    sub: issuer.sub,
+    room: grant.room,
+    iat: grant.issuedAt,
+    nbf: grant.notBefore,
+    exp: grant.expiresAt,
+    moderator: grant.moderator,
+    context,
+  };
+}
+
+/** A KeyObject, made once per secret value: jsonwebtoken with a string key is ~40× slower. */
+export function createSigningKey(secret: string): KeyObject {
+  if (Buffer.byteLength(secret, 'utf8') < MIN_SECRET_BYTES) {
+    throw new RangeError(`the app secret must be at least ${MIN_SECRET_BYTES} bytes`);
+  }
+  return createSecretKey(Buffer.from(secret, 'utf8'));
+}
+
+export function signJitsiToken(claims: JitsiClaims, key: KeyObject): string {
+  return jwt.sign(claims, key, { algorithm: 'HS256', header: { alg: 'HS256', typ: 'JWT' } });
+}
+
+export type InvalidReason =
+  | 'malformed'
+  | 'wrong_typ'
+  | 'wrong_alg'
+  | 'bad_signature'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'missing_claim'
+  | 'wrong_issuer'
+  | 'wrong_audience'
+  | 'sub_mismatch'
+  | 'wildcard'
+  | 'lifetime_too_long';
+
+export interface TokenExpectations {
+  appId: string;
+  audience: string;
+  sub: string;
+  /** Longest exp − nbf (or exp − iat) we ever issue, skew included. */
+  maxLifetimeSeconds: number;
+}
+
+export interface VerifiedToken {
+  room: string;
+  userId: string | undefined;
+  moderator: boolean;
+  expiresAt: number;
+  notBefore: number | undefined;
+}
+
+export type Verdict = { valid: true; token: VerifiedToken } | { valid: false; reason: InvalidReason };
+
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const invalid = (reason: InvalidReason): Verdict => ({ valid: false, reason });
+
+function decodeHeader(token: string): Record<string, unknown> | undefined {
+  try {
+    const header: unknown = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8'));
+    return typeof header === 'object' && header !== null && !Array.isArray(header) ? (header as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** jsonwebtoken's error for a token; the signature is checked before exp and nbf. */
+function reasonFor(error: unknown): InvalidReason {
+  if (error instanceof jwt.TokenExpiredError) return 'expired';
+  if (error instanceof jwt.NotBeforeError) return 'not_yet_valid';
+  const message = error instanceof Error ? error.message : '';
+  if (message === 'invalid signature') return 'bad_signature';
+  if (message === 'invalid algorithm') return 'wrong_alg';
+  return 'malformed';
+}
+
+/**
+ * Verifies as Prosody's token plugin does (HS256 only, typ "JWT", no clock tolerance, iss, aud,
+ * a numeric exp required) plus our own rules (no wildcards, bounded lifetime, our sub). The key
+ * is always ours: jku, x5u, jwk and kid in the header are never used to choose it.
+ */
+export function verifyJitsiToken(token: string, keys: readonly KeyObject[], expected: TokenExpectations, nowSeconds: number): Verdict {
+  if (!COMPACT_JWS.test(token)) return invalid('malformed');
+  // The unverified header only ever leads to a refusal, never to acceptance.
+  const header = decodeHeader(token);
+  if (header === undefined) return invalid('malformed');
+  if (header.typ !== 'JWT') return invalid('wrong_typ');
+  if (header.alg !== 'HS256') return invalid('wrong_alg');
+  if (Object.hasOwn(header, 'crit')) return invalid('malformed');
+
+  let payload: unknown;
+  let reason: InvalidReason = 'bad_signature';
+  for (const key of keys) {
+    try {
+      payload = jwt.verify(token, key, { algorithms: ['HS256'], clockTimestamp: nowSeconds, clockTolerance: 0 });
+      break;
+    } catch (error) {
+      reason = reasonFor(error);
+      if (reason !== 'bad_signature') return invalid(reason);
+    }
+  }
+  if (payload === undefined) return invalid(reason);
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return invalid('malformed');
+  return checkClaims(payload as Record<string, unknown>, expected, nowSeconds);
+}
+
+function checkClaims(claims: Record<string, unknown>, expected: TokenExpectations, nowSeconds: number): Verdict {
+  const { exp, nbf, iat, iss, aud, sub, room } = claims;
+  if (exp === undefined || iss === undefined || aud === undefined || sub === undefined || room === undefined) return invalid('missing_claim');
+  if (typeof exp !== 'number' || (nbf !== undefined && typeof nbf !== 'number') || (iat !== undefined && typeof iat !== 'number')) return invalid('malformed');
+  if (iss !== expected.appId) return invalid('wrong_issuer');
+  const audiences = Array.isArray(aud) ? aud : [aud];
+  if (!audiences.includes(expected.audience)) return invalid('wrong_audience');
+  if (typeof room !== 'string' || typeof sub !== 'string' || room === '') return invalid('malformed');
+  const context = claims.context as { room?: { regex?: unknown }; user?: Record<string, unknown> } | undefined;
+  if (room === '*' || sub === '*' || context?.room?.regex === true) return invalid('wildcard');
+  if (sub.toLowerCase() !== expected.sub.toLowerCase()) return invalid('sub_mismatch');
+  const start = (nbf as number | undefined) ?? (iat as number | undefined) ?? nowSeconds;
+  if (exp - start > expected.maxLifetimeSeconds) return invalid('lifetime_too_long');
+
+  const user = typeof context?.user === 'object' && context.user !== null ? context.user : {};
+  return {
+    valid: true,
+    token: {
+      room,
+      userId: typeof user.id === 'string' ? user.id : undefined,
+      moderator: claims.moderator === true || user.moderator === 'true' || user.moderator === true || user.affiliation === 'owner',
+      expiresAt: exp,
+      notBefore: nbf as number | undefined,
+    },
+  };
+}
