@@ -41,7 +41,7 @@ export function createSecretsManagerFetcher(secretId: string, versionStage = 'AW
     client: new sdk.SecretsManagerClient({
       ...(region ? { region } : {}),
       maxAttempts: SDK_MAX_ATTEMPTS,
-      requestHandler: { connectionTimeout: SDK_CONNECTION_TIMEOUT_MS, requestTimeout: SDK_REQUEST_TIMEOUT_MS },
+      requestHandler: { connectionTimeout: SDK_CONNECTION_TIMEOUT_MS, requestTimeout: SDK_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
     }),
   }));
   return async (signal) => {

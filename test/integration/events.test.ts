@@ -1,0 +1,48 @@
+// The sam local fixtures in events/ run through their handlers with events/env.json, as
+// `sam local invoke -e events/<route>.json --env-vars events/env.json` would.
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { routes } from '../../infra/routes.ts';
+import { json, lambdaContext, loadHandlers, type Handler } from '../helpers/handlers.ts';
+import { decodeJwt, jitsiRuleViolations } from '../helpers/jwt.ts';
+
+const env = JSON.parse(readFileSync('events/env.json', 'utf8')).Parameters as Record<string, string>;
+const readEvent = (name: string) => JSON.parse(readFileSync(`events/${name}.json`, 'utf8'));
+// The create-room event books an appointment for 2027-01-15T10:00Z; run the suite the day before.
+const EVENT_DAY = new Date('2027-01-14T09:00:00Z');
+
+afterAll(() => {
+  vi.useRealTimers();
+});
+
+describe('events/ for sam local', () => {
+  it('has one event per route, each with the route key of the table', () => {
+    for (const route of routes) {
+      const event = readEvent(route.name);
+      expect(event.routeKey).toBe(`${route.method} ${route.path}`);
+      expect(event.requestContext.http.method).toBe(route.method);
+    }
+  });
+
+  it('runs each event through its handler: tokens for generate-token and create-room, a verdict for validate-token', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: EVENT_DAY });
+    const handlers = await loadHandlers({ ...env, AWS_SAM_LOCAL: 'true', AWS_LAMBDA_FUNCTION_NAME: 'sam-local' });
+    const byName: Record<string, Handler> = { 'generate-token': handlers.generateToken, 'create-room': handlers.createRoom, 'validate-token': handlers.validateToken };
+    const now = Math.floor(EVENT_DAY.getTime() / 1000);
+    const expected = { appId: env.JITSI_APP_ID!, audience: env.JITSI_APP_ID!, sub: env.JITSI_DOMAIN!, maxLifetime: 86_400 };
+
+    const generated = await byName['generate-token']!(readEvent('generate-token'), lambdaContext());
+    expect(generated.statusCode).toBe(200);
+    expect(jitsiRuleViolations(json(generated).token, expected, now)).toEqual([]);
+
+    const created = await byName['create-room']!(readEvent('create-room'), lambdaContext());
+    expect(created.statusCode).toBe(200);
+    const room = json(created);
+    for (const token of [room.therapistToken, room.clientToken]) expect(jitsiRuleViolations(token, expected, now)).toEqual([]);
+    expect(decodeJwt(room.therapistToken).payload.nbf).toBe(Date.parse('2027-01-15T09:45:00Z') / 1000 - 30);
+
+    const validated = await byName['validate-token']!(readEvent('validate-token'), lambdaContext());
+    expect(validated.statusCode).toBe(200);
+    expect(json(validated)).toEqual({ valid: false, reason: 'bad_signature' });
+  });
+});

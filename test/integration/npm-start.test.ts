@@ -1,0 +1,71 @@
+// `npm start` as a newcomer runs it: a real process, no configuration, a generated secret kept
+// in an untracked file across restarts, clean shutdown on SIGTERM.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { post } from '../helpers/local-server.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const workDir = mkdtempSync(join(tmpdir(), 'jitsi-token-api-start-'));
+const started: ChildProcess[] = [];
+
+/** Starts the server the way `npm start` does, in an empty folder with no settings. */
+function start(): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0' };
+  const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'infra/local-server.ts')], { cwd: workDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(child);
+  let output = '';
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no start-up line in: ${output}`)), 15_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /"message":"jitsi-token-api listening","url":"([^"]+)"/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolvePromise({ child, url: match[1]!, output: () => output });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+  });
+}
+
+const exitCode = (child: ChildProcess) => new Promise<number | null>((resolvePromise) => child.once('exit', (code) => resolvePromise(code)));
+
+afterAll(() => {
+  for (const child of started) child.kill('SIGKILL');
+});
+
+describe('npm start with no configuration', () => {
+  it('serves tokens, keeps its generated secret across restarts, and stops cleanly', async () => {
+    const first = await start();
+    const minted = await post(`${first.url}/api/jitsi/generate-token`, { roomName: 'test-room-123', userName: 'Test User' });
+    expect(minted.status).toBe(200);
+    expect(first.output()).toContain('generated a local development app secret');
+    const secretFile = join(workDir, '.jitsi-dev-secret');
+    expect(statSync(secretFile).mode & 0o777).toBe(0o600);
+    expect(readFileSync(secretFile, 'utf8').trim()).toMatch(/^[A-Za-z0-9_-]{64}$/);
+    const firstExit = exitCode(first.child);
+    first.child.kill('SIGTERM');
+    expect(await firstExit).toBe(0);
+
+    const second = await start();
+    const checked = await post(`${second.url}/api/jitsi/validate-token`, { token: minted.body.token });
+    expect(checked.body).toMatchObject({ valid: true });
+    expect(second.output()).not.toContain(readFileSync(secretFile, 'utf8').trim());
+    const secondExit = exitCode(second.child);
+    second.child.kill('SIGINT');
+    expect(await secondExit).toBe(0);
+  });
+
+  it('refuses to start on a bad setting, naming the variable', async () => {
+    const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'infra/local-server.ts')], { cwd: workDir, env: { PATH: process.env.PATH ?? '', TOKEN_TTL_SECONDS: 'two hours' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    started.push(child);
+    let output = '';
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    expect(await exitCode(child)).not.toBe(0);
+    expect(output).toContain('TOKEN_TTL_SECONDS must be a whole number');
+  });
+});

@@ -1,0 +1,35 @@
+// The README's curl examples, run as written (bash + curl + node) against the real local server;
+// only the host:port is swapped for the test server's ephemeral one.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../../infra/local-server.ts';
+import { startServer } from '../helpers/local-server.ts';
+
+const run = promisify(execFile);
+const examples = [...readFileSync('README.md', 'utf8').matchAll(/```bash\n([\s\S]*?)```/g)]
+  .map((match) => match[1]!)
+  .filter((block) => block.includes('http://localhost:3001/api/'));
+
+let server: RunningServer;
+beforeAll(async () => {
+  server = await startServer({ JITSI_DOMAIN: 'meet.example.com', JITSI_APP_ID: 'local-dev-app' });
+});
+afterAll(() => server.close());
+
+describe('README examples', () => {
+  it('has a curl example for each endpoint', () => {
+    for (const path of ['generate-token', 'create-room', 'validate-token']) {
+      expect(examples.some((block) => block.includes(`/api/jitsi/${path}`))).toBe(true);
+    }
+  });
+
+  it.each(examples.map((block) => [block.match(/\/api\/jitsi\/[a-z-]+/g)!.at(-1)!, block]))('%s works as written', async (path, block) => {
+    const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', block.replaceAll('http://localhost:3001', server.url)]);
+    const body = JSON.parse(stdout);
+    if (path.endsWith('validate-token')) expect(body).toMatchObject({ valid: true, room: 'test-room-123' });
+    else if (path.endsWith('create-room')) expect(body).toMatchObject({ therapistToken: expect.any(String), clientToken: expect.any(String) });
+    else expect(body).toMatchObject({ token: expect.any(String), joinUrl: 'https://meet.example.com/test-room-123' });
+  });
+});

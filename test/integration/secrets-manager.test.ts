@@ -1,0 +1,74 @@
+// The Secrets Manager path with the real AWS SDK v3 client against a loopback endpoint that
+// speaks GetSecretValue, through the real handlers.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sdkEnvironment, startFakeSecretsManager, TEST_SECRET_ARN, type Fault, type FakeSecretsManager } from '../helpers/fake-secrets-manager.ts';
+import { apiEvent, json, lambdaContext, loadHandlers } from '../helpers/handlers.ts';
+import { decodeJwt } from '../helpers/jwt.ts';
+
+const SECRET = 'secrets-manager-test-secret-0123456789-abcdef';
+let fake: FakeSecretsManager;
+
+beforeAll(async () => {
+  fake = await startFakeSecretsManager();
+});
+afterAll(() => fake.close());
+beforeEach(() => {
+  fake.calls.length = 0;
+  fake.fault = 'none';
+  fake.secrets.set(TEST_SECRET_ARN, SECRET);
+});
+
+const lambdaEnv = () => ({
+  ...sdkEnvironment(fake.endpoint),
+  AWS_LAMBDA_FUNCTION_NAME: 'generate-token',
+  JITSI_APP_SECRET: undefined,
+  JITSI_SECRET_ARN: TEST_SECRET_ARN,
+  AUTH_MODE: 'none',
+  SECRET_STALE_SECONDS: '3600',
+});
+const generateEvent = () => apiEvent('/api/jitsi/generate-token', { roomName: 'room-1', userName: 'Ada' });
+
+describe('the app secret from Secrets Manager (real SDK, loopback endpoint)', () => {
+  it('makes one GetSecretValue call per cold start across many invocations and signs with it', async () => {
+    const { generateToken } = await loadHandlers(lambdaEnv());
+    const results = [];
+    for (let i = 0; i < 100; i++) results.push(await generateToken(generateEvent(), lambdaContext()));
+    expect(results.every((result) => result.statusCode === 200)).toBe(true);
+    expect(fake.calls).toEqual([{ target: 'secretsmanager.GetSecretValue', secretId: TEST_SECRET_ARN, versionStage: 'AWSCURRENT' }]);
+    expect(decodeJwt(json(results[0]!).token).header.alg).toBe('HS256');
+  });
+
+  it('reads a JSON secret with appSecret', async () => {
+    fake.secrets.set(TEST_SECRET_ARN, JSON.stringify({ appSecret: SECRET }));
+    const { generateToken } = await loadHandlers(lambdaEnv());
+    expect((await generateToken(generateEvent(), lambdaContext())).statusCode).toBe(200);
+  });
+
+  it.each<[Fault | 'too-short' | 'json-without-appSecret']>([['not-found'], ['denied'], ['throttled'], ['server-error'], ['hang'], ['bad-json'], ['binary'], ['too-short'], ['json-without-appSecret']])(
+    'answers 503 with Retry-After within 2 s when the secret is %s, never a 500',
+    async (fault) => {
+      if (fault === 'too-short') fake.secrets.set(TEST_SECRET_ARN, 'too-short');
+      else if (fault === 'json-without-appSecret') fake.secrets.set(TEST_SECRET_ARN, '{"secret":"x"}');
+      else fake.fault = fault;
+      const { generateToken } = await loadHandlers(lambdaEnv());
+      const started = performance.now();
+      const result = await generateToken(generateEvent(), lambdaContext());
+      expect(performance.now() - started).toBeLessThan(2_000);
+      expect(result.statusCode).toBe(503);
+      expect(result.headers?.['retry-after']).toBe('5');
+      expect(result.headers?.['content-type']).toBe('application/problem+json');
+      expect(json(result)).toMatchObject({ type: 'urn:jitsi-token-api:problem:secret-unavailable', status: 503 });
+      expect(result.body).not.toContain('fake failure');
+    },
+  );
+
+  it('recovers on a later request once Secrets Manager answers again', async () => {
+    fake.fault = 'server-error';
+    const { generateToken } = await loadHandlers(lambdaEnv());
+    expect((await generateToken(generateEvent(), lambdaContext())).statusCode).toBe(503);
+    fake.fault = 'none';
+    // The failed fetch is remembered for a short backoff only when a cached secret exists; with
+    // none, the next request asks again.
+    expect((await generateToken(generateEvent(), lambdaContext())).statusCode).toBe(200);
+  });
+});

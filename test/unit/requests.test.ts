@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { HttpProblem } from '../../lib/problem.ts';
+import { createRoomRequest, generateTokenRequest, parseIsoDateTime, validateTokenRequest } from '../../lib/requests.ts';
+import { parseRequest } from '../../lib/schema.ts';
+
+const generate = generateTokenRequest({ tokenTtlMaxSeconds: 86_400 });
+const problemOf = (fn: () => unknown): HttpProblem => {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof HttpProblem) return error;
+    throw error;
+  }
+  throw new Error('no problem thrown');
+};
+const base = { roomName: 'room-1', userName: 'Ada' };
+
+describe('generate-token request', () => {
+  it('accepts the seed request unchanged', () => {
+    const seed = { roomName: 'ataraxia-12345-1699999999999', userName: 'Dr. Sarah Johnson', userEmail: 'sarah.johnson@example.com', userId: 'therapist-123', isModerator: true, appointmentId: 'appt-456', expiresIn: 7200 };
+    expect(parseRequest(generate, seed)).toEqual(seed);
+  });
+
+  it.each([
+    ['"3600" (read as milliseconds by jsonwebtoken)', '3600'],
+    ['1.5', 1.5],
+    ['-1', -1],
+    ['0', 0],
+    ['59', 59],
+    ['above the maximum', 86_401],
+    ['1e21', 1e21],
+    ['true', true],
+    ['null', null],
+    ['[]', []],
+  ])('refuses expiresIn %s with the field named', (_, expiresIn) => {
+    const problem = problemOf(() => parseRequest(generate, { ...base, expiresIn }));
+    expect(problem.status).toBe(400);
+    expect(problem.options.field).toBe('expiresIn');
+  });
+
+  it.each([
+    ['"true" for a boolean', { isModerator: 'true' }, 'isModerator'],
+    ['a number for a string', { userName: 42 }, 'userName'],
+    ['an object for a string', { userName: { a: 1 } }, 'userName'],
+    ['null for a string', { userEmail: null }, 'userEmail'],
+    ['an empty name', { userName: '' }, 'userName'],
+    ['a whitespace name', { userName: ' \u3000 ' }, 'userName'],
+    ['a NUL', { userName: 'Ada\u0000' }, 'userName'],
+    ['a tab', { userName: 'Ada\tB' }, 'userName'],
+    ['a lone surrogate', { userName: 'Ada\ud800' }, 'userName'],
+    ['a bidi override', { userName: 'Ada\u202eevil' }, 'userName'],
+    ['a zero-width space', { userName: 'A\u200bda' }, 'userName'],
+    ['HTML', { userName: '<img src=x onerror=alert(1)>' }, 'userName'],
+    ['a name too long', { userName: 'a'.repeat(129) }, 'userName'],
+    ['room with a slash', { roomName: 'a/b' }, 'roomName'],
+    ['room with @', { roomName: 'a@b' }, 'roomName'],
+    ['room with a space', { roomName: 'my room' }, 'roomName'],
+    ['room ..', { roomName: '..' }, 'roomName'],
+    ['room *', { roomName: '*' }, 'roomName'],
+    ['room %2F', { roomName: 'a%2Fb' }, 'roomName'],
+    ['room uppercase', { roomName: 'Room' }, 'roomName'],
+    ['room non-ASCII', { roomName: 'café' }, 'roomName'],
+    ['room too long', { roomName: 'a'.repeat(129) }, 'roomName'],
+    ['bad email', { userEmail: 'not-an-email' }, 'userEmail'],
+    ['http avatar', { userAvatar: 'http://x.example/a.png' }, 'userAvatar'],
+    ['javascript avatar', { userAvatar: 'javascript:alert(1)' }, 'userAvatar'],
+  ])('refuses %s', (_, fields, field) => {
+    const problem = problemOf(() => parseRequest(generate, { ...base, ...fields }));
+    expect(problem.status).toBe(400);
+    expect(problem.options.field).toBe(field);
+  });
+
+  it('refuses unknown fields without echoing them, and non-object bodies', () => {
+    const problem = problemOf(() => parseRequest(generate, { ...base, secretAgenda: 1 }));
+    expect(problem.type).toBe('unknown-field');
+    expect(JSON.stringify(problem.options)).not.toContain('secretAgenda');
+    for (const body of [[], 'x', 3, null, true]) expect(problemOf(() => parseRequest(generate, body)).status).toBe(400);
+  });
+
+  it('accepts real scripts and emoji, NFC-normalised, unchanged otherwise', () => {
+    for (const name of ['محمد علي', 'שרה כהן', '王小明', 'Zoë 👩‍⚕️', '👨‍👩‍👧 family', "O'Brien-Núñez"]) {
+      expect(parseRequest(generate, { ...base, userName: name }).userName).toBe(name.normalize('NFC'));
+    }
+    expect(parseRequest(generate, { ...base, userName: 'Zoe\u0308' }).userName).toBe('Zoë');
+  });
+});
+
+describe('create-room and validate-token requests', () => {
+  it('accepts the seed create-room request', () => {
+    const seed = { appointmentId: 'appt-456', therapistId: 'therapist-123', clientId: 'client-789', scheduledStartTime: '2024-11-14T10:00:00Z', callType: 'video' };
+    expect(parseRequest(createRoomRequest(), seed)).toMatchObject({ appointmentId: 'appt-456', scheduledStartTime: Date.UTC(2024, 10, 14, 10) });
+  });
+
+  it('refuses a token over 4 KiB with 413 and a non-string with 400', () => {
+    expect(problemOf(() => parseRequest(validateTokenRequest(), { token: 'a'.repeat(4097) })).status).toBe(413);
+    expect(problemOf(() => parseRequest(validateTokenRequest(), { token: 7 })).status).toBe(400);
+    expect(problemOf(() => parseRequest(validateTokenRequest(), {})).options.field).toBe('token');
+    expect(parseRequest(validateTokenRequest(), { token: ' ' }).token).toBe(' ');
+  });
+});
+
+describe('parseIsoDateTime', () => {
+  it.each([
+    ['2026-11-14T10:00:00Z', Date.UTC(2026, 10, 14, 10)],
+    ['2026-11-14T10:00Z', Date.UTC(2026, 10, 14, 10)],
+    ['2026-11-14T11:30:00+01:30', Date.UTC(2026, 10, 14, 10)],
+    ['2026-11-14T10:00:00.123456789Z', Date.UTC(2026, 10, 14, 10, 0, 0, 123)],
+    ['2024-02-29T10:00:00Z', Date.UTC(2024, 1, 29, 10)],
+  ])('reads %s', (text, expected) => expect(parseIsoDateTime(text)).toBe(expected));
+
+  it.each(['2026-11-14T10:00:00', '2026-11-14', '2026-02-30T10:00:00Z', '2025-02-29T10:00:00Z', '2026-13-01T00:00:00Z', '2026-11-14T24:00:00Z', '2026-11-14T10:60:00Z', '2026-11-14T10:00:60Z', '2026-11-14T10:00:00+15:00', '1699999999', 'tomorrow', '2026-11-14 10:00:00Z'])(
+    'refuses %s',
+    (text) => expect(parseIsoDateTime(text)).toBeUndefined(),
+  );
+});

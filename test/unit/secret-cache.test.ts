@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../lib/log.ts';
+import { HttpProblem } from '../../lib/problem.ts';
+import { createAppSecretCache, parseSecretString, SecretFetchError, type SecretFetcher } from '../../lib/secret.ts';
+
+const GOOD = 'a-good-app-secret-a-good-app-secret-0123';
+const NEWER = 'a-newer-app-secret-a-newer-app-secret-01';
+
+function setup(fetcher: SecretFetcher) {
+  let clock = 0;
+  const lines: string[] = [];
+  const cache = createAppSecretCache(fetcher, { refreshMs: 300_000, staleMs: 3_600_000, logger: createLogger((line) => lines.push(line)), now: () => clock, deadlineMs: 200 });
+  return { cache, lines, advance: (ms: number) => (clock += ms) };
+}
+
+describe('app secret cache', () => {
+  it('fetches once per refresh period, with one fetch in flight for concurrent callers', async () => {
+    let calls = 0;
+    const { cache, advance } = setup(async () => {
+      calls++;
+      return GOOD;
+    });
+    await Promise.all(Array.from({ length: 50 }, () => cache.get()));
+    expect(calls).toBe(1);
+    advance(299_000);
+    await cache.get();
+    expect(calls).toBe(1);
+    advance(2_000);
+    await cache.get();
+    expect(calls).toBe(2);
+  });
+
+  it('keeps the KeyObject when the value has not changed, and picks up a new value after the refresh period', async () => {
+    let value = GOOD;
+    const { cache, advance } = setup(async () => value);
+    const first = await cache.get();
+    advance(300_001);
+    expect(await cache.get()).toBe(first);
+    value = NEWER;
+    advance(300_001);
+    expect((await cache.get()).signingKey).not.toBe(first.signingKey);
+  });
+
+  it('serves the last good secret through failed refreshes inside the stale window, then fails closed with 503', async () => {
+    let fail = false;
+    const { cache, advance, lines } = setup(async () => {
+      if (fail) throw new SecretFetchError('ThrottlingException');
+      return GOOD;
+    });
+    const good = await cache.get();
+    fail = true;
+    advance(300_001);
+    expect(await cache.get()).toBe(good);
+    advance(3_000_000);
+    expect(await cache.get()).toBe(good);
+    advance(600_000);
+    const error = await cache.get().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpProblem);
+    expect((error as HttpProblem).status).toBe(503);
+    expect((error as HttpProblem).options.headers?.['retry-after']).toBe('5');
+    expect(lines.some((line) => line.includes('ThrottlingException'))).toBe(true);
+    expect(lines.join('\n')).not.toContain(GOOD);
+  });
+
+  it('answers 503 within the deadline when the source hangs, and never rejects unhandled on prefetch', async () => {
+    const { cache } = setup(() => new Promise<string>(() => {}));
+    cache.prefetch();
+    const started = Date.now();
+    const error = await cache.get().catch((e: unknown) => e);
+    expect((error as HttpProblem).status).toBe(503);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('refuses a secret shorter than 32 bytes and says why in the log', async () => {
+    const { cache, lines } = setup(async () => 'short-secret');
+    expect(((await cache.get().catch((e: unknown) => e)) as HttpProblem).status).toBe(503);
+    expect(lines.join('\n')).toMatch(/shorter than 32 bytes/);
+    expect(lines.join('\n')).not.toContain('short-secret');
+  });
+
+  it('reads a plain SecretString or JSON with appSecret', () => {
+    expect(parseSecretString(GOOD)).toBe(GOOD);
+    expect(parseSecretString(JSON.stringify({ appSecret: GOOD }))).toBe(GOOD);
+    expect(() => parseSecretString('{"appSecret":')).toThrow(SecretFetchError);
+    expect(() => parseSecretString('{"other":"x"}')).toThrow(SecretFetchError);
+  });
+});
