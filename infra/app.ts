@@ -1,0 +1,21 @@
+// The CDK app (cdk.json "app"): one environment-agnostic stack, checked by cdk-nag AwsSolutions.
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { JitsiTokenStack } from './stack.ts';
+import { readStackSettings, StackSettingsError } from './stack-settings.ts';
+
+const app = new App();
+try {
+  new JitsiTokenStack(app, 'JitsiTokenStack', {
+    description: 'jitsi-token-api: mints and checks Jitsi Meet tokens',
+    settings: readStackSettings(app.node),
+  });
+} catch (error) {
+  if (error instanceof StackSettingsError) {
+    process.stderr.write(`\n${error.message}\n\n`);
+    process.exit(1);
+  }
+  throw error;
+}
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+app.synth();

@@ -1,0 +1,103 @@
+// JitsiTokenStack: the HTTP API, one function per route of the route table, the app secret.
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { CorsHttpMethod, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, CORS_MAX_AGE_SECONDS } from '#lib/cors';
+import { routes } from './routes.ts';
+import type { StackSettings } from './stack-settings.ts';
+import { TokenFunction } from './token-function.ts';
+
+export interface JitsiTokenStackProps extends StackProps {
+  settings: StackSettings;
+}
+
+export class JitsiTokenStack extends Stack {
+  readonly api: HttpApi;
+  readonly secret: ISecret;
+  readonly functions: TokenFunction[];
+
+  constructor(scope: Construct, id: string, props: JitsiTokenStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+    for (const warning of settings.warnings) Validations.of(this).addWarning('jitsi-token-api:settings', warning);
+
+    this.secret = this.appSecret(settings);
+
+    this.api = new HttpApi(this, 'Api', {
+      description: 'jitsi-token-api: Jitsi Meet tokens for a web app',
+      createDefaultStage: false,
+      corsPreflight: settings.corsOrigins.length === 0 ? undefined : {
+        allowOrigins: settings.corsOrigins,
+        allowMethods: [CorsHttpMethod.POST, CorsHttpMethod.GET],
+        allowHeaders: [...CORS_ALLOWED_HEADERS],
+        exposeHeaders: [...CORS_EXPOSED_HEADERS],
+        maxAge: Duration.seconds(CORS_MAX_AGE_SECONDS),
+      },
+    });
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: settings.logRetentionDays, removalPolicy: RemovalPolicy.DESTROY });
+    new HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: settings.throttleRateLimit, burstLimit: settings.throttleBurstLimit },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        // Who called and how it went; never a body, a header value or a token.
+        format: AccessLogFormat.custom(JSON.stringify({
+          requestId: '$context.requestId', ip: '$context.identity.sourceIp', requestTime: '$context.requestTime', routeKey: '$context.routeKey',
+          status: '$context.status', responseLength: '$context.responseLength', latencyMs: '$context.responseLatency',
+          integrationLatencyMs: '$context.integrationLatency', authorizerError: '$context.authorizer.error', caller: '$context.authorizer.claims.sub',
+        })),
+      },
+    });
+
+    const authorizer: IHttpRouteAuthorizer | undefined =
+      settings.auth.mode === 'jwt' ? new HttpJwtAuthorizer('CallerJwt', settings.auth.issuer, { jwtAudience: [settings.auth.audience] }) : undefined;
+    if (settings.auth.mode === 'none') {
+      Validations.of(this.api).acknowledge({ id: 'AwsSolutions-APIG4', reason: 'Deployed with -c auth=none on purpose (sam local and trials): the README says anyone who can reach it can mint tokens.' });
+    }
+    // sam local overrides only variables the template declares: give it a slot for the secret.
+    // In Lambda an empty JITSI_APP_SECRET counts as unset, and a non-empty one stops start-up.
+    const environment = settings.auth.mode === 'none' ? { ...settings.functionEnvironment, JITSI_APP_SECRET: '' } : settings.functionEnvironment;
+
+    this.functions = routes.map((route) => {
+      const tokenFunction = new TokenFunction(this, route.name, { route, secret: this.secret, environment, logRetentionDays: settings.logRetentionDays, bundleAwsSdk: settings.bundleAwsSdk });
+      this.api.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration: new HttpLambdaIntegration(`${route.name}-integration`, tokenFunction.function),
+        ...(authorizer ? { authorizer } : {}),
+      });
+      return tokenFunction;
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Base URL of the API: point the front end (REACT_APP_BACKEND_URL) here' });
+    new CfnOutput(this, 'SecretArn', { value: this.secret.secretArn, description: 'Put the Jitsi app_secret here (aws secretsmanager put-secret-value)' });
+  }
+
+  private appSecret(settings: StackSettings): ISecret {
+    if (settings.secretArn !== undefined) {
+      // A complete ARN ends in -XXXXXX; a partial one (or a name) gets a wildcard suffix in IAM.
+      return /-[A-Za-z0-9]{6}$/.test(settings.secretArn)
+        ? Secret.fromSecretCompleteArn(this, 'AppSecret', settings.secretArn)
+        : Secret.fromSecretPartialArn(this, 'AppSecret', settings.secretArn);
+    }
+    if (settings.secretName !== undefined) return Secret.fromSecretNameV2(this, 'AppSecret', settings.secretName);
+    const secret = new Secret(this, 'AppSecret', {
+      description: 'Jitsi app_secret used to sign meeting tokens (the same value as Prosody app_secret)',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'Prosody accepts one app_secret, so rotation is a coordinated manual change (README: rotation runbook); an automatic rotation would lock every caller out of Jitsi.',
+    });
+    return secret;
+  }
+}

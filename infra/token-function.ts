@@ -1,0 +1,63 @@
+// The defaults every handler function shares, so the stack only says what differs per route.
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, LoggingFormat, Runtime, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CREATE_REQUIRE_BANNER, externalModules, NODE_TARGET, type BundlePolicy } from './bundling.ts';
+import { functionLogicalId, handlerEntry, type Route } from './routes.ts';
+
+const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface TokenFunctionProps extends BundlePolicy {
+  route: Route;
+  secret: ISecret;
+  environment: Record<string, string>;
+  logRetentionDays: number;
+}
+
+export class TokenFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: TokenFunctionProps) {
+    super(scope, id);
+    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetentionDays, removalPolicy: RemovalPolicy.DESTROY });
+    // An own role with exactly log writes on this log group (no AWS managed policy).
+    const role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `Runs the ${props.route.name} handler` });
+    this.logGroup.grantWrite(role);
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: join(PROJECT_ROOT, handlerEntry(props.route)),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      role,
+      logGroup: this.logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      description: props.route.summary,
+      environment: { ...props.environment, JITSI_SECRET_ARN: props.secret.secretArn },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: NODE_TARGET,
+        minify: true,
+        sourceMap: true,
+        sourceMapMode: SourceMapMode.EXTERNAL,
+        sourcesContent: false,
+        mainFields: ['module', 'main'],
+        banner: CREATE_REQUIRE_BANNER,
+        externalModules: externalModules(props),
+      },
+    });
+    props.secret.grantRead(this.function);
+    // A stable logical id, so `sam local invoke GenerateTokenFunction` works.
+    (this.function.node.defaultChild as CfnFunction).overrideLogicalId(functionLogicalId(props.route));
+  }
+}

@@ -1,0 +1,72 @@
+// The real bundles, as `cdk synth` makes them and `sam local` reads them: each loads in a fresh
+// Node process and answers an API Gateway v2 event, with its secret from a loopback Secrets
+// Manager endpoint (the deployed code path).
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { functionLogicalId, routes } from '../../infra/routes.ts';
+import { sdkEnvironment, startFakeSecretsManager, TEST_SECRET_ARN, type FakeSecretsManager } from '../helpers/fake-secrets-manager.ts';
+import { synth } from '../helpers/synth.ts';
+
+const run = promisify(execFile);
+const outdir = mkdtempSync(join(tmpdir(), 'jitsi-token-api-cdk-'));
+let fake: FakeSecretsManager;
+let resources: Record<string, any>;
+
+beforeAll(async () => {
+  fake = await startFakeSecretsManager();
+  fake.secrets.set(TEST_SECRET_ARN, 'bundle-test-secret-bundle-test-secret-0123456789');
+  const { app } = synth({ auth: 'none', jitsiAppId: 'bundle-app', jitsiDomain: 'meet.example.com' }, { bundle: true, outdir });
+  const assembly = app.synth();
+  resources = assembly.getStackByName('JitsiTokenStack').template.Resources;
+}, 120_000);
+afterAll(() => fake.close());
+
+/** Loads the bundle in a new Node process and invokes its handler once with the event. */
+const INVOKE = `
+const [bundle, eventFile] = process.argv.slice(1);
+const { handler } = await import(bundle);
+const event = JSON.parse((await import('node:fs')).readFileSync(eventFile, 'utf8'));
+if (event.body && event.body.includes('scheduledStartTime')) {
+  const body = JSON.parse(event.body); body.scheduledStartTime = new Date(Date.now() + 3600e3).toISOString(); event.body = JSON.stringify(body);
+}
+const result = await handler(event, { awsRequestId: 'bundle-test', functionName: 'f' });
+process.stdout.write('RESULT ' + JSON.stringify(result) + '\\n');
+`;
+
+describe('bundled functions', () => {
+  it.each(routes.map((route) => [route.name, route] as const))('%s: sam local metadata points at a bundle that loads and answers', async (_, route) => {
+    const fn = resources[functionLogicalId(route)];
+    expect(fn.Metadata['aws:asset:property']).toBe('Code');
+    const assetDir = join(outdir, fn.Metadata['aws:asset:path']);
+    const bundle = join(assetDir, 'index.mjs');
+    expect(existsSync(bundle)).toBe(true);
+    expect(existsSync(`${bundle}.map`)).toBe(true);
+    expect(readFileSync(bundle, 'utf8')).toContain('createRequire');
+
+    const env = {
+      PATH: process.env.PATH ?? '',
+      ...sdkEnvironment(fake.endpoint),
+      ...Object.fromEntries(Object.entries(fn.Properties.Environment.Variables as Record<string, unknown>).filter(([, value]) => typeof value === 'string')),
+      AWS_LAMBDA_FUNCTION_NAME: route.name,
+      JITSI_SECRET_ARN: TEST_SECRET_ARN,
+      NODE_OPTIONS: '--enable-source-maps',
+    } as Record<string, string>;
+    const callsBefore = fake.calls.length;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', INVOKE, bundle, join(process.cwd(), 'events', `${route.name}.json`)], { env, cwd: assetDir });
+    const result = JSON.parse(stdout.split('\n').find((line) => line.startsWith('RESULT '))!.slice(7));
+    expect(result.statusCode).toBe(200);
+    expect(result.headers['content-type']).toBe('application/json');
+    expect(fake.calls.length).toBe(callsBefore + 1);
+  });
+
+  it('bundles each function small enough to start fast (the measured sizes are in docs/PERFORMANCE.md)', () => {
+    for (const route of routes) {
+      const bundle = join(outdir, resources[functionLogicalId(route)].Metadata['aws:asset:path'], 'index.mjs');
+      expect(statSync(bundle).size).toBeLessThan(1024 * 1024);
+    }
+  });
+});

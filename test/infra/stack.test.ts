@@ -1,0 +1,126 @@
+// Template assertions on the synthesised stack (no bundling) and cdk-nag AwsSolutions.
+import { readFileSync } from 'node:fs';
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { functionLogicalId, routes } from '../../infra/routes.ts';
+import { AUTH_CONTEXT_HELP } from '../../infra/stack-settings.ts';
+import { JWT_CONTEXT, synth } from '../helpers/synth.ts';
+
+const jwtStack = synth(JWT_CONTEXT);
+const noneStack = synth({ auth: 'none' });
+
+function resourcesOf(template: ReturnType<typeof synth>['template'], type: string): Record<string, any> {
+  return template.findResources(type);
+}
+
+describe('JitsiTokenStack', () => {
+  it('has one route, function and integration per route of the table, each behind the JWT authorizer', () => {
+    const { template } = jwtStack;
+    template.resourceCountIs('AWS::Lambda::Function', routes.length);
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', routes.length);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: { Issuer: 'https://issuer.example', Audience: ['app-client'] },
+    });
+    for (const route of routes) {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `${route.method} ${route.path}`, AuthorizationType: 'JWT', AuthorizerId: Match.anyValue() });
+      const fn = template.toJSON().Resources[functionLogicalId(route)];
+      expect(fn?.Type).toBe('AWS::Lambda::Function');
+    }
+  });
+
+  it('configures each function: nodejs24.x on arm64, 256 MB, 10 s, JSON logs to its own log group, settings from context', () => {
+    const functions = Object.values(resourcesOf(jwtStack.template, 'AWS::Lambda::Function'));
+    for (const fn of functions) {
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], MemorySize: 256, Timeout: 10, Handler: 'index.handler' });
+      expect(fn.Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', LogGroup: { Ref: expect.any(String) } });
+      expect(fn.Properties.Environment.Variables).toMatchObject({
+        AUTH_MODE: 'jwt', JITSI_DOMAIN: 'meet.acme.org', JITSI_APP_ID: 'acme', JITSI_SUB: 'meet.jitsi', MODERATOR_CLAIM: 'cognito:groups', MODERATOR_VALUES: 'therapists', CORS_ORIGINS: 'https://app.acme.org', JITSI_SECRET_ARN: { Ref: expect.any(String) },
+      });
+      expect(fn.Properties.Environment.Variables).not.toHaveProperty('JITSI_APP_SECRET');
+    }
+    const logGroups = Object.values(resourcesOf(jwtStack.template, 'AWS::Logs::LogGroup'));
+    expect(logGroups).toHaveLength(routes.length + 1);
+    for (const group of logGroups) expect(group.Properties.RetentionInDays).toBe(30);
+  });
+
+  it('grants each function only log writes to its own group and reading the one secret', () => {
+    const policies = Object.values(resourcesOf(jwtStack.template, 'AWS::IAM::Policy'));
+    expect(policies).toHaveLength(routes.length);
+    for (const policy of policies) {
+      const statements = policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>;
+      const actions = statements.flatMap((statement) => [statement.Action].flat()).sort();
+      expect(actions).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+      for (const statement of statements) expect(JSON.stringify(statement.Resource)).not.toBe('"*"');
+      const secretStatement = statements.find((statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'));
+      expect(secretStatement?.Resource).toEqual({ Ref: expect.stringMatching(/^AppSecret/) });
+    }
+    for (const role of Object.values(resourcesOf(jwtStack.template, 'AWS::IAM::Role'))) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  it('generates a 64-character secret by default and imports one by ARN from context', () => {
+    jwtStack.template.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true } });
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jitsi-AbCdEf';
+    const imported = synth({ ...JWT_CONTEXT, secretArn: arn });
+    imported.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    const fn = Object.values(resourcesOf(imported.template, 'AWS::Lambda::Function'))[0];
+    expect(fn.Properties.Environment.Variables.JITSI_SECRET_ARN).toBe(arn);
+    expect(imported.nagViolations).toEqual([]);
+  });
+
+  it('throttles the $default stage and writes JSON access logs with retention', () => {
+    jwtStack.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"') },
+    });
+    const custom = synth({ ...JWT_CONTEXT, throttleRateLimit: 5, throttleBurstLimit: 7 });
+    custom.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { DefaultRouteSettings: { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 7 } });
+  });
+
+  it('answers CORS preflight from the corsOrigins context', () => {
+    jwtStack.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'HTTP',
+      CorsConfiguration: { AllowOrigins: ['https://app.acme.org'], AllowMethods: Match.arrayWith(['POST']), AllowHeaders: ['content-type', 'authorization'], MaxAge: 600 },
+    });
+  });
+
+  it('outputs the API URL and the secret ARN', () => {
+    const outputs = jwtStack.template.toJSON().Outputs;
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['ApiUrl', 'SecretArn']));
+  });
+
+  it('deploys without an authorizer only with auth=none, and then declares the sam local secret slot', () => {
+    noneStack.template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
+    noneStack.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { AuthorizationType: 'NONE' });
+    const fn = Object.values(resourcesOf(noneStack.template, 'AWS::Lambda::Function'))[0];
+    expect(fn.Properties.Environment.Variables).toMatchObject({ AUTH_MODE: 'none', JITSI_APP_SECRET: '' });
+  });
+
+  it('stops with the explanatory message when no auth context is given', () => {
+    expect(() => synth({})).toThrow(AUTH_CONTEXT_HELP);
+    expect(() => synth({ authIssuer: 'https://issuer.example' })).toThrow(/Both authIssuer and authAudience/);
+    expect(() => synth({ auth: 'none', authIssuer: 'https://i.example', authAudience: 'a' })).toThrow(/cannot be combined/);
+  });
+
+  it('has no cdk-nag AwsSolutions finding that is not acknowledged with a reason, in either mode', () => {
+    expect(jwtStack.nagViolations).toEqual([]);
+    expect(noneStack.nagViolations).toEqual([]);
+  });
+
+  it('declares every variable of events/env.json on every function, so sam local applies them', () => {
+    const envFile = JSON.parse(readFileSync('events/env.json', 'utf8')) as Record<string, Record<string, string>>;
+    const resources = noneStack.template.toJSON().Resources;
+    for (const route of routes) {
+      const declared = Object.keys(resources[functionLogicalId(route)].Properties.Environment.Variables);
+      for (const [scope, variables] of Object.entries(envFile)) {
+        if (scope !== 'Parameters' && scope !== functionLogicalId(route)) continue;
+        expect(declared).toEqual(expect.arrayContaining(Object.keys(variables)));
+      }
+    }
+  });
+});
