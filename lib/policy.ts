@@ -54,7 +54,8 @@ function nameFromClaims(claims: CallerClaims): string | undefined {
     safeDisplayName(claims.name) ??
     safeDisplayName(`${given} ${family}`.trim()) ??
     safeDisplayName(claims['cognito:username']) ??
-    safeDisplayName(claims.preferred_username)
+    safeDisplayName(claims.preferred_username) ??
+    safeDisplayName(claims.username)
   );
 }
 

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functionLogicalId, routes } from '../../infra/routes.ts';
 import { sdkEnvironment, startFakeSecretsManager, TEST_SECRET_ARN, type FakeSecretsManager } from '../helpers/fake-secrets-manager.ts';
+import { recordLogLines } from '../helpers/log-record.ts';
 import { synth } from '../helpers/synth.ts';
 
 const run = promisify(execFile);
@@ -57,6 +58,7 @@ describe('bundled functions', () => {
     } as Record<string, string>;
     const callsBefore = fake.calls.length;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', INVOKE, bundle, join(process.cwd(), 'events', `${route.name}.json`)], { env, cwd: assetDir });
+    recordLogLines(stdout, 'bundle');
     const result = JSON.parse(stdout.split('\n').find((line) => line.startsWith('RESULT '))!.slice(7));
     expect(result.statusCode).toBe(200);
     expect(result.headers['content-type']).toBe('application/json');

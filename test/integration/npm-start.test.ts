@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { post } from '../helpers/local-server.ts';
+import { recordLogLines } from '../helpers/log-record.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const workDir = mkdtempSync(join(tmpdir(), 'jitsi-token-api-start-'));
@@ -24,6 +25,7 @@ function start(): Promise<{ child: ChildProcess; url: string; output: () => stri
       const match = /"message":"jitsi-token-api listening","url":"([^"]+)"/.exec(output);
       if (match) {
         clearTimeout(timer);
+        outputs.push(() => output);
         resolvePromise({ child, url: match[1]!, output: () => output });
       }
     };
@@ -34,8 +36,11 @@ function start(): Promise<{ child: ChildProcess; url: string; output: () => stri
 
 const exitCode = (child: ChildProcess) => new Promise<number | null>((resolvePromise) => child.once('exit', (code) => resolvePromise(code)));
 
+const outputs: Array<() => string> = [];
+
 afterAll(() => {
   for (const child of started) child.kill('SIGKILL');
+  for (const output of outputs) recordLogLines(output(), 'npm-start');
 });
 
 describe('npm start with no configuration', () => {
