@@ -1,5 +1,6 @@
 // `npm start`: the Lambda handlers on node:http, the way API Gateway's HTTP API calls them
 // (payload format 2.0), from the same route table as the stack.
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -63,7 +64,8 @@ export function toApiGatewayEvent(request: IncomingMessage, body: Buffer, route:
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
   const now = new Date();
-  const text = isTextContent(headers['content-type']);
+  // Bytes that are not UTF-8 travel base64-encoded, so the handler sees exactly what was sent.
+  const text = isTextContent(headers['content-type']) && isUtf8(body);
   const event: APIGatewayProxyEventV2 = {
     version: '2.0',
     routeKey: `${route.method} ${route.path}`,
