@@ -1,5 +1,7 @@
 // The Secrets Manager path with the real AWS SDK v3 client against a loopback endpoint that
 // speaks GetSecretValue, through the real handlers.
+import { createHmac } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sdkEnvironment, startFakeSecretsManager, TEST_SECRET_ARN, type Fault, type FakeSecretsManager } from '../helpers/fake-secrets-manager.ts';
 import { apiEvent, json, lambdaContext, loadHandlers } from '../helpers/handlers.ts';
@@ -11,7 +13,12 @@ let fake: FakeSecretsManager;
 beforeAll(async () => {
   fake = await startFakeSecretsManager();
 });
-afterAll(() => fake.close());
+const faultOutcomes: Array<{ fault: string; status: number; ms: number }> = [];
+afterAll(async () => {
+  await fake.close();
+  mkdirSync('test-artifacts/figures', { recursive: true });
+  writeFileSync('test-artifacts/figures/secrets-manager-faults.json', JSON.stringify(faultOutcomes, null, 2));
+});
 beforeEach(() => {
   fake.calls.length = 0;
   fake.fault = 'none';
@@ -53,7 +60,9 @@ describe('the app secret from Secrets Manager (real SDK, loopback endpoint)', ()
       const { generateToken } = await loadHandlers(lambdaEnv());
       const started = performance.now();
       const result = await generateToken(generateEvent(), lambdaContext());
-      expect(performance.now() - started).toBeLessThan(2_000);
+      const elapsed = performance.now() - started;
+      faultOutcomes.push({ fault, status: result.statusCode!, ms: Math.round(elapsed) });
+      expect(elapsed).toBeLessThan(2_000);
       expect(result.statusCode).toBe(503);
       expect(result.headers?.['retry-after']).toBe('5');
       expect(result.headers?.['content-type']).toBe('application/problem+json');
@@ -70,5 +79,39 @@ describe('the app secret from Secrets Manager (real SDK, loopback endpoint)', ()
     // The failed fetch is remembered for a short backoff only when a cached secret exists; with
     // none, the next request asks again.
     expect((await generateToken(generateEvent(), lambdaContext())).statusCode).toBe(200);
+  });
+});
+
+describe('refresh, stale window and rotation in Secrets Manager (real SDK, real clock)', () => {
+  const shortCache = () => ({ ...lambdaEnv(), SECRET_REFRESH_SECONDS: '1', SECRET_STALE_SECONDS: '1' });
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('keeps serving the cached secret while refreshes fail inside the stale window, then fails closed with 503', async () => {
+    const { generateToken } = await loadHandlers(shortCache());
+    expect((await generateToken(generateEvent(), lambdaContext())).statusCode).toBe(200);
+    fake.fault = 'server-error';
+    await sleep(1_100);
+    const stale = await generateToken(generateEvent(), lambdaContext());
+    expect(stale.statusCode).toBe(200);
+    expect(fake.calls.length).toBeGreaterThanOrEqual(2);
+    await sleep(1_000);
+    const closed = await generateToken(generateEvent(), lambdaContext());
+    expect(closed.statusCode).toBe(503);
+    expect(closed.headers?.['retry-after']).toBe('5');
+  });
+
+  it('picks up a secret changed in Secrets Manager within the refresh period', async () => {
+    const { generateToken } = await loadHandlers(shortCache());
+    const before = json(await generateToken(generateEvent(), lambdaContext())).token as string;
+    const rotated = 'rotated-secret-rotated-secret-rotated-secret-01';
+    fake.secrets.set(TEST_SECRET_ARN, rotated);
+    await sleep(1_100);
+    const after = json(await generateToken(generateEvent(), lambdaContext())).token as string;
+    const signedWith = (token: string, secret: string) => {
+      const [h, p, s] = token.split('.');
+      return createHmac('sha256', secret).update(`${h}.${p}`).digest('base64url') === s;
+    };
+    expect(signedWith(before, SECRET)).toBe(true);
+    expect(signedWith(after, rotated)).toBe(true);
   });
 });
