@@ -8,7 +8,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CREATE_REQUIRE_BANNER, externalModules, NODE_TARGET, type BundlePolicy } from './bundling.ts';
+import { CREATE_REQUIRE_BANNER, externalModules, NODE_TARGET, SEMVER_ALIAS, type BundlePolicy } from './bundling.ts';
 import { functionLogicalId, handlerEntry, type Route } from './routes.ts';
 
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -54,6 +54,7 @@ export class TokenFunction extends Construct {
         mainFields: ['module', 'main'],
         banner: CREATE_REQUIRE_BANNER,
         externalModules: externalModules(props),
+        esbuildArgs: Object.fromEntries(Object.entries(SEMVER_ALIAS).map(([name, path]) => [`--alias:${name}`, path])),
       },
     });
     props.secret.grantRead(this.function);
