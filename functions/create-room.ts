@@ -4,7 +4,7 @@ import { createApiHandler, ok } from '#lib/http';
 import { authorizeCreateRoom, identifyCaller } from '#lib/policy';
 import { createRoomRequest } from '#lib/requests';
 import { appointmentTokenTimes, buildJoinUrl, deriveAppointmentRoom } from '#lib/room';
-import { appSecret, logger, nowSeconds, recordTokensIssued, settings } from '#lib/service';
+import { appSecret, logger, nowSeconds, settings } from '#lib/service';
 import { buildJitsiClaims, isoFromSeconds, signJitsiToken } from '#lib/token';
 
 export const handler = createApiHandler({
@@ -12,7 +12,7 @@ export const handler = createApiHandler({
   schema: createRoomRequest(),
   settings,
   logger,
-  async handle({ input, event, requestId }) {
+  async handle({ input, event }) {
     const { therapist, client } = authorizeCreateRoom(identifyCaller(event, settings), input);
     const times = appointmentTokenTimes(nowSeconds(), input.scheduledStartTime, input.durationMinutes ?? settings.appointmentDefaultDurationMinutes, {
       earlyJoinMinutes: settings.appointmentEarlyJoinMinutes,
@@ -23,7 +23,6 @@ export const handler = createApiHandler({
     const room = deriveAppointmentRoom(roomKey, settings.roomPrefix, input.appointmentId);
     const therapistToken = signJitsiToken(buildJitsiClaims({ room, user: therapist, moderator: true, ...times }, settings), signingKey);
     const clientToken = signJitsiToken(buildJitsiClaims({ room, user: client, moderator: false, ...times }, settings), signingKey);
-    recordTokensIssued('create-room', requestId, 1, 1);
     return ok({
       roomName: room,
       joinUrl: buildJoinUrl(settings.jitsiDomain, room),
@@ -32,6 +31,6 @@ export const handler = createApiHandler({
       notBefore: isoFromSeconds(times.notBefore),
       expiresAt: isoFromSeconds(times.expiresAt),
       callType: input.callType ?? 'video',
-    });
+    }, { moderatorTokens: 1, participantTokens: 1 });
   },
 });

@@ -3,7 +3,7 @@ import { createApiHandler, ok } from '#lib/http';
 import { authorizeGenerateToken, identifyCaller } from '#lib/policy';
 import { generateTokenRequest } from '#lib/requests';
 import { buildJoinUrl } from '#lib/room';
-import { appSecret, logger, nowSeconds, recordTokensIssued, settings } from '#lib/service';
+import { appSecret, logger, nowSeconds, settings } from '#lib/service';
 import { buildJitsiClaims, isoFromSeconds, signJitsiToken, tokenTimesFrom } from '#lib/token';
 
 export const handler = createApiHandler({
@@ -11,18 +11,17 @@ export const handler = createApiHandler({
   schema: generateTokenRequest(settings),
   settings,
   logger,
-  async handle({ input, event, requestId }) {
+  async handle({ input, event }) {
     const grant = authorizeGenerateToken(identifyCaller(event, settings), input);
     const times = tokenTimesFrom(nowSeconds(), input.expiresIn ?? settings.tokenTtlSeconds);
     const { signingKey } = await appSecret.get();
     const token = signJitsiToken(buildJitsiClaims({ room: input.roomName, ...grant, ...times }, settings), signingKey);
-    recordTokensIssued('generate-token', requestId, grant.moderator ? 1 : 0, grant.moderator ? 0 : 1);
     return ok({
       token,
       roomName: input.roomName,
       joinUrl: buildJoinUrl(settings.jitsiDomain, input.roomName),
       expiresAt: isoFromSeconds(times.expiresAt),
       moderator: grant.moderator,
-    });
+    }, { moderatorTokens: grant.moderator ? 1 : 0, participantTokens: grant.moderator ? 0 : 1 });
   },
 });

@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { preflightHeaders } from '#lib/cors';
-import { responseHeaders } from '#lib/http';
+import { PROBLEM_TYPE, responseHeaders } from '#lib/http';
 import { HttpProblem, problemBody } from '#lib/problem';
 import { logger, settings } from '#lib/service';
 import { handlerEntry, routes, type Route } from './routes.ts';
@@ -133,7 +133,7 @@ function send(response: ServerResponse, result: HttpResult): void {
 function problemResult(problem: HttpProblem, origin: string | undefined, requestId: string): HttpResult {
   return {
     statusCode: problem.status,
-    headers: { ...responseHeaders(origin, settings, requestId), 'content-type': 'application/problem+json', ...problem.options.headers },
+    headers: responseHeaders(origin, settings, requestId, PROBLEM_TYPE, problem.options.headers),
     cookies: [],
     body: Buffer.from(JSON.stringify(problemBody(problem, requestId))),
   };

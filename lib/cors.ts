@@ -11,9 +11,11 @@ export function isAllowedOrigin(origin: string | undefined, allowed: readonly st
   return allowed === 'localhost' ? LOOPBACK_ORIGIN.test(origin) : allowed.includes(origin);
 }
 
+const NO_CORS: Readonly<Record<string, string>> = Object.freeze({ vary: 'origin' });
+
 /** Headers for an actual (non-preflight) response, errors included so pages can read problems. */
-export function corsResponseHeaders(origin: string | undefined, allowed: readonly string[] | 'localhost'): Record<string, string> {
-  if (!isAllowedOrigin(origin, allowed)) return { vary: 'origin' };
+export function corsResponseHeaders(origin: string | undefined, allowed: readonly string[] | 'localhost'): Readonly<Record<string, string>> {
+  if (!isAllowedOrigin(origin, allowed)) return NO_CORS;
   return {
     'access-control-allow-origin': origin,
     'access-control-expose-headers': CORS_EXPOSED_HEADERS.join(', '),

@@ -15,6 +15,7 @@ export type ApiResult = APIGatewayProxyStructuredResultV2;
 
 export interface HttpSettings {
   corsOrigins: readonly string[] | 'localhost';
+  authMode: 'none' | 'jwt';
 }
 
 export interface ApiRequest<T> {
@@ -23,31 +24,44 @@ export interface ApiRequest<T> {
   requestId: string;
 }
 
+/** Tokens a response carries, for the audit fields of the request's log line. */
+export interface IssuedTokens {
+  moderatorTokens: number;
+  participantTokens: number;
+}
+
 export interface ApiResponse {
   status: 200;
   body: Record<string, unknown>;
+  issued?: IssuedTokens;
 }
 
-export const ok = (body: Record<string, unknown>): ApiResponse => ({ status: 200, body });
+export const ok = (body: Record<string, unknown>, issued?: IssuedTokens): ApiResponse => (issued ? { status: 200, body, issued } : { status: 200, body });
 
-const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  // Token responses are bearer credentials: no cache may keep them.
-  'cache-control': 'no-store',
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'strict-transport-security': 'max-age=63072000; includeSubDomains',
-  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
-};
+export const JSON_TYPE = 'application/json';
+export const PROBLEM_TYPE = 'application/problem+json';
 
 /** Headers on every response of the API, errors included (so browsers can read problems). */
-export function responseHeaders(origin: string | undefined, settings: HttpSettings, requestId: string): Record<string, string> {
-  return { ...SECURITY_HEADERS, ...corsResponseHeaders(origin, settings.corsOrigins), 'x-request-id': requestId };
+export function responseHeaders(origin: string | undefined, settings: HttpSettings, requestId: string, contentType: string, extra?: Readonly<Record<string, string>>): Record<string, string> {
+  // One object literal of a fixed shape: this runs on every request.
+  const headers: Record<string, string> = {
+    'content-type': contentType,
+    // Token responses are bearer credentials: no cache may keep them.
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'strict-transport-security': 'max-age=63072000; includeSubDomains',
+    'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+    'x-request-id': requestId,
+    vary: 'origin',
+  };
+  if (origin !== undefined) Object.assign(headers, corsResponseHeaders(origin, settings.corsOrigins));
+  return extra ? Object.assign(headers, extra) : headers;
 }
 
+/** API Gateway's payload format 2.0 (and the local server) gives header names in lowercase. */
 function header(event: ApiEvent, name: string): string | undefined {
-  // API Gateway v2 lowercases header names; a hand-made event may not.
-  const headers = event.headers ?? {};
-  return headers[name] ?? Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1];
+  return event.headers?.[name];
 }
 
 export function requestIdOf(event: ApiEvent, context?: Pick<Context, 'awsRequestId'>): string {
@@ -84,10 +98,6 @@ export function readJsonBody(event: ApiEvent, maxBytes = MAX_BODY_BYTES): unknow
   return parseStrictJson(text);
 }
 
-function jsonResult(status: number, body: unknown, headers: Record<string, string>): ApiResult {
-  return { statusCode: status, headers, body: JSON.stringify(body) };
-}
-
 export interface ApiHandlerOptions<S extends RequestSchema> {
   route: string;
   schema: S;
@@ -98,48 +108,58 @@ export interface ApiHandlerOptions<S extends RequestSchema> {
 
 export function createApiHandler<S extends RequestSchema>(options: ApiHandlerOptions<S>) {
   const { route, schema, settings, logger } = options;
-  const startedAt = new WeakMap<object, number>();
+  /** Per request, keyed by its event: when it started and what the handler answered. */
+  const inFlight = new WeakMap<object, { startedAt: number; response?: ApiResponse }>();
 
-  const finish = (request: middy.Request<ApiEvent, ApiResult>, result: ApiResult, problemType?: string) => {
+  const finish = (request: middy.Request<ApiEvent, ApiResult>, status: number, body: unknown, problem?: HttpProblem) => {
     const event = request.event;
     const requestId = requestIdOf(event, request.context);
-    const headers = { ...responseHeaders(header(event, 'origin'), settings, requestId), ...(result.headers as Record<string, string>) };
-    request.response = { ...result, headers };
-    logger.info('request', {
+    const headers = responseHeaders(header(event, 'origin'), settings, requestId, problem ? PROBLEM_TYPE : JSON_TYPE, problem?.options.headers);
+    request.response = { statusCode: status, headers, body: JSON.stringify(body) };
+    // One line per request; who asked is the request id, never a name or an email.
+    const state = inFlight.get(event);
+    const issued = state?.response?.issued;
+    const fields = {
       route,
-      status: result.statusCode,
-      problem: problemType,
+      status,
+      problem: problem?.type,
       requestId,
-      durationMs: Math.round(performance.now() - (startedAt.get(event) ?? performance.now())),
-    });
+      durationMs: state ? Math.round(performance.now() - state.startedAt) : undefined,
+      authMode: settings.authMode,
+      moderatorTokens: issued?.moderatorTokens,
+      participantTokens: issued?.participantTokens,
+    };
+    if (issued && settings.authMode === 'none') logger.warn('tokens issued without caller authentication (AUTH_MODE=none)', fields);
+    else logger.info(issued ? 'tokens issued' : 'request', fields);
   };
 
   const apiMiddleware: middy.MiddlewareObj<ApiEvent, ApiResult> = {
     name: 'jitsiTokenApi',
-    before(request) {
-      startedAt.set(request.event, performance.now());
-    },
     after(request) {
-      finish(request, request.response ?? jsonResult(200, {}, {}));
+      const response = inFlight.get(request.event)?.response;
+      finish(request, response?.status ?? 200, response?.body ?? {});
     },
     onError(request) {
-      const error = request.error;
       const requestId = requestIdOf(request.event, request.context);
-      if (error instanceof HttpProblem) {
-        finish(request, jsonResult(error.status, problemBody(error, requestId), { 'content-type': 'application/problem+json', ...error.options.headers }), error.type);
-        return;
+      let problem = request.error;
+      if (!(problem instanceof HttpProblem)) {
+        // Anything else is a bug: log what it was (never its message), answer a bare 500.
+        logger.error('unhandled error', { route, requestId, ...describeError(problem) });
+        problem = new HttpProblem('internal-error', 'Internal error', { detail: 'The error has been logged with this request id.' });
       }
-      // Anything else is a bug: log what it was (never its message), answer a bare 500.
-      logger.error('unhandled error', { route, requestId, ...describeError(error) });
-      const problem = new HttpProblem('internal-error', 'Internal error', { detail: 'The error has been logged with this request id.' });
-      finish(request, jsonResult(500, problemBody(problem, requestId), { 'content-type': 'application/problem+json' }), problem.type);
+      const known = problem as HttpProblem;
+      finish(request, known.status, problemBody(known, requestId), known);
     },
   };
 
+  // The handler's answer is turned into the HTTP result once, with its headers, in finish.
   const base = async (event: ApiEvent, context: Context): Promise<ApiResult> => {
+    const state: { startedAt: number; response?: ApiResponse } = { startedAt: performance.now() };
+    inFlight.set(event, state);
     const input = parseRequest(schema, readJsonBody(event));
     const response = await options.handle({ input, event, requestId: requestIdOf(event, context) });
-    return jsonResult(response.status, response.body, { 'content-type': 'application/json' });
+    state.response = response;
+    return { statusCode: response.status };
   };
 
   // No early-timeout timer: the handlers finish in milliseconds and a timer per call costs.

@@ -41,7 +41,8 @@ function checkKeysAndDepth(text: string, maxDepth: number): void {
       while (next < text.length && /\s/.test(text[next] as string)) next++;
       if (text[next] !== ':') continue;
       const keys = openObjects[openObjects.length - 1];
-      const key = JSON.parse(text.slice(start, i + 1)) as string;
+      const raw = text.slice(start + 1, i);
+      const key = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
       if (RESERVED_KEYS.has(key)) throw invalidJson('The body uses a reserved key name.');
       if (keys?.has(key)) throw invalidJson('A key appears twice in the same object.');
       keys?.add(key);

@@ -24,10 +24,3 @@ export const tokenExpectations: TokenExpectations = {
 };
 
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
-
-/** An audit line per issued token: who asked is in the request id, never a name or email. */
-export function recordTokensIssued(route: string, requestId: string, moderatorTokens: number, participantTokens: number): void {
-  const fields = { route, requestId, moderatorTokens, participantTokens, authMode: settings.authMode };
-  if (settings.authMode === 'none') logger.warn('tokens issued without caller authentication (AUTH_MODE=none)', fields);
-  else logger.info('tokens issued', fields);
-}

@@ -29,7 +29,16 @@ export function tokenTimesFrom(nowSeconds: number, lifetimeSeconds: number): Pic
   return { issuedAt: nowSeconds, notBefore: nowSeconds - NOT_BEFORE_SKEW_SECONDS, expiresAt: nowSeconds + lifetimeSeconds };
 }
 
-export const isoFromSeconds = (seconds: number): string => new Date(seconds * 1000).toISOString();
+// Tokens issued in the same second share their times, so the last conversion is kept.
+let lastIsoSeconds = Number.NaN;
+let lastIso = '';
+export function isoFromSeconds(seconds: number): string {
+  if (seconds !== lastIsoSeconds) {
+    lastIso = new Date(seconds * 1000).toISOString();
+    lastIsoSeconds = seconds;
+  }
+  return lastIso;
+}
 
 export interface TokenIssuer {
   appId: string;
@@ -117,8 +126,11 @@ export function createSigningKey(secret: string): KeyObject {
   return createSecretKey(Buffer.from(secret, 'utf8'));
 }
 
+// The claims object is built fresh for each token, so jsonwebtoken may use it without a copy.
+const SIGN_OPTIONS: jwt.SignOptions = Object.freeze({ algorithm: 'HS256', header: { alg: 'HS256', typ: 'JWT' }, mutatePayload: true });
+
 export function signJitsiToken(claims: JitsiClaims, key: KeyObject): string {
-  return jwt.sign(claims, key, { algorithm: 'HS256', header: { alg: 'HS256', typ: 'JWT' } });
+  return jwt.sign(claims, key, SIGN_OPTIONS);
 }
 
 export type InvalidReason =
@@ -156,15 +168,6 @@ export type Verdict = { valid: true; token: VerifiedToken } | { valid: false; re
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const invalid = (reason: InvalidReason): Verdict => ({ valid: false, reason });
 
-function decodeHeader(token: string): Record<string, unknown> | undefined {
-  try {
-    const header: unknown = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8'));
-    return typeof header === 'object' && header !== null && !Array.isArray(header) ? (header as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** jsonwebtoken's error for a token; the signature is checked before exp and nbf. */
 function reasonFor(error: unknown): InvalidReason {
   if (error instanceof jwt.TokenExpiredError) return 'expired';
@@ -182,25 +185,23 @@ function reasonFor(error: unknown): InvalidReason {
  */
 export function verifyJitsiToken(token: string, keys: readonly KeyObject[], expected: TokenExpectations, nowSeconds: number): Verdict {
   if (!COMPACT_JWS.test(token)) return invalid('malformed');
-  // The unverified header only ever leads to a refusal, never to acceptance.
-  const header = decodeHeader(token);
-  if (header === undefined) return invalid('malformed');
-  if (header.typ !== 'JWT') return invalid('wrong_typ');
-  if (header.alg !== 'HS256') return invalid('wrong_alg');
-  if (Object.hasOwn(header, 'crit')) return invalid('malformed');
-
-  let payload: unknown;
+  let verified: jwt.Jwt | undefined;
   let reason: InvalidReason = 'bad_signature';
   for (const key of keys) {
     try {
-      payload = jwt.verify(token, key, { algorithms: ['HS256'], clockTimestamp: nowSeconds, clockTolerance: 0 });
+      // HS256 only: jsonwebtoken refuses any other alg before it looks at the signature.
+      verified = jwt.verify(token, key, { algorithms: ['HS256'], clockTimestamp: nowSeconds, clockTolerance: 0, complete: true });
       break;
     } catch (error) {
       reason = reasonFor(error);
       if (reason !== 'bad_signature') return invalid(reason);
     }
   }
-  if (payload === undefined) return invalid(reason);
+  if (verified === undefined) return invalid(reason);
+  // The header is read only from a verified token, never from an unverified decode.
+  if (verified.header.typ !== 'JWT') return invalid('wrong_typ');
+  if (Object.hasOwn(verified.header, 'crit')) return invalid('malformed');
+  const payload = verified.payload;
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return invalid('malformed');
   return checkClaims(payload as Record<string, unknown>, expected, nowSeconds);
 }
