@@ -1,0 +1,205 @@
+// npm run bench: every figure of docs/PERFORMANCE.md, measured in one run and printed side by side
+// with its floor. BENCH_COLD_RUNS sets the fresh processes per cold-start figure (default 15).
+import { spawn } from 'node:child_process';
+import { createHmac, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+import { esbuildOptions } from '../infra/bundling.ts';
+import { routes } from '../infra/routes.ts';
+import { buildJitsiClaims, createSigningKey, signJitsiToken, tokenTimesFrom, verifyJitsiToken, type JitsiClaims } from '../lib/token.ts';
+import { sdkEnvironment, startFakeSecretsManager, TEST_SECRET_ARN } from '../test/helpers/fake-secrets-manager.ts';
+import { PROJECT_ROOT } from './server-process.ts';
+
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 21);
+const SECRET = randomBytes(48).toString('base64url');
+const OUT = join(PROJECT_ROOT, '.bench');
+
+interface Row {
+  figure: string;
+  value: string;
+  floor: string;
+  ratio: string;
+  target: string;
+  met: boolean | undefined;
+}
+const rows: Row[] = [];
+const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(n >= 10 ? 1 : 2));
+function row(figure: string, value: string, floor: string, ratio: number | undefined, target: string, met: boolean | undefined): void {
+  rows.push({ figure, value, floor, ratio: ratio === undefined ? '' : `${ratio.toFixed(2)}×`, target, met });
+  process.stderr.write(`  ${figure}: ${value}${floor ? ` (floor ${floor})` : ''}\n`);
+}
+
+/** Operations per second of fn after a warm-up: the median of five 600 ms rounds, so one GC pause or a busy neighbour does not decide. */
+async function opsPerSecond(fn: () => unknown | Promise<unknown>, roundMs = 600): Promise<number> {
+  const run = async (ms: number) => {
+    let count = 0;
+    const end = performance.now() + ms;
+    while (performance.now() < end) {
+      for (let i = 0; i < 64; i++) await fn();
+      count += 64;
+    }
+    return count;
+  };
+  await run(300);
+  const rounds: number[] = [];
+  for (let i = 0; i < 5; i++) rounds.push((await run(roundMs)) / (roundMs / 1000));
+  return rounds.sort((a, b) => a - b)[2]!;
+}
+
+/** The floor: an HS256 token of the same claims with nothing but node:crypto. */
+const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
+function rawSign(claims: JitsiClaims, key: KeyObject): string {
+  const input = `${HEADER}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  return `${input}.${createHmac('sha256', key).update(input).digest('base64url')}`;
+}
+function rawVerify(token: string, key: KeyObject, now: number): boolean {
+  const dot = token.lastIndexOf('.');
+  const expected = createHmac('sha256', key).update(token.slice(0, dot)).digest();
+  const given = Buffer.from(token.slice(dot + 1), 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
+  const header = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString());
+  const claims = JSON.parse(Buffer.from(token.slice(token.indexOf('.') + 1, dot), 'base64url').toString());
+  return header.alg === 'HS256' && header.typ === 'JWT' && claims.iss === 'bench-app' && claims.aud === 'bench-app' && claims.sub === 'meet.example.com' && typeof claims.exp === 'number' && now < claims.exp && now >= claims.nbf;
+}
+
+function event(path: string, body: unknown) {
+  return {
+    version: '2.0', routeKey: `POST ${path}`, rawPath: path, rawQueryString: '', headers: { 'content-type': 'application/json' },
+    requestContext: { accountId: '1', apiId: 'bench', domainName: 'bench', domainPrefix: 'bench', http: { method: 'POST', path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' }, requestId: 'bench', routeKey: `POST ${path}`, stage: '$default', time: '', timeEpoch: 0 },
+    body: JSON.stringify(body), isBase64Encoded: false,
+  };
+}
+const bodies: Record<string, unknown> = {
+  'generate-token': { roomName: 'bench-room', userName: 'Bench Person', userId: 'bench-user', isModerator: true, expiresIn: 3600 },
+  'create-room': { appointmentId: 'appt-1', therapistId: 't-1', clientId: 'c-1', scheduledStartTime: new Date(Date.now() + 3_600_000).toISOString() },
+};
+
+async function main(): Promise<void> {
+  process.stderr.write(`bench: node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GiB\n`);
+  const fake = await startFakeSecretsManager();
+  fake.secrets.set(TEST_SECRET_ARN, SECRET);
+  const lambdaEnv = { ...sdkEnvironment(fake.endpoint), AWS_LAMBDA_FUNCTION_NAME: 'bench', JITSI_SECRET_ARN: TEST_SECRET_ARN, JITSI_APP_ID: 'bench-app', JITSI_DOMAIN: 'meet.example.com', AUTH_MODE: 'none' };
+
+  // 1. sign and verify against the node:crypto floor
+  const key = createSigningKey(SECRET);
+  const now = Math.floor(Date.now() / 1000);
+  const claims = buildJitsiClaims({ room: 'bench-room', user: { id: 'u', name: 'Bench Person', email: 'bench@example.com' }, moderator: true, ...tokenTimesFrom(now, 3600) }, { appId: 'bench-app', audience: 'bench-app', sub: 'meet.example.com', group: undefined });
+  const token = signJitsiToken(claims, key);
+  const expectations = { appId: 'bench-app', audience: 'bench-app', sub: 'meet.example.com', maxLifetimeSeconds: 86_430 };
+  if (!rawVerify(token, key, now) || !verifyJitsiToken(rawSign(claims, key), [key], expectations, now).valid) throw new Error('bench: the floor and the library disagree');
+  const floorSign = await opsPerSecond(() => rawSign(claims, key));
+  const sign = await opsPerSecond(() => signJitsiToken(claims, key));
+  row('sign (lib/token) ops/s', fmt(sign), fmt(floorSign), sign / floorSign, '≥ 0.50×', sign / floorSign >= 0.5);
+  const floorVerify = await opsPerSecond(() => rawVerify(token, key, now));
+  const verify = await opsPerSecond(() => verifyJitsiToken(token, [key], expectations, now));
+  row('verify (lib/token) ops/s', fmt(verify), fmt(floorVerify), verify / floorVerify, '≥ 0.50×', verify / floorVerify >= 0.5);
+
+  // The bundles as deployed (SDK bundled) and with the SDK left to the runtime, plus the floor.
+  rmSync(OUT, { recursive: true, force: true });
+  const bundles: Record<string, string> = {};
+  for (const variant of ['sdk-bundled', 'sdk-external'] as const) {
+    const entries = [...routes.map((route) => [route.name, join(PROJECT_ROOT, 'functions', `${route.name}.ts`)] as const), ['minimal', join(PROJECT_ROOT, 'scripts/bench-minimal-entry.ts')] as const];
+    for (const [name, entry] of entries) {
+      const outfile = join(OUT, variant, name, 'index.mjs');
+      await build(esbuildOptions(entry, outfile, { bundleAwsSdk: variant === 'sdk-bundled' }));
+      bundles[`${variant}/${name}`] = outfile;
+    }
+  }
+
+  // 2. warm handlers in-process from the deployed bundles (secret cached), and 5. Secrets Manager calls while warm
+  Object.assign(process.env, lambdaEnv);
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = (() => true) as typeof process.stdout.write; // the handlers' log lines are built, not printed
+  const context = { awsRequestId: 'bench' };
+  const handlers: Record<string, (event: unknown, context: unknown) => Promise<{ statusCode?: number }>> = {};
+  // Each bundle has its own secret cache: let every one finish its first fetch before any busy
+  // loop below holds the event loop (a starved fetch would hit its deadline).
+  for (const route of routes) {
+    handlers[route.name] = (await import(bundles[`sdk-bundled/${route.name}`]!)).handler;
+    if (route.name === 'validate-token') {
+      bodies['validate-token'] = { token: JSON.parse(((await handlers['generate-token']!(event('/', bodies['generate-token']), context)) as { body: string }).body).token };
+    }
+    const first = await handlers[route.name]!(event(route.path, bodies[route.name]), context);
+    if (first.statusCode !== 200) throw new Error(`bench: ${route.name} answered ${first.statusCode}`);
+  }
+  const callsAfterFirst = fake.calls.length / routes.length;
+  for (const route of routes) {
+    const prepared = event(route.path, bodies[route.name]);
+    const warm = await opsPerSecond(() => handlers[route.name]!(prepared, context));
+    const target = route.name === 'generate-token' ? '≥ 0.25×' : '';
+    process.stdout.write = write;
+    row(`${route.name} warm invocations/s`, fmt(warm), `${fmt(floorSign)} signs/s`, warm / floorSign, target, route.name === 'generate-token' ? warm / floorSign >= 0.25 : undefined);
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+  }
+  const before = fake.calls.length;
+  for (let i = 0; i < 1000; i++) await handlers['generate-token']!(event('/', bodies['generate-token']), context);
+  process.stdout.write = write;
+  const warmCalls = fake.calls.length - before;
+  row('GetSecretValue calls per 1000 warm invocations', String(warmCalls), '0', undefined, '0 after the first', warmCalls === 0 && callsAfterFirst === 1);
+
+  // 3, 4, 6. bundles: size, cold start against the minimal bundle, peak RSS
+  for (const route of routes) {
+    const code = readFileSync(bundles[`sdk-bundled/${route.name}`]!);
+    row(`${route.name} bundle size (SDK bundled)`, `${fmt(code.length / 1024)} KiB raw, ${fmt(gzipSync(code).length / 1024)} KiB gzip`, '', undefined, '', undefined);
+  }
+  const eventFiles: Record<string, string> = {};
+  for (const route of routes) {
+    const file = join(OUT, `${route.name}.event.json`);
+    writeFileSync(file, JSON.stringify(event(route.path, bodies[route.name])));
+    eventFiles[route.name] = file;
+  }
+  // Fresh processes in turn (floor, then each function), so drift on the machine hits all alike.
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  for (const variant of ['sdk-bundled', 'sdk-external'] as const) {
+    const samples: Record<string, Array<{ ms: number; rssKb: number }>> = {};
+    const names = ['minimal', ...routes.map((route) => route.name)];
+    for (let i = 0; i < COLD_RUNS; i++) {
+      for (const name of names) (samples[name] ??= []).push(await coldStart(bundles[`${variant}/${name}`]!, eventFiles[name === 'minimal' ? 'generate-token' : name]!, lambdaEnv));
+    }
+    const floor = median(samples.minimal!.map((sample) => sample.ms));
+    const floorRss = Math.max(...samples.minimal!.map((sample) => sample.rssKb)) / 1024;
+    for (const route of routes) {
+      const measured = median(samples[route.name]!.map((sample) => sample.ms));
+      const ratio = measured / floor;
+      row(`${route.name} cold start, median of ${COLD_RUNS} (${variant})`, `${fmt(measured)} ms`, `${fmt(floor)} ms`, ratio, variant === 'sdk-bundled' ? '≤ 1.25×' : '', variant === 'sdk-bundled' ? ratio <= 1.25 : undefined);
+      const peakRss = Math.max(...samples[route.name]!.map((sample) => sample.rssKb)) / 1024;
+      if (variant === 'sdk-bundled') row(`${route.name} peak RSS of a cold process`, `${fmt(peakRss)} MB`, `${fmt(floorRss)} MB`, undefined, '< 100 MB', peakRss < 100);
+    }
+  }
+  await fake.close();
+
+  console.log(`\njitsi-token-api bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}, ${new Date().toISOString().slice(0, 10)}\n`);
+  console.log('| figure | measured | floor | ratio | target | met |');
+  console.log('|---|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.figure} | ${r.value} | ${r.floor} | ${r.ratio} | ${r.target} | ${r.met === undefined ? '' : r.met ? 'yes' : '**no**'} |`);
+  process.exit(0);
+}
+
+/** One fresh Node process: import the bundle, answer the first event; time and peak RSS. */
+function coldStart(bundle: string, eventFile: string, env: Record<string, string>): Promise<{ ms: number; rssKb: number }> {
+  const script = `
+    const started = performance.now();
+    const { handler } = await import(${JSON.stringify(bundle)});
+    const result = await handler(JSON.parse((await import('node:fs')).readFileSync(${JSON.stringify(eventFile)}, 'utf8')), { awsRequestId: 'cold' });
+    const ms = performance.now() - started;
+    if (result.statusCode !== 200) throw new Error('status ' + result.statusCode);
+    process.stdout.write('BENCH ' + JSON.stringify({ ms, rssKb: process.resourceUsage().maxRSS }) + '\\n');`;
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((candidate) => candidate.startsWith('BENCH '));
+      if (code !== 0 || !line) return reject(new Error(`cold start of ${bundle} failed (${code}): ${err.slice(0, 500)}`));
+      resolvePromise(JSON.parse(line.slice(6)));
+    });
+  });
+}
+
+mkdirSync(OUT, { recursive: true });
+await main();
