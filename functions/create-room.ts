@@ -21,11 +21,12 @@ export const handler = createApiHandler({
     });
     const { signingKey, roomKey } = await appSecret.get();
     const room = deriveAppointmentRoom(roomKey, settings.roomPrefix, input.appointmentId);
-    const therapistToken = signJitsiToken(buildJitsiClaims({ room, user: therapist, moderator: true, ...times }, settings), signingKey);
-    const clientToken = signJitsiToken(buildJitsiClaims({ room, user: client, moderator: false, ...times }, settings), signingKey);
+    const tenant = input.tenant ?? settings.defaultTenant;
+    const therapistToken = signJitsiToken(buildJitsiClaims({ room, tenant, user: therapist, moderator: true, ...times }, settings), signingKey);
+    const clientToken = signJitsiToken(buildJitsiClaims({ room, tenant, user: client, moderator: false, ...times }, settings), signingKey);
     return ok({
       roomName: room,
-      joinUrl: buildJoinUrl(settings.jitsiDomain, room),
+      joinUrl: buildJoinUrl(settings.jitsiDomain, room, tenant),
       therapistToken,
       clientToken,
       notBefore: isoFromSeconds(times.notBefore),

@@ -15,11 +15,12 @@ export const handler = createApiHandler({
     const grant = authorizeGenerateToken(identifyCaller(event, settings), input);
     const times = tokenTimesFrom(nowSeconds(), input.expiresIn ?? settings.tokenTtlSeconds);
     const { signingKey } = await appSecret.get();
-    const token = signJitsiToken(buildJitsiClaims({ room: input.roomName, ...grant, ...times }, settings), signingKey);
+    const tenant = input.tenant ?? settings.defaultTenant;
+    const token = signJitsiToken(buildJitsiClaims({ room: input.roomName, tenant, ...grant, ...times }, settings), signingKey);
     return ok({
       token,
       roomName: input.roomName,
-      joinUrl: buildJoinUrl(settings.jitsiDomain, input.roomName),
+      joinUrl: buildJoinUrl(settings.jitsiDomain, input.roomName, tenant),
       expiresAt: isoFromSeconds(times.expiresAt),
       moderator: grant.moderator,
     }, { moderatorTokens: grant.moderator ? 1 : 0, participantTokens: grant.moderator ? 0 : 1 });

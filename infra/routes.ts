@@ -12,7 +12,8 @@ export interface Route {
 export const routes: readonly Route[] = [
   { name: 'generate-token', method: 'POST', path: '/api/jitsi/generate-token', summary: 'Mint a Jitsi token for one user in one room.' },
   { name: 'create-room', method: 'POST', path: '/api/jitsi/create-room', summary: 'Create the room of an appointment, with a therapist and a client token.' },
-  { name: 'validate-token', method: 'POST', path: '/api/jitsi/validate-token', summary: 'Check whether Jitsi would accept a token.' },
+  { name: 'validate-token', method: 'POST', path: '/api/jitsi/validate-token', summary: 'Check whether Jitsi would accept a token (optionally for a room), with a reason when not.' },
+  { name: 'refresh-token', method: 'POST', path: '/api/jitsi/refresh-token', summary: 'Renew a token this service issued, for the same room, role and identity.' },
 ];
 
 export const handlerEntry = (route: Route): string => `functions/${route.name}.ts`;

@@ -1,5 +1,6 @@
 // Settings: read from the environment once, validated, frozen. Nothing else reads process.env.
 import { resolve } from 'node:path';
+import { DEFAULT_MODERATOR_FEATURES, DEFAULT_PARTICIPANT_FEATURES, featureSet, JITSI_FEATURES, parseFeatureList, type FeatureSet } from './features.ts';
 
 export type Runtime = 'lambda' | 'sam-local' | 'local';
 export type AuthMode = 'none' | 'jwt';
@@ -21,6 +22,12 @@ export interface Settings {
   audience: string;
   /** `context.group`, omitted when unset. */
   group: string | undefined;
+  /** Tenant used when a request names none: then it is the `sub` and part of join URLs. */
+  defaultTenant: string | undefined;
+  /** `context.features` per role. */
+  features: { moderator: FeatureSet; participant: FeatureSet };
+  /** How long after expiry refresh-token still accepts a token. */
+  refreshGraceSeconds: number;
   tokenTtlSeconds: number;
   tokenTtlMaxSeconds: number;
   authMode: AuthMode;
@@ -60,10 +67,20 @@ export const MIN_TOKEN_TTL_SECONDS = 60;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** Every variable loadSettings reads (besides AWS_SAM_LOCAL and AWS_LAMBDA_FUNCTION_NAME). */
+export const SETTING_VARIABLES = [
+  'JITSI_DOMAIN', 'JITSI_APP_ID', 'JITSI_SECRET_ARN', 'JITSI_APP_SECRET', 'JITSI_SUB', 'JITSI_AUDIENCE', 'JITSI_GROUP', 'JITSI_TENANT',
+  'JITSI_FEATURES_MODERATOR', 'JITSI_FEATURES_PARTICIPANT', 'TOKEN_TTL_SECONDS', 'TOKEN_TTL_MAX_SECONDS', 'REFRESH_GRACE_SECONDS',
+  'AUTH_MODE', 'MODERATOR_CLAIM', 'MODERATOR_VALUES', 'AUTH_ISSUER', 'AUTH_AUDIENCE', 'CORS_ORIGINS', 'ROOM_PREFIX',
+  'APPOINTMENT_EARLY_JOIN_MINUTES', 'APPOINTMENT_DURATION_MINUTES', 'APPOINTMENT_GRACE_MINUTES',
+  'SECRET_REFRESH_SECONDS', 'SECRET_STALE_SECONDS', 'PORT', 'HOST',
+] as const;
+
 const HOSTNAME = /^(?=.{1,253}(?::\d{1,5})?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::\d{1,5})?$/;
 const PLAIN_IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const SUB_VALUE = /^[a-z0-9][a-z0-9._-]{0,252}$/;
 const ROOM_PREFIX = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+const ROOM_NAME = /^[a-z0-9][a-z0-9_-]{0,127}$/;
 const ORIGIN = /^https?:\/\/[a-z0-9.-]+(?::\d{1,5})?$/;
 const SECRETS_MANAGER_ID = /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$/;
 
@@ -86,6 +103,14 @@ function integer(env: Env, name: string, min: number, max: number, fallback: num
     throw new ConfigError(name, `must be a whole number from ${min} to ${max} (got a value outside that range)`);
   }
   return Number(value);
+}
+
+function featureList(env: Env, name: string, fallback: readonly (typeof JITSI_FEATURES)[number][]) {
+  const value = text(env, name);
+  if (value === undefined) return fallback;
+  const parsed = parseFeatureList(value);
+  if (parsed === undefined) throw new ConfigError(name, `must be "none" or a comma-separated list of: ${JITSI_FEATURES.join(', ')}`);
+  return parsed;
 }
 
 function list(env: Env, name: string): string[] | undefined {
@@ -157,6 +182,15 @@ export function loadSettings(env: Env = process.env, cwd: string = process.cwd()
     throw new ConfigError('JITSI_GROUP', 'must be letters, digits, ".", "_", ":" or "-" (at most 128)');
   }
 
+  const defaultTenant = text(env, 'JITSI_TENANT');
+  if (defaultTenant !== undefined && !ROOM_NAME.test(defaultTenant)) {
+    throw new ConfigError('JITSI_TENANT', 'must follow the room name rules: lowercase letters, digits, "_" or "-" (at most 128)');
+  }
+  const features = {
+    moderator: featureSet(featureList(env, 'JITSI_FEATURES_MODERATOR', DEFAULT_MODERATOR_FEATURES)),
+    participant: featureSet(featureList(env, 'JITSI_FEATURES_PARTICIPANT', DEFAULT_PARTICIPANT_FEATURES)),
+  };
+
   const tokenTtlMaxSeconds = integer(env, 'TOKEN_TTL_MAX_SECONDS', MIN_TOKEN_TTL_SECONDS, 7 * 86_400, 86_400);
   const tokenTtlSeconds = integer(env, 'TOKEN_TTL_SECONDS', MIN_TOKEN_TTL_SECONDS, tokenTtlMaxSeconds, Math.min(7_200, tokenTtlMaxSeconds));
 
@@ -189,6 +223,9 @@ export function loadSettings(env: Env = process.env, cwd: string = process.cwd()
     sub,
     audience,
     group: groupValue,
+    defaultTenant,
+    features,
+    refreshGraceSeconds: integer(env, 'REFRESH_GRACE_SECONDS', 0, 86_400, 900),
     tokenTtlSeconds,
     tokenTtlMaxSeconds,
     authMode,

@@ -5,7 +5,7 @@ import type { AuthMode } from './config.ts';
 import { forbidden, invalidField, unauthenticated } from './problem.ts';
 import type { CreateRoomInput, GenerateTokenInput } from './requests.ts';
 import { parseText } from './schema.ts';
-import type { JitsiUser } from './token.ts';
+import type { JitsiUser, TokenGrant, Verdict } from './token.ts';
 
 export interface PolicySettings {
   authMode: AuthMode;
@@ -142,4 +142,19 @@ export function authorizeCreateRoom(caller: Caller | undefined, input: CreateRoo
     throw forbidden('The therapist name comes from the caller token; omit it or send the same one.', 'therapistName');
   }
   return { therapist: { id: caller.id, name: therapistName }, client };
+}
+
+/**
+ * Who may refresh a token: anyone holding one of ours that is (nearly) valid; with caller
+ * authentication only its own holder, and a moderator token only while the role is still held.
+ */
+export function authorizeRefresh(caller: Caller | undefined, verdict: Verdict, configuredSub: string): Pick<TokenGrant, 'room' | 'tenant' | 'user' | 'moderator'> {
+  if (!verdict.valid) throw invalidField('token', `cannot be refreshed (reason: ${verdict.reason})`);
+  const { token } = verdict;
+  if (token.user === undefined) throw invalidField('token', 'cannot be refreshed (reason: missing_claim)');
+  if (caller !== undefined) {
+    if (token.user.id !== caller.id) throw forbidden('Only the holder of a token may refresh it.', 'token');
+    if (token.moderator && !caller.isModerator) throw forbidden('The caller no longer holds the moderator role.', 'token');
+  }
+  return { room: token.room, tenant: token.sub === configuredSub ? undefined : token.sub, user: token.user, moderator: token.moderator };
 }

@@ -28,6 +28,11 @@ const avatarUrl = textField(
 );
 
 const roomName = textField('Jitsi room name.', { maxChars: 128, maxBytes: 128, pattern: ROOM_NAME_PATTERN }, ROOM_NAME_RULE);
+const tenant = textField(
+  'Tenant for multi-tenant Jitsi URLs (https://<domain>/<tenant>/<room>): it becomes the `sub` claim. Defaults to JITSI_TENANT.',
+  { maxChars: 128, maxBytes: 128, pattern: ROOM_NAME_PATTERN },
+  ROOM_NAME_RULE.replace('a room name', 'a tenant name'),
+);
 
 const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-](\d{2}):(\d{2}))$/;
 
@@ -80,6 +85,7 @@ export function generateTokenRequest(limits: RequestLimits) {
     isModerator: booleanField('Ask for the moderator role. With caller authentication the caller must hold the role.').optional,
     appointmentId: identifier('The appointment this token is for (accepted for compatibility; not put in the token).').optional,
     expiresIn: integerField('Token lifetime in seconds.', 60, limits.tokenTtlMaxSeconds, 'seconds').optional,
+    tenant: tenant.optional,
   } as const;
 }
 
@@ -93,13 +99,23 @@ export function createRoomRequest() {
     callType: enumField('Kind of call.', ['video', 'audio'] as const).optional,
     therapistName: displayName('Therapist display name.').optional,
     clientName: displayName('Client display name.').optional,
+    tenant: tenant.optional,
   } as const;
 }
 
 export function validateTokenRequest() {
+  return {
+    token: tokenToCheck,
+    roomName: { ...roomName.optional, jsonSchema: { ...roomName.optional.jsonSchema, description: 'Also check that Jitsi would let the holder into this room.' } },
+    tenant: tenant.optional,
+  } as const;
+}
+
+export function refreshTokenRequest() {
   return { token: tokenToCheck } as const;
 }
 
 export type GenerateTokenInput = Infer<ReturnType<typeof generateTokenRequest>>;
 export type CreateRoomInput = Infer<ReturnType<typeof createRoomRequest>>;
 export type ValidateTokenInput = Infer<ReturnType<typeof validateTokenRequest>>;
+export type RefreshTokenInput = Infer<ReturnType<typeof refreshTokenRequest>>;

@@ -1,13 +1,10 @@
 // Room names, appointment rooms and windows, join URLs: the rules from JITSI.md "Joining a room".
 import { createHmac, hkdfSync } from 'node:crypto';
 import { invalidField } from './problem.ts';
-import { NOT_BEFORE_SKEW_SECONDS, type TokenGrant } from './token.ts';
+import { NOT_BEFORE_SKEW_SECONDS, SAFE_NAME_PATTERN, type TokenGrant } from './token.ts';
 
-/**
- * The web client joins encodeURIComponent(lowercase(NFKC(name))) and Prosody compares the claim
- * lowercased, so only names that survive both unchanged are safe: refuse the rest, never rewrite.
- */
-export const ROOM_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,127}$/;
+/** Only names that survive Jitsi's lowercasing and URL-encoding unchanged: refuse the rest, never rewrite. */
+export const ROOM_NAME_PATTERN = SAFE_NAME_PATTERN;
 export const ROOM_NAME_RULE = 'a room name of lowercase letters a-z, digits, "_" or "-", starting with a letter or digit, at most 128 characters';
 
 export function isSafeRoomName(name: string): boolean {

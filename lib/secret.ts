@@ -12,10 +12,17 @@ import { createSigningKey, MIN_SECRET_BYTES } from './token.ts';
 export interface AppSecret {
   signingKey: KeyObject;
   roomKey: Buffer;
+  /** When this version was created in Secrets Manager (seconds), if the source knows. */
+  createdAt: number | undefined;
+}
+
+export interface FetchedSecret {
+  value: string;
+  createdAt?: number | undefined;
 }
 
 /** Fetches the raw SecretString; rejects on any failure. The signal ends a hung fetch. */
-export type SecretFetcher = (signal: AbortSignal) => Promise<string>;
+export type SecretFetcher = (signal: AbortSignal) => Promise<FetchedSecret>;
 
 export class SecretFetchError extends Error {
   constructor(readonly reason: string) {
@@ -48,17 +55,18 @@ export function createSecretsManagerFetcher(secretId: string, versionStage = 'AW
     const { sdk, client: secretsManager } = await client;
     const output = await secretsManager.send(new sdk.GetSecretValueCommand({ SecretId: secretId, VersionStage: versionStage }), { abortSignal: signal });
     if (typeof output.SecretString !== 'string') throw new SecretFetchError('secret_not_a_string');
-    return output.SecretString;
+    return { value: output.SecretString, createdAt: output.CreatedDate ? Math.floor(output.CreatedDate.getTime() / 1000) : undefined };
   };
 }
 
 export function createEnvFetcher(value: string): SecretFetcher {
-  return async () => value;
+  return async () => ({ value });
 }
 
 /** `npm start` with no configuration: a random secret made once and kept in an untracked file. */
 export function createLocalFileFetcher(path: string, logger: Logger): SecretFetcher {
-  return async () => {
+  return async () => ({ value: await readOrCreate() });
+  async function readOrCreate(): Promise<string> {
     try {
       return (await readFile(path, 'utf8')).trim();
     } catch (error) {
@@ -73,7 +81,7 @@ export function createLocalFileFetcher(path: string, logger: Logger): SecretFetc
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return (await readFile(path, 'utf8')).trim();
       throw error;
     }
-  };
+  }
 }
 
 export function fetcherFor(source: SecretSource, logger: Logger): SecretFetcher {
@@ -107,6 +115,10 @@ export interface AppSecretCacheOptions {
   logger: Logger;
   now?: () => number;
   deadlineMs?: number;
+  /** Names the secret in log lines. */
+  label?: string;
+  /** With no secret cached, answer failures from memory this long instead of asking again. */
+  negativeCacheMs?: number;
 }
 
 export interface AppSecretCache {
@@ -129,7 +141,7 @@ export function createAppSecretCache(fetcher: SecretFetcher, options: AppSecretC
   let lastFailureAt = -Infinity;
   let inFlight: Promise<AppSecret> | undefined;
 
-  async function fetchWithDeadline(): Promise<string> {
+  async function fetchWithDeadline(): Promise<FetchedSecret> {
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
@@ -147,22 +159,22 @@ export function createAppSecretCache(fetcher: SecretFetcher, options: AppSecretC
 
   async function refresh(): Promise<AppSecret> {
     try {
-      const raw = parseSecretString(await fetchWithDeadline());
+      const fetched = await fetchWithDeadline();
+      const raw = parseSecretString(fetched.value);
       if (cached?.raw === raw) {
         cached = { ...cached, fetchedAt: now() };
         return cached.value;
       }
       if (Buffer.byteLength(raw, 'utf8') < MIN_SECRET_BYTES) throw new SecretFetchError('secret_too_short');
       // One KeyObject per secret value (see lib/token).
-      cached = { value: { signingKey: createSigningKey(raw), roomKey: deriveRoomKey(raw) }, raw, fetchedAt: now() };
+      cached = { value: { signingKey: createSigningKey(raw), roomKey: deriveRoomKey(raw), createdAt: fetched.createdAt }, raw, fetchedAt: now() };
       return cached.value;
     } catch (error) {
       lastFailureAt = now();
       const reason = error instanceof SecretFetchError ? error.reason : error instanceof Error ? error.name : 'unknown';
+      const label = options.label ?? 'the Jitsi app secret';
       options.logger.error(
-        reason === 'secret_too_short'
-          ? `the Jitsi app secret is shorter than ${MIN_SECRET_BYTES} bytes; refusing to sign with it`
-          : 'could not load the Jitsi app secret',
+        reason === 'secret_too_short' ? `${label} is shorter than ${MIN_SECRET_BYTES} bytes; refusing to sign with it` : `could not load ${label}`,
         { reason, servingCachedSecret: usable(cached) },
       );
       throw error;
@@ -185,6 +197,7 @@ export function createAppSecretCache(fetcher: SecretFetcher, options: AppSecretC
       if (cached && now() - cached.fetchedAt < options.refreshMs) return cached.value;
       // A refresh just failed: keep serving the last good secret instead of hammering the source.
       if (usable(cached) && now() - lastFailureAt < FAILURE_BACKOFF_MS) return cached.value;
+      if (!cached && options.negativeCacheMs !== undefined && now() - lastFailureAt < options.negativeCacheMs) throw secretUnavailable();
       try {
         return await singleFlight();
       } catch {

@@ -1,6 +1,13 @@
 // Jitsi tokens: the claims JITSI.md "Our rules" asks for, signed and verified with HS256.
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import type { FeatureSet } from './features.ts';
+
+/**
+ * Room (and tenant) names: the web client joins encodeURIComponent(lowercase(NFKC(name))) and
+ * Prosody compares the claim lowercased, so only names that survive both unchanged are safe.
+ */
+export const SAFE_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,127}$/;
 
 /** Jitsi allows no clock skew at all, so nbf sits 30 s in the past to absorb clock drift. */
 export const NOT_BEFORE_SKEW_SECONDS = 30;
@@ -16,6 +23,8 @@ export interface JitsiUser {
 
 export interface TokenGrant {
   room: string;
+  /** For multi-tenant URLs (https://domain/<tenant>/<room>) the tenant is the `sub`. */
+  tenant?: string | undefined;
   user: JitsiUser;
   moderator: boolean;
   /** Seconds since the epoch. */
@@ -45,25 +54,8 @@ export interface TokenIssuer {
   audience: string;
   sub: string;
   group: string | undefined;
+  features: { moderator: FeatureSet; participant: FeatureSet };
 }
-
-/**
- * Features are explicit on every token: when `context.features` is present Jitsi allows only
- * the ones set to true, and without it a moderator may record. Therapy calls are not recorded,
- * streamed or transcribed.
- */
-export const MODERATOR_FEATURES = Object.freeze({
-  recording: false,
-  livestreaming: false,
-  transcription: false,
-  'outbound-call': false,
-  'sip-outbound-call': false,
-  'screen-sharing': true,
-  'send-groupchat': true,
-  'create-polls': true,
-  'file-upload': false,
-});
-export const PARTICIPANT_FEATURES = Object.freeze({ ...MODERATOR_FEATURES, 'create-polls': false });
 
 export interface JitsiClaims {
   iss: string;
@@ -102,13 +94,13 @@ export function buildJitsiClaims(grant: TokenGrant, issuer: TokenIssuer): JitsiC
   if (grant.user.avatar !== undefined) user.avatar = grant.user.avatar;
   const context: JitsiClaims['context'] = {
     user,
-    features: grant.moderator ? MODERATOR_FEATURES : PARTICIPANT_FEATURES,
+    features: grant.moderator ? issuer.features.moderator : issuer.features.participant,
   };
   if (issuer.group !== undefined) context.group = issuer.group;
   return {
     iss: issuer.appId,
     aud: issuer.audience,
-    sub: issuer.sub,
+    sub: grant.tenant ?? issuer.sub,
     room: grant.room,
     iat: grant.issuedAt,
     nbf: grant.notBefore,
@@ -145,6 +137,7 @@ export type InvalidReason =
   | 'wrong_audience'
   | 'sub_mismatch'
   | 'wildcard'
+  | 'room_mismatch'
   | 'lifetime_too_long';
 
 export interface TokenExpectations {
@@ -155,10 +148,22 @@ export interface TokenExpectations {
   maxLifetimeSeconds: number;
 }
 
+/** What the caller of verify wants to know beyond "would Prosody log this holder in". */
+export interface VerifyOptions {
+  /** The room the holder wants to join: compared as Prosody does, lowercased. */
+  room?: string | undefined;
+  /** Accept a token that expired at most this long ago (refresh only; Jitsi has none). */
+  expiredGraceSeconds?: number;
+  /** Accept any safe tenant name as `sub`, besides the expected one (refresh keeps the tenant). */
+  anySafeTenant?: boolean;
+}
+
 export interface VerifiedToken {
   room: string;
-  userId: string | undefined;
+  sub: string;
+  user: JitsiUser | undefined;
   moderator: boolean;
+  issuedAt: number | undefined;
   expiresAt: number;
   notBefore: number | undefined;
 }
@@ -183,14 +188,15 @@ function reasonFor(error: unknown): InvalidReason {
  * a numeric exp required) plus our own rules (no wildcards, bounded lifetime, our sub). The key
  * is always ours: jku, x5u, jwk and kid in the header are never used to choose it.
  */
-export function verifyJitsiToken(token: string, keys: readonly KeyObject[], expected: TokenExpectations, nowSeconds: number): Verdict {
+export function verifyJitsiToken(token: string, keys: readonly KeyObject[], expected: TokenExpectations, nowSeconds: number, options: VerifyOptions = {}): Verdict {
   if (!COMPACT_JWS.test(token)) return invalid('malformed');
   let verified: jwt.Jwt | undefined;
   let reason: InvalidReason = 'bad_signature';
   for (const key of keys) {
     try {
       // HS256 only: jsonwebtoken refuses any other alg before it looks at the signature.
-      verified = jwt.verify(token, key, { algorithms: ['HS256'], clockTimestamp: nowSeconds, clockTolerance: 0, complete: true });
+      // exp is checked in checkClaims, so a refresh may allow a grace; nbf as Prosody does.
+      verified = jwt.verify(token, key, { algorithms: ['HS256'], clockTimestamp: nowSeconds, clockTolerance: 0, ignoreExpiration: true, complete: true });
       break;
     } catch (error) {
       reason = reasonFor(error);
@@ -203,30 +209,45 @@ export function verifyJitsiToken(token: string, keys: readonly KeyObject[], expe
   if (Object.hasOwn(verified.header, 'crit')) return invalid('malformed');
   const payload = verified.payload;
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return invalid('malformed');
-  return checkClaims(payload as Record<string, unknown>, expected, nowSeconds);
+  return checkClaims(payload as Record<string, unknown>, expected, nowSeconds, options);
 }
 
-function checkClaims(claims: Record<string, unknown>, expected: TokenExpectations, nowSeconds: number): Verdict {
+function userFrom(user: unknown): JitsiUser | undefined {
+  if (typeof user !== 'object' || user === null) return undefined;
+  const { id, name, email, avatar } = user as Record<string, unknown>;
+  if (typeof id !== 'string' || typeof name !== 'string') return undefined;
+  const result: JitsiUser = { id, name };
+  if (typeof email === 'string') result.email = email;
+  if (typeof avatar === 'string') result.avatar = avatar;
+  return result;
+}
+
+function checkClaims(claims: Record<string, unknown>, expected: TokenExpectations, nowSeconds: number, options: VerifyOptions): Verdict {
   const { exp, nbf, iat, iss, aud, sub, room } = claims;
   if (exp === undefined || iss === undefined || aud === undefined || sub === undefined || room === undefined) return invalid('missing_claim');
   if (typeof exp !== 'number' || (nbf !== undefined && typeof nbf !== 'number') || (iat !== undefined && typeof iat !== 'number')) return invalid('malformed');
+  // As Prosody: now >= exp is expired, no tolerance (a refresh passes its grace explicitly).
+  if (nowSeconds >= exp + (options.expiredGraceSeconds ?? 0)) return invalid('expired');
   if (iss !== expected.appId) return invalid('wrong_issuer');
   const audiences = Array.isArray(aud) ? aud : [aud];
   if (!audiences.includes(expected.audience)) return invalid('wrong_audience');
   if (typeof room !== 'string' || typeof sub !== 'string' || room === '') return invalid('malformed');
   const context = claims.context as { room?: { regex?: unknown }; user?: Record<string, unknown> } | undefined;
   if (room === '*' || sub === '*' || context?.room?.regex === true) return invalid('wildcard');
-  if (sub.toLowerCase() !== expected.sub.toLowerCase()) return invalid('sub_mismatch');
+  if (sub.toLowerCase() !== expected.sub.toLowerCase() && !(options.anySafeTenant && SAFE_NAME_PATTERN.test(sub))) return invalid('sub_mismatch');
   const start = (nbf as number | undefined) ?? (iat as number | undefined) ?? nowSeconds;
   if (exp - start > expected.maxLifetimeSeconds) return invalid('lifetime_too_long');
+  if (options.room !== undefined && room.toLowerCase() !== options.room.toLowerCase()) return invalid('room_mismatch');
 
   const user = typeof context?.user === 'object' && context.user !== null ? context.user : {};
   return {
     valid: true,
     token: {
       room,
-      userId: typeof user.id === 'string' ? user.id : undefined,
+      sub,
+      user: userFrom(user),
       moderator: claims.moderator === true || user.moderator === 'true' || user.moderator === true || user.affiliation === 'owner',
+      issuedAt: iat as number | undefined,
       expiresAt: exp,
       notBefore: nbf as number | undefined,
     },

@@ -9,6 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { esbuildOptions } from '../infra/bundling.ts';
 import { routes } from '../infra/routes.ts';
+import { DEFAULT_MODERATOR_FEATURES, DEFAULT_PARTICIPANT_FEATURES, featureSet } from '../lib/features.ts';
 import { buildJitsiClaims, createSigningKey, signJitsiToken, tokenTimesFrom, verifyJitsiToken, type JitsiClaims } from '../lib/token.ts';
 import { sdkEnvironment, startFakeSecretsManager, TEST_SECRET_ARN } from '../test/helpers/fake-secrets-manager.ts';
 import { PROJECT_ROOT } from './server-process.ts';
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
   // 1. sign and verify against the node:crypto floor
   const key = createSigningKey(SECRET);
   const now = Math.floor(Date.now() / 1000);
-  const claims = buildJitsiClaims({ room: 'bench-room', user: { id: 'u', name: 'Bench Person', email: 'bench@example.com' }, moderator: true, ...tokenTimesFrom(now, 3600) }, { appId: 'bench-app', audience: 'bench-app', sub: 'meet.example.com', group: undefined });
+  const claims = buildJitsiClaims({ room: 'bench-room', user: { id: 'u', name: 'Bench Person', email: 'bench@example.com' }, moderator: true, ...tokenTimesFrom(now, 3600) }, { appId: 'bench-app', audience: 'bench-app', sub: 'meet.example.com', group: undefined, features: { moderator: featureSet(DEFAULT_MODERATOR_FEATURES), participant: featureSet(DEFAULT_PARTICIPANT_FEATURES) } });
   const token = signJitsiToken(claims, key);
   const expectations = { appId: 'bench-app', audience: 'bench-app', sub: 'meet.example.com', maxLifetimeSeconds: 86_430 };
   if (!rawVerify(token, key, now) || !verifyJitsiToken(rawSign(claims, key), [key], expectations, now).valid) throw new Error('bench: the floor and the library disagree');

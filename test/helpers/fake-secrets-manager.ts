@@ -12,6 +12,8 @@ export interface FakeSecretsManager {
   /** Secrets by version stage, for rotation tests (AWSPREVIOUS). */
   previous: Map<string, string>;
   fault: Fault;
+  /** CreatedDate of the AWSCURRENT version, seconds since the epoch. */
+  currentCreatedAt: number;
   close(): Promise<void>;
 }
 
@@ -33,7 +35,7 @@ function reply(response: ServerResponse, status: number, body: string, errorType
 
 export async function startFakeSecretsManager(): Promise<FakeSecretsManager> {
   const hung: ServerResponse[] = [];
-  const fake: Omit<FakeSecretsManager, 'endpoint' | 'close'> = { calls: [], secrets: new Map(), previous: new Map(), fault: 'none' };
+  const fake: Omit<FakeSecretsManager, 'endpoint' | 'close'> = { calls: [], secrets: new Map(), previous: new Map(), fault: 'none', currentCreatedAt: Math.floor(Date.now() / 1000) };
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -55,7 +57,7 @@ export async function startFakeSecretsManager(): Promise<FakeSecretsManager> {
       if (value === undefined) {
         return reply(response, 400, JSON.stringify({ __type: 'ResourceNotFoundException', message: 'not found' }), 'ResourceNotFoundException');
       }
-      const body: Record<string, unknown> = { ARN: secretId, Name: 'jitsi', VersionId: `v-${stage}`, VersionStages: [stage], CreatedDate: 1_700_000_000 };
+      const body: Record<string, unknown> = { ARN: secretId, Name: 'jitsi', VersionId: `v-${stage}`, VersionStages: [stage], CreatedDate: stage === 'AWSPREVIOUS' ? fake.currentCreatedAt - 86_400 * 30 : fake.currentCreatedAt };
       if (fake.fault === 'binary') body.SecretBinary = Buffer.from(value).toString('base64');
       else body.SecretString = value;
       reply(response, 200, JSON.stringify(body));

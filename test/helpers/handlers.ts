@@ -2,12 +2,15 @@
 // graph, so each call resets the graph first.
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { vi } from 'vitest';
+import { SETTING_VARIABLES } from '../../lib/config.ts';
 
 export type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export const TEST_APP_SECRET = 'handler-test-app-secret-handler-test-app-secret';
 
 export const BASE_ENV: Record<string, string | undefined> = {
+  // Every setting starts unset, so no test inherits another's configuration.
+  ...Object.fromEntries(SETTING_VARIABLES.map((name) => [name, undefined])),
   JITSI_DOMAIN: 'meet.example.test',
   JITSI_APP_ID: 'test-app',
   JITSI_APP_SECRET: TEST_APP_SECRET,
@@ -30,16 +33,18 @@ export function applyEnv(env: Record<string, string | undefined>): void {
 export async function loadHandlers(env: Record<string, string | undefined> = {}) {
   applyEnv({ ...BASE_ENV, ...env });
   vi.resetModules();
-  const [generate, create, validate, service] = await Promise.all([
+  const [generate, create, validate, refresh, service] = await Promise.all([
     import('../../functions/generate-token.ts'),
     import('../../functions/create-room.ts'),
     import('../../functions/validate-token.ts'),
+    import('../../functions/refresh-token.ts'),
     import('../../lib/service.ts'),
   ]);
   return {
     generateToken: generate.handler as unknown as Handler,
     createRoom: create.handler as unknown as Handler,
     validateToken: validate.handler as unknown as Handler,
+    refreshToken: refresh.handler as unknown as Handler,
     settings: service.settings,
   };
 }

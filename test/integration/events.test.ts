@@ -8,7 +8,8 @@ import { decodeJwt, jitsiRuleViolations } from '../helpers/jwt.ts';
 
 const env = JSON.parse(readFileSync('events/env.json', 'utf8')).Parameters as Record<string, string>;
 const readEvent = (name: string) => JSON.parse(readFileSync(`events/${name}.json`, 'utf8'));
-// The create-room event books an appointment for 2027-01-15T10:00Z; run the suite the day before.
+// The create-room event books an appointment for 2027-01-15T10:00Z, and the validate-token and
+// refresh-token events carry a token (signed with env.json's secret) for 2027-01-14T09:00Z.
 const EVENT_DAY = new Date('2027-01-14T09:00:00Z');
 
 afterAll(() => {
@@ -24,10 +25,10 @@ describe('events/ for sam local', () => {
     }
   });
 
-  it('runs each event through its handler: tokens for generate-token and create-room, a verdict for validate-token', async () => {
+  it('runs each event through its handler: tokens for generate-token, create-room and refresh-token, a verdict for validate-token', async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: EVENT_DAY });
     const handlers = await loadHandlers({ ...env, AWS_SAM_LOCAL: 'true', AWS_LAMBDA_FUNCTION_NAME: 'sam-local' });
-    const byName: Record<string, Handler> = { 'generate-token': handlers.generateToken, 'create-room': handlers.createRoom, 'validate-token': handlers.validateToken };
+    const byName: Record<string, Handler> = { 'generate-token': handlers.generateToken, 'create-room': handlers.createRoom, 'validate-token': handlers.validateToken, 'refresh-token': handlers.refreshToken };
     const now = Math.floor(EVENT_DAY.getTime() / 1000);
     const expected = { appId: env.JITSI_APP_ID!, audience: env.JITSI_APP_ID!, sub: env.JITSI_DOMAIN!, maxLifetime: 86_400 };
 
@@ -43,6 +44,10 @@ describe('events/ for sam local', () => {
 
     const validated = await byName['validate-token']!(readEvent('validate-token'), lambdaContext());
     expect(validated.statusCode).toBe(200);
-    expect(json(validated)).toEqual({ valid: false, reason: 'bad_signature' });
+    expect(json(validated)).toMatchObject({ valid: true, room: 'test-room-123', moderator: false, userId: 'client-789' });
+
+    const refreshed = await byName['refresh-token']!(readEvent('refresh-token'), lambdaContext());
+    expect(refreshed.statusCode).toBe(200);
+    expect(jitsiRuleViolations(json(refreshed).token, expected, now)).toEqual([]);
   });
 });

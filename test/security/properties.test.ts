@@ -56,6 +56,10 @@ describe(`properties (${RUNS} runs each)`, () => {
     checkAnswer(await call(handlers.validateToken, '/api/jitsi/validate-token', body), []);
   });
 
+  it.prop([fc.json()], params)('refresh-token: any JSON body', async (body) => {
+    checkAnswer(await call(handlers.refreshToken, '/api/jitsi/refresh-token', body), ['token']);
+  });
+
   it.prop(
     [fc.record({ roomName: roomish, userName: nameish, userEmail: anyValue, userId: anyValue, userAvatar: anyValue, isModerator: fc.oneof(fc.boolean(), anyValue), appointmentId: anyValue, expiresIn: fc.oneof(fc.integer({ min: -10, max: 100_000 }), anyValue) }, { requiredKeys: [] })],
     params,

@@ -18,7 +18,7 @@ describe('app secret cache', () => {
     let calls = 0;
     const { cache, advance } = setup(async () => {
       calls++;
-      return GOOD;
+      return { value: GOOD };
     });
     await Promise.all(Array.from({ length: 50 }, () => cache.get()));
     expect(calls).toBe(1);
@@ -32,7 +32,7 @@ describe('app secret cache', () => {
 
   it('keeps the KeyObject when the value has not changed, and picks up a new value after the refresh period', async () => {
     let value = GOOD;
-    const { cache, advance } = setup(async () => value);
+    const { cache, advance } = setup(async () => ({ value }));
     const first = await cache.get();
     advance(300_001);
     expect(await cache.get()).toBe(first);
@@ -45,7 +45,7 @@ describe('app secret cache', () => {
     let fail = false;
     const { cache, advance, lines } = setup(async () => {
       if (fail) throw new SecretFetchError('ThrottlingException');
-      return GOOD;
+      return { value: GOOD };
     });
     const good = await cache.get();
     fail = true;
@@ -63,7 +63,7 @@ describe('app secret cache', () => {
   });
 
   it('answers 503 within the deadline when the source hangs, and never rejects unhandled on prefetch', async () => {
-    const { cache } = setup(() => new Promise<string>(() => {}));
+    const { cache } = setup(() => new Promise<never>(() => {}));
     cache.prefetch();
     const started = Date.now();
     const error = await cache.get().catch((e: unknown) => e);
@@ -72,7 +72,7 @@ describe('app secret cache', () => {
   });
 
   it('refuses a secret shorter than 32 bytes and says why in the log', async () => {
-    const { cache, lines } = setup(async () => 'short-secret');
+    const { cache, lines } = setup(async () => ({ value: 'short-secret' }));
     expect(((await cache.get().catch((e: unknown) => e)) as HttpProblem).status).toBe(503);
     expect(lines.join('\n')).toMatch(/shorter than 32 bytes/);
     expect(lines.join('\n')).not.toContain('short-secret');

@@ -2,11 +2,13 @@ import { createHmac, createSecretKey, generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { describe, expect, it } from 'vitest';
 import { buildJitsiClaims, createSigningKey, signJitsiToken, tokenTimesFrom, verifyJitsiToken, type TokenGrant } from '../../lib/token.ts';
+import { DEFAULT_MODERATOR_FEATURES, DEFAULT_PARTICIPANT_FEATURES, featureSet } from '../../lib/features.ts';
 import { b64url, decodeJwt, jitsiRuleViolations } from '../helpers/jwt.ts';
 
 const SECRET = 'unit-test-app-secret-that-is-long-enough-0123456789';
 const key = createSigningKey(SECRET);
-const issuer = { appId: 'my-app', audience: 'my-aud', sub: 'meet.jitsi', group: undefined };
+const features = { moderator: featureSet(DEFAULT_MODERATOR_FEATURES), participant: featureSet(DEFAULT_PARTICIPANT_FEATURES) };
+const issuer = { appId: 'my-app', audience: 'my-aud', sub: 'meet.jitsi', group: undefined, features };
 const expected = { appId: 'my-app', audience: 'my-aud', sub: 'meet.jitsi', maxLifetimeSeconds: 86_400 + 30 };
 const NOW = 1_800_000_000;
 
@@ -62,7 +64,7 @@ describe('verifyJitsiToken', () => {
 
   it('accepts our own token and reports room, role and user', () => {
     const token = signJitsiToken(buildJitsiClaims(grant({ moderator: true }), issuer), key);
-    expect(verify(token)).toEqual({ valid: true, token: { room: 'room-1', userId: 'u-1', moderator: true, expiresAt: NOW + 3600, notBefore: NOW - 30 } });
+    expect(verify(token)).toEqual({ valid: true, token: { room: 'room-1', sub: 'meet.jitsi', user: { id: 'u-1', name: 'Ada' }, moderator: true, issuedAt: NOW, expiresAt: NOW + 3600, notBefore: NOW - 30 } });
   });
 
   it('has no clock tolerance, exactly as Prosody: now >= exp and now < nbf fail', () => {
