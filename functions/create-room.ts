@@ -19,11 +19,11 @@ export const handler = createApiHandler({
       graceMinutes: settings.appointmentGraceMinutes,
       tokenTtlMaxSeconds: settings.tokenTtlMaxSeconds,
     });
-    const { signingKey, roomKey } = await appSecret.get();
+    const { signingKey, kid, roomKey } = await appSecret.get();
     const room = deriveAppointmentRoom(roomKey, settings.roomPrefix, input.appointmentId);
     const tenant = input.tenant ?? settings.defaultTenant;
-    const therapistToken = signJitsiToken(buildJitsiClaims({ room, tenant, user: therapist, moderator: true, ...times }, settings), signingKey);
-    const clientToken = signJitsiToken(buildJitsiClaims({ room, tenant, user: client, moderator: false, ...times }, settings), signingKey);
+    const therapistToken = signJitsiToken(buildJitsiClaims({ room, tenant, user: therapist, moderator: true, ...times }, settings), signingKey, kid);
+    const clientToken = signJitsiToken(buildJitsiClaims({ room, tenant, user: client, moderator: false, ...times }, settings), signingKey, kid);
     return ok({
       roomName: room,
       joinUrl: buildJoinUrl(settings.jitsiDomain, room, tenant),

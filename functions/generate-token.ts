@@ -14,9 +14,9 @@ export const handler = createApiHandler({
   async handle({ input, event }) {
     const grant = authorizeGenerateToken(identifyCaller(event, settings), input);
     const times = tokenTimesFrom(nowSeconds(), input.expiresIn ?? settings.tokenTtlSeconds);
-    const { signingKey } = await appSecret.get();
+    const { signingKey, kid } = await appSecret.get();
     const tenant = input.tenant ?? settings.defaultTenant;
-    const token = signJitsiToken(buildJitsiClaims({ room: input.roomName, tenant, ...grant, ...times }, settings), signingKey);
+    const token = signJitsiToken(buildJitsiClaims({ room: input.roomName, tenant, ...grant, ...times }, settings), signingKey, kid);
     return ok({
       token,
       roomName: input.roomName,

@@ -20,8 +20,8 @@ export const handler = createApiHandler({
     const verdict = await verifyIssuedToken(input.token, undefined, { expiredGraceSeconds: settings.refreshGraceSeconds, anySafeTenant: true });
     const grant = authorizeRefresh(caller, verdict, settings.sub);
     const times = tokenTimesFrom(nowSeconds(), settings.tokenTtlSeconds);
-    const { signingKey } = await appSecret.get();
-    const token = signJitsiToken(buildJitsiClaims({ ...grant, ...times }, settings), signingKey);
+    const { signingKey, kid } = await appSecret.get();
+    const token = signJitsiToken(buildJitsiClaims({ ...grant, ...times }, settings), signingKey, kid);
     return ok(
       { token, roomName: grant.room, joinUrl: buildJoinUrl(settings.jitsiDomain, grant.room, grant.tenant), expiresAt: isoFromSeconds(times.expiresAt), moderator: grant.moderator },
       { moderatorTokens: grant.moderator ? 1 : 0, participantTokens: grant.moderator ? 0 : 1 },

@@ -11,7 +11,7 @@ import { preflightHeaders } from '#lib/cors';
 import { PROBLEM_TYPE, responseHeaders } from '#lib/http';
 import { HttpProblem, problemBody } from '#lib/problem';
 import { logger, settings } from '#lib/service';
-import { handlerEntry, routes, type Route } from './routes.ts';
+import { handlerEntry, matchRoute, routes, type Route } from './routes.ts';
 
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** API Gateway takes up to 10 MB; the handlers refuse anything over 8 KiB anyway. */
@@ -54,7 +54,7 @@ function isTextContent(contentType: string | undefined): boolean {
   return contentType !== undefined && /^\s*(text\/|application\/([\w.+-]*\+)?json\b|application\/(xml|javascript|x-www-form-urlencoded))/i.test(contentType);
 }
 
-export function toApiGatewayEvent(request: IncomingMessage, body: Buffer, route: Route, requestId: string, claims?: Record<string, unknown>): APIGatewayProxyEventV2 {
+export function toApiGatewayEvent(request: IncomingMessage, body: Buffer, route: Route, requestId: string, claims?: Record<string, unknown>, pathParameters?: Record<string, string>): APIGatewayProxyEventV2 {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
@@ -94,6 +94,7 @@ export function toApiGatewayEvent(request: IncomingMessage, body: Buffer, route:
   };
   if (request.headers.cookie) event.cookies = request.headers.cookie.split(/;\s*/);
   if (url.search) event.queryStringParameters = query;
+  if (pathParameters && Object.keys(pathParameters).length > 0) event.pathParameters = pathParameters;
   if (body.length > 0) event.body = text ? body.toString('utf8') : body.toString('base64');
   if (claims) (event.requestContext as unknown as { authorizer: unknown }).authorizer = { jwt: { claims, scopes: null } };
   return event;
@@ -163,7 +164,10 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     const origin = request.headers.origin;
     try {
       const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-      const matches = loaded.filter(({ route }) => route.path === path);
+      const matches = loaded.flatMap((entry) => {
+        const parameters = matchRoute(entry.route, path);
+        return parameters ? [{ ...entry, parameters }] : [];
+      });
       if (matches.length === 0) {
         request.resume();
         return send(response, problemResult(new HttpProblem('not-found', 'No such endpoint'), origin, requestId));
@@ -185,14 +189,14 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       }
       // Like API Gateway's JWT authorizer: no valid caller token, no invocation.
       let claims: Record<string, unknown> | undefined;
-      if (settings.authMode === 'jwt' && options.authenticate) {
+      if (settings.authMode === 'jwt' && options.authenticate && !match.route.public) {
         try {
           claims = await options.authenticate(request.headers.authorization);
         } catch {
           return send(response, problemResult(new HttpProblem('unauthenticated', 'The caller is not authenticated', { detail: 'Send a valid caller token: Authorization: Bearer <token>.', headers: { 'www-authenticate': 'Bearer' } }), origin, requestId));
         }
       }
-      const event = toApiGatewayEvent(request, body, match.route, requestId, claims);
+      const event = toApiGatewayEvent(request, body, match.route, requestId, claims, match.parameters);
       const context = { awsRequestId: requestId, functionName: match.route.name, callbackWaitsForEmptyEventLoop: false } as Context;
       send(response, fromLambdaResult(await match.handler(event, context)));
     } catch (error) {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { DEFAULT_MODERATOR_FEATURES, DEFAULT_PARTICIPANT_FEATURES, featureSet, JITSI_FEATURES, parseFeatureList, type FeatureSet } from './features.ts';
 
 export type Runtime = 'lambda' | 'sam-local' | 'local';
+export type Signing = 'hs256' | 'rs256';
 export type AuthMode = 'none' | 'jwt';
 
 export type SecretSource =
@@ -39,6 +40,8 @@ export interface Settings {
   /** Local server bind address. */
   host: string;
   secretSource: SecretSource;
+  /** hs256: Prosody's app_secret signs. rs256 ("ASAP"): a private key signs, Prosody fetches public keys. */
+  signing: Signing;
   /** How long a loaded secret is used before it is fetched again. */
   secretRefreshSeconds: number;
   /** How long the last good secret keeps serving while refreshes fail. */
@@ -63,6 +66,7 @@ export class ConfigError extends Error {
 export const DEFAULT_JITSI_DOMAIN = 'meet.example.com';
 export const LOCAL_APP_ID = 'local-dev-app';
 export const LOCAL_SECRET_FILE = '.jitsi-dev-secret';
+export const LOCAL_RS256_KEY_FILE = '.jitsi-dev-rs256-key.json';
 export const MIN_TOKEN_TTL_SECONDS = 60;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -73,7 +77,7 @@ export const SETTING_VARIABLES = [
   'JITSI_FEATURES_MODERATOR', 'JITSI_FEATURES_PARTICIPANT', 'TOKEN_TTL_SECONDS', 'TOKEN_TTL_MAX_SECONDS', 'REFRESH_GRACE_SECONDS',
   'AUTH_MODE', 'MODERATOR_CLAIM', 'MODERATOR_VALUES', 'AUTH_ISSUER', 'AUTH_AUDIENCE', 'CORS_ORIGINS', 'ROOM_PREFIX',
   'APPOINTMENT_EARLY_JOIN_MINUTES', 'APPOINTMENT_DURATION_MINUTES', 'APPOINTMENT_GRACE_MINUTES',
-  'SECRET_REFRESH_SECONDS', 'SECRET_STALE_SECONDS', 'PORT', 'HOST',
+  'SECRET_REFRESH_SECONDS', 'SECRET_STALE_SECONDS', 'PORT', 'HOST', 'JITSI_SIGNING',
 ] as const;
 
 const HOSTNAME = /^(?=.{1,253}(?::\d{1,5})?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::\d{1,5})?$/;
@@ -125,7 +129,7 @@ function detectRuntime(env: Env): Runtime {
   return 'local';
 }
 
-function chooseSecretSource(env: Env, runtime: Runtime, cwd: string): SecretSource {
+function chooseSecretSource(env: Env, runtime: Runtime, cwd: string, signing: Signing): SecretSource {
   const envSecret = env.JITSI_APP_SECRET;
   const hasEnvSecret = envSecret !== undefined && envSecret !== '';
   const secretId = text(env, 'JITSI_SECRET_ARN');
@@ -145,7 +149,7 @@ function chooseSecretSource(env: Env, runtime: Runtime, cwd: string): SecretSour
   }
   if (hasEnvSecret) return { kind: 'env', value: envSecret };
   if (secretId !== undefined) return { kind: 'secrets-manager', secretId };
-  return { kind: 'local-file', path: resolve(cwd, LOCAL_SECRET_FILE) };
+  return { kind: 'local-file', path: resolve(cwd, signing === 'rs256' ? LOCAL_RS256_KEY_FILE : LOCAL_SECRET_FILE) };
 }
 
 function parseCorsOrigins(env: Env, runtime: Runtime): readonly string[] | 'localhost' {
@@ -214,6 +218,10 @@ export function loadSettings(env: Env = process.env, cwd: string = process.cwd()
     throw new ConfigError('AUTH_ISSUER', 'must be the https URL of the OIDC issuer');
   }
 
+  const signingValue = (text(env, 'JITSI_SIGNING') ?? 'hs256').toLowerCase();
+  if (signingValue !== 'hs256' && signingValue !== 'rs256') throw new ConfigError('JITSI_SIGNING', 'must be "hs256" (app_secret) or "rs256" (private key, public keys from the keys route)');
+  const signing: Signing = signingValue;
+
   const secretRefreshSeconds = integer(env, 'SECRET_REFRESH_SECONDS', 1, 86_400, 300);
 
   return Object.freeze({
@@ -234,7 +242,8 @@ export function loadSettings(env: Env = process.env, cwd: string = process.cwd()
     corsOrigins: parseCorsOrigins(env, runtime),
     port: integer(env, 'PORT', 0, 65_535, 3001),
     host: matching(env, 'HOST', /^[0-9a-fA-F:.]{2,45}$|^localhost$/, 'an IP address to bind, e.g. 127.0.0.1 or 0.0.0.0', '127.0.0.1'),
-    secretSource: chooseSecretSource(env, runtime, cwd),
+    secretSource: chooseSecretSource(env, runtime, cwd, signing),
+    signing,
     secretRefreshSeconds,
     secretStaleSeconds: integer(env, 'SECRET_STALE_SECONDS', 0, 86_400, 3_600),
     roomPrefix: matching(env, 'ROOM_PREFIX', ROOM_PREFIX, 'lowercase letters, digits, "_" or "-" (at most 32)', 'appt'),

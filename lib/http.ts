@@ -36,6 +36,14 @@ export interface ApiResponse {
   issued?: IssuedTokens;
 }
 
+/** A public, cacheable text document (the RS256 public keys), instead of a JSON body. */
+export interface TextResponse {
+  status: 200;
+  text: string;
+  contentType: string;
+  cacheControl: string;
+}
+
 export const ok = (body: Record<string, unknown>, issued?: IssuedTokens): ApiResponse => (issued ? { status: 200, body, issued } : { status: 200, body });
 
 export const JSON_TYPE = 'application/json';
@@ -68,12 +76,14 @@ export function requestIdOf(event: ApiEvent, context?: Pick<Context, 'awsRequest
   return event.requestContext?.requestId || context?.awsRequestId || randomUUID();
 }
 
+function requireMethod(event: ApiEvent, allowed: 'POST' | 'GET'): void {
+  const method = event.requestContext?.http?.method ?? allowed;
+  if (method !== allowed) throw new HttpProblem('method-not-allowed', `This endpoint accepts ${allowed} only`, { headers: { allow: allowed } });
+}
+
 /** The envelope rules: POST, JSON, UTF-8, no content coding, at most 8 KiB. */
 export function readJsonBody(event: ApiEvent, maxBytes = MAX_BODY_BYTES): unknown {
-  const method = event.requestContext?.http?.method ?? 'POST';
-  if (method !== 'POST') {
-    throw new HttpProblem('method-not-allowed', 'This endpoint accepts POST only', { headers: { allow: 'POST' } });
-  }
+  requireMethod(event, 'POST');
   const encoding = header(event, 'content-encoding');
   if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
     throw new HttpProblem('unsupported-media-type', 'Compressed request bodies are not accepted', { detail: 'Send the JSON body without Content-Encoding.' });
@@ -100,25 +110,33 @@ export function readJsonBody(event: ApiEvent, maxBytes = MAX_BODY_BYTES): unknow
 
 export interface ApiHandlerOptions<S extends RequestSchema> {
   route: string;
+  /** POST with a JSON body validated by the schema (the default), or GET with no body. */
+  method?: 'POST' | 'GET';
   schema: S;
   settings: HttpSettings;
   logger: Logger;
-  handle(request: ApiRequest<Infer<S>>): Promise<ApiResponse>;
+  handle(request: ApiRequest<Infer<S>>): Promise<ApiResponse | TextResponse>;
 }
 
 export function createApiHandler<S extends RequestSchema>(options: ApiHandlerOptions<S>) {
   const { route, schema, settings, logger } = options;
   /** Per request, keyed by its event: when it started and what the handler answered. */
-  const inFlight = new WeakMap<object, { startedAt: number; response?: ApiResponse }>();
+  const inFlight = new WeakMap<object, { startedAt: number; response?: ApiResponse | TextResponse }>();
 
   const finish = (request: middy.Request<ApiEvent, ApiResult>, status: number, body: unknown, problem?: HttpProblem) => {
     const event = request.event;
     const requestId = requestIdOf(event, request.context);
-    const headers = responseHeaders(header(event, 'origin'), settings, requestId, problem ? PROBLEM_TYPE : JSON_TYPE, problem?.options.headers);
-    request.response = { statusCode: status, headers, body: JSON.stringify(body) };
-    // One line per request; who asked is the request id, never a name or an email.
     const state = inFlight.get(event);
-    const issued = state?.response?.issued;
+    const response = problem ? undefined : state?.response;
+    if (response && 'text' in response) {
+      const headers = responseHeaders(header(event, 'origin'), settings, requestId, response.contentType, { 'cache-control': response.cacheControl });
+      request.response = { statusCode: status, headers, body: response.text };
+    } else {
+      const headers = responseHeaders(header(event, 'origin'), settings, requestId, problem ? PROBLEM_TYPE : JSON_TYPE, problem?.options.headers);
+      request.response = { statusCode: status, headers, body: JSON.stringify(body) };
+    }
+    // One line per request; who asked is the request id, never a name or an email.
+    const issued = response && 'issued' in response ? response.issued : undefined;
     const fields = {
       route,
       status,
@@ -137,7 +155,7 @@ export function createApiHandler<S extends RequestSchema>(options: ApiHandlerOpt
     name: 'jitsiTokenApi',
     after(request) {
       const response = inFlight.get(request.event)?.response;
-      finish(request, response?.status ?? 200, response?.body ?? {});
+      finish(request, response?.status ?? 200, response && 'body' in response ? response.body : {});
     },
     onError(request) {
       const requestId = requestIdOf(request.event, request.context);
@@ -154,9 +172,15 @@ export function createApiHandler<S extends RequestSchema>(options: ApiHandlerOpt
 
   // The handler's answer is turned into the HTTP result once, with its headers, in finish.
   const base = async (event: ApiEvent, context: Context): Promise<ApiResult> => {
-    const state: { startedAt: number; response?: ApiResponse } = { startedAt: performance.now() };
+    const state: { startedAt: number; response?: ApiResponse | TextResponse } = { startedAt: performance.now() };
     inFlight.set(event, state);
-    const input = parseRequest(schema, readJsonBody(event));
+    let input: Infer<S>;
+    if (options.method === 'GET') {
+      requireMethod(event, 'GET');
+      input = parseRequest(schema, {});
+    } else {
+      input = parseRequest(schema, readJsonBody(event));
+    }
     const response = await options.handle({ input, event, requestId: requestIdOf(event, context) });
     state.response = response;
     return { statusCode: response.status };

@@ -1,16 +1,22 @@
 // The Jitsi app secret: where it comes from, how long it is trusted, and what happens when its
 // source fails. Callers get either a usable secret or a 503 problem, within ~2 s, never a crash.
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { KeyObject } from 'node:crypto';
-import type { SecretSource } from './config.ts';
+import type { SecretSource, Signing } from './config.ts';
 import type { Logger } from './log.ts';
 import { secretUnavailable } from './problem.ts';
 import { deriveRoomKey } from './room.ts';
-import { createSigningKey, MIN_SECRET_BYTES } from './token.ts';
+import { createSigningKey, MIN_SECRET_BYTES, type VerificationKey } from './token.ts';
 
 export interface AppSecret {
+  /** The app secret (HS256) or the private key (RS256). */
   signingKey: KeyObject;
+  /** RS256 only: the key id Prosody looks the public key up by. */
+  kid: string | undefined;
+  verificationKey: VerificationKey;
+  /** RS256 only: what the keys route serves. */
+  publicKeyPem: string | undefined;
   roomKey: Buffer;
   /** When this version was created in Secrets Manager (seconds), if the source knows. */
   createdAt: number | undefined;
@@ -63,8 +69,15 @@ export function createEnvFetcher(value: string): SecretFetcher {
   return async () => ({ value });
 }
 
+/** A new local development secret: 64 random characters, or an RSA key pair with a kid. */
+export function generateLocalSecret(signing: Signing): string {
+  if (signing === 'hs256') return randomBytes(48).toString('base64url');
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return JSON.stringify({ kid: `local-${randomBytes(6).toString('hex')}`, privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }) });
+}
+
 /** `npm start` with no configuration: a random secret made once and kept in an untracked file. */
-export function createLocalFileFetcher(path: string, logger: Logger): SecretFetcher {
+export function createLocalFileFetcher(path: string, logger: Logger, signing: Signing = 'hs256'): SecretFetcher {
   return async () => ({ value: await readOrCreate() });
   async function readOrCreate(): Promise<string> {
     try {
@@ -72,7 +85,7 @@ export function createLocalFileFetcher(path: string, logger: Logger): SecretFetc
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
-    const secret = randomBytes(48).toString('base64url');
+    const secret = generateLocalSecret(signing);
     try {
       await writeFile(path, `${secret}\n`, { mode: 0o600, flag: 'wx' });
       logger.warn('generated a local development app secret; set JITSI_APP_SECRET to use your Jitsi server\'s app_secret', { file: path });
@@ -84,14 +97,14 @@ export function createLocalFileFetcher(path: string, logger: Logger): SecretFetc
   }
 }
 
-export function fetcherFor(source: SecretSource, logger: Logger): SecretFetcher {
+export function fetcherFor(source: SecretSource, logger: Logger, signing: Signing = 'hs256'): SecretFetcher {
   switch (source.kind) {
     case 'secrets-manager':
       return createSecretsManagerFetcher(source.secretId);
     case 'env':
       return createEnvFetcher(source.value);
     case 'local-file':
-      return createLocalFileFetcher(source.path, logger);
+      return createLocalFileFetcher(source.path, logger, signing);
   }
 }
 
@@ -109,7 +122,49 @@ export function parseSecretString(secretString: string): string {
   return appSecret;
 }
 
+function hs256Secret(appSecret: string, createdAt: number | undefined): AppSecret {
+  if (Buffer.byteLength(appSecret, 'utf8') < MIN_SECRET_BYTES) throw new SecretFetchError('secret_too_short');
+  const signingKey = createSigningKey(appSecret);
+  return { signingKey, kid: undefined, verificationKey: signingKey, publicKeyPem: undefined, roomKey: deriveRoomKey(appSecret), createdAt };
+}
+
+export const KID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+export const MIN_RSA_BITS = 2048;
+
+/** RS256 ("ASAP"): SecretString is JSON {"privateKey": "<PKCS#8 or PKCS#1 PEM>", "kid": "…"}. */
+function rs256Secret(secretString: string, createdAt: number | undefined): AppSecret {
+  let parsed: { privateKey?: unknown; kid?: unknown };
+  try {
+    parsed = JSON.parse(secretString) as typeof parsed;
+  } catch {
+    throw new SecretFetchError('secret_json_malformed');
+  }
+  if (typeof parsed?.privateKey !== 'string' || typeof parsed.kid !== 'string' || !KID_PATTERN.test(parsed.kid)) {
+    throw new SecretFetchError('rs256_secret_needs_privateKey_and_kid');
+  }
+  let signingKey: KeyObject;
+  try {
+    signingKey = createPrivateKey(parsed.privateKey);
+  } catch {
+    throw new SecretFetchError('rs256_private_key_unreadable');
+  }
+  if (signingKey.asymmetricKeyType !== 'rsa' || (signingKey.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) {
+    throw new SecretFetchError('rs256_key_not_rsa_2048');
+  }
+  const publicKey = createPublicKey(signingKey);
+  return {
+    signingKey,
+    kid: parsed.kid,
+    verificationKey: { key: publicKey, kid: parsed.kid },
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    roomKey: deriveRoomKey(parsed.privateKey),
+    createdAt,
+  };
+}
+
 export interface AppSecretCacheOptions {
+  /** What the secret holds: Prosody's app_secret (hs256) or {"privateKey", "kid"} JSON (rs256). */
+  signing?: Signing;
   refreshMs: number;
   staleMs: number;
   logger: Logger;
@@ -160,14 +215,14 @@ export function createAppSecretCache(fetcher: SecretFetcher, options: AppSecretC
   async function refresh(): Promise<AppSecret> {
     try {
       const fetched = await fetchWithDeadline();
-      const raw = parseSecretString(fetched.value);
+      const raw = options.signing === 'rs256' ? fetched.value : parseSecretString(fetched.value);
       if (cached?.raw === raw) {
         cached = { ...cached, fetchedAt: now() };
         return cached.value;
       }
-      if (Buffer.byteLength(raw, 'utf8') < MIN_SECRET_BYTES) throw new SecretFetchError('secret_too_short');
       // One KeyObject per secret value (see lib/token).
-      cached = { value: { signingKey: createSigningKey(raw), roomKey: deriveRoomKey(raw), createdAt: fetched.createdAt }, raw, fetchedAt: now() };
+      const value = options.signing === 'rs256' ? rs256Secret(raw, fetched.createdAt) : hs256Secret(raw, fetched.createdAt);
+      cached = { value, raw, fetchedAt: now() };
       return cached.value;
     } catch (error) {
       lastFailureAt = now();

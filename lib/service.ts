@@ -2,15 +2,15 @@
 // settings, the logger and the app secret cache, whose first fetch starts right away.
 import { loadSettings } from './config.ts';
 import { createLogger } from './log.ts';
-import { createAppSecretCache, createSecretsManagerFetcher, fetcherFor } from './secret.ts';
-import { NOT_BEFORE_SKEW_SECONDS, verifyJitsiToken, type TokenExpectations, type Verdict, type VerifyOptions } from './token.ts';
+import { createAppSecretCache, createSecretsManagerFetcher, fetcherFor, type AppSecret } from './secret.ts';
+import { keyFileName, NOT_BEFORE_SKEW_SECONDS, verifyJitsiToken, type TokenExpectations, type Verdict, type VerifyOptions } from './token.ts';
 
 export const settings = loadSettings();
 export const logger = createLogger();
 for (const warning of settings.warnings) logger.warn(warning);
 
-const cacheOptions = { refreshMs: settings.secretRefreshSeconds * 1000, staleMs: settings.secretStaleSeconds * 1000, logger };
-export const appSecret = createAppSecretCache(fetcherFor(settings.secretSource, logger), cacheOptions);
+const cacheOptions = { signing: settings.signing, refreshMs: settings.secretRefreshSeconds * 1000, staleMs: settings.secretStaleSeconds * 1000, logger };
+export const appSecret = createAppSecretCache(fetcherFor(settings.secretSource, logger, settings.signing), cacheOptions);
 appSecret.prefetch();
 
 /**
@@ -29,7 +29,16 @@ export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 export const subFor = (tenant: string | undefined): string => tenant ?? settings.defaultTenant ?? settings.sub;
 
 export function expectationsFor(tenant: string | undefined): TokenExpectations {
-  return { appId: settings.appId, audience: settings.audience, sub: subFor(tenant), maxLifetimeSeconds: settings.tokenTtlMaxSeconds + NOT_BEFORE_SKEW_SECONDS };
+  return { appId: settings.appId, audience: settings.audience, sub: subFor(tenant), maxLifetimeSeconds: maxTokenLifetime() };
+}
+
+const maxTokenLifetime = (): number => settings.tokenTtlMaxSeconds + NOT_BEFORE_SKEW_SECONDS;
+
+/** The previous version, while tokens signed with it can still be alive (after a rotation). */
+async function previousWithinRotationWindow(current: AppSecret): Promise<AppSecret | undefined> {
+  if (previousAppSecret === undefined || current.createdAt === undefined) return undefined;
+  if (nowSeconds() > current.createdAt + maxTokenLifetime()) return undefined;
+  return previousAppSecret.get().catch(() => undefined);
 }
 
 /**
@@ -39,10 +48,20 @@ export function expectationsFor(tenant: string | undefined): TokenExpectations {
 export async function verifyIssuedToken(token: string, tenant: string | undefined, options: VerifyOptions = {}): Promise<Verdict> {
   const current = await appSecret.get();
   const expectations = expectationsFor(tenant);
-  const now = nowSeconds();
-  const verdict = verifyJitsiToken(token, [current.signingKey], expectations, now, options);
-  if (verdict.valid || verdict.reason !== 'bad_signature' || previousAppSecret === undefined || current.createdAt === undefined) return verdict;
-  if (now > current.createdAt + expectations.maxLifetimeSeconds) return verdict;
-  const previous = await previousAppSecret.get().catch(() => undefined);
-  return previous ? verifyJitsiToken(token, [previous.signingKey], expectations, now, options) : verdict;
+  const verdict = verifyJitsiToken(token, [current.verificationKey], expectations, nowSeconds(), options);
+  if (verdict.valid || verdict.reason !== 'bad_signature') return verdict;
+  const previous = await previousWithinRotationWindow(current);
+  return previous ? verifyJitsiToken(token, [previous.verificationKey], expectations, nowSeconds(), options) : verdict;
+}
+
+/**
+ * RS256 mode: the public key PEM Prosody asks for as `<sha256 hex of kid>.pem`, current or (for
+ * the longest token lifetime after a rotation) previous; undefined for anything else.
+ */
+export async function publicKeyFile(fileName: string): Promise<string | undefined> {
+  if (settings.signing !== 'rs256') return undefined;
+  const current = await appSecret.get();
+  if (current.kid !== undefined && keyFileName(current.kid) === fileName) return current.publicKeyPem;
+  const previous = await previousWithinRotationWindow(current);
+  return previous?.kid !== undefined && keyFileName(previous.kid) === fileName ? previous.publicKeyPem : undefined;
 }

@@ -1,5 +1,5 @@
 // Jitsi tokens: the claims JITSI.md "Our rules" asks for, signed and verified with HS256.
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { FeatureSet } from './features.ts';
 
@@ -119,11 +119,29 @@ export function createSigningKey(secret: string): KeyObject {
 }
 
 // The claims object is built fresh for each token, so jsonwebtoken may use it without a copy.
-const SIGN_OPTIONS: jwt.SignOptions = Object.freeze({ algorithm: 'HS256', header: { alg: 'HS256', typ: 'JWT' }, mutatePayload: true });
+const HS256_SIGN_OPTIONS: jwt.SignOptions = Object.freeze({ algorithm: 'HS256', header: { alg: 'HS256', typ: 'JWT' }, mutatePayload: true });
+const rs256SignOptions = new Map<string, jwt.SignOptions>();
 
-export function signJitsiToken(claims: JitsiClaims, key: KeyObject): string {
-  return jwt.sign(claims, key, SIGN_OPTIONS);
+/**
+ * HS256 with the app secret (a secret KeyObject), or RS256 ("ASAP") with a private key and its
+ * kid, which Prosody uses to fetch the public key from the key server.
+ */
+export function signJitsiToken(claims: JitsiClaims, key: KeyObject, kid?: string): string {
+  if (key.type === 'secret') return jwt.sign(claims, key, HS256_SIGN_OPTIONS);
+  if (kid === undefined) throw new TypeError('an RS256 token needs a kid');
+  let options = rs256SignOptions.get(kid);
+  if (options === undefined) {
+    options = Object.freeze({ algorithm: 'RS256', header: { alg: 'RS256', typ: 'JWT', kid }, mutatePayload: true });
+    rs256SignOptions.set(kid, options);
+  }
+  return jwt.sign(claims, key, options);
 }
+
+/** Where Prosody's asap_key_server looks an RS256 key up: `<hex(sha256(kid))>.pem`. */
+export const keyFileName = (kid: string): string => `${createHash('sha256').update(kid, 'utf8').digest('hex')}.pem`;
+
+/** A key to verify with: a secret KeyObject (HS256), or an RS256 public key with its kid. */
+export type VerificationKey = KeyObject | { key: KeyObject; kid: string };
 
 export type InvalidReason =
   | 'malformed'
@@ -184,19 +202,23 @@ function reasonFor(error: unknown): InvalidReason {
 }
 
 /**
- * Verifies as Prosody's token plugin does (HS256 only, typ "JWT", no clock tolerance, iss, aud,
+ * Verifies as Prosody's token plugin does (one algorithm, typ "JWT", no clock tolerance, iss, aud,
  * a numeric exp required) plus our own rules (no wildcards, bounded lifetime, our sub). The key
  * is always ours: jku, x5u, jwk and kid in the header are never used to choose it.
  */
-export function verifyJitsiToken(token: string, keys: readonly KeyObject[], expected: TokenExpectations, nowSeconds: number, options: VerifyOptions = {}): Verdict {
+export function verifyJitsiToken(token: string, keys: readonly VerificationKey[], expected: TokenExpectations, nowSeconds: number, options: VerifyOptions = {}): Verdict {
   if (!COMPACT_JWS.test(token)) return invalid('malformed');
   let verified: jwt.Jwt | undefined;
   let reason: InvalidReason = 'bad_signature';
-  for (const key of keys) {
+  for (const entry of keys) {
+    const { key, kid } = 'key' in entry ? entry : { key: entry, kid: undefined };
     try {
-      // HS256 only: jsonwebtoken refuses any other alg before it looks at the signature.
+      // One alg per key: jsonwebtoken refuses any other before it looks at the signature.
       // exp is checked in checkClaims, so a refresh may allow a grace; nbf as Prosody does.
-      verified = jwt.verify(token, key, { algorithms: ['HS256'], clockTimestamp: nowSeconds, clockTolerance: 0, ignoreExpiration: true, complete: true });
+      const candidate = jwt.verify(token, key, { algorithms: [key.type === 'secret' ? 'HS256' : 'RS256'], clockTimestamp: nowSeconds, clockTolerance: 0, ignoreExpiration: true, complete: true });
+      // Prosody fetches an RS256 key by kid: a token naming another kid would not verify there.
+      if (kid !== undefined && candidate.header.kid !== kid) continue;
+      verified = candidate;
       break;
     } catch (error) {
       reason = reasonFor(error);

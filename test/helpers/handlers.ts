@@ -33,11 +33,12 @@ export function applyEnv(env: Record<string, string | undefined>): void {
 export async function loadHandlers(env: Record<string, string | undefined> = {}) {
   applyEnv({ ...BASE_ENV, ...env });
   vi.resetModules();
-  const [generate, create, validate, refresh, service] = await Promise.all([
+  const [generate, create, validate, refresh, keys, service] = await Promise.all([
     import('../../functions/generate-token.ts'),
     import('../../functions/create-room.ts'),
     import('../../functions/validate-token.ts'),
     import('../../functions/refresh-token.ts'),
+    import('../../functions/jitsi-keys.ts'),
     import('../../lib/service.ts'),
   ]);
   return {
@@ -45,6 +46,7 @@ export async function loadHandlers(env: Record<string, string | undefined> = {})
     createRoom: create.handler as unknown as Handler,
     validateToken: validate.handler as unknown as Handler,
     refreshToken: refresh.handler as unknown as Handler,
+    jitsiKeys: keys.handler as unknown as Handler,
     settings: service.settings,
   };
 }

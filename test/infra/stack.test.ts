@@ -14,7 +14,7 @@ function resourcesOf(template: ReturnType<typeof synth>['template'], type: strin
 }
 
 describe('JitsiTokenStack', () => {
-  it('has one route, function and integration per route of the table, each behind the JWT authorizer', () => {
+  it('has one route, function and integration per route of the table, each behind the JWT authorizer unless public', () => {
     const { template } = jwtStack;
     template.resourceCountIs('AWS::Lambda::Function', routes.length);
     template.resourceCountIs('AWS::ApiGatewayV2::Route', routes.length);
@@ -24,7 +24,8 @@ describe('JitsiTokenStack', () => {
       JwtConfiguration: { Issuer: 'https://issuer.example', Audience: ['app-client'] },
     });
     for (const route of routes) {
-      template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `${route.method} ${route.path}`, AuthorizationType: 'JWT', AuthorizerId: Match.anyValue() });
+      if (route.public) template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `${route.method} ${route.path}`, AuthorizationType: 'NONE' });
+      else template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `${route.method} ${route.path}`, AuthorizationType: 'JWT', AuthorizerId: Match.anyValue() });
       const fn = template.toJSON().Resources[functionLogicalId(route)];
       expect(fn?.Type).toBe('AWS::Lambda::Function');
     }

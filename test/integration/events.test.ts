@@ -46,6 +46,11 @@ describe('events/ for sam local', () => {
     expect(validated.statusCode).toBe(200);
     expect(json(validated)).toMatchObject({ valid: true, room: 'test-room-123', moderator: false, userId: 'client-789' });
 
+    // HS256 mode serves no public keys: the keys route answers 404 problem+json.
+    const keys = await handlers.jitsiKeys(readEvent('jitsi-keys'), lambdaContext());
+    expect(keys.statusCode).toBe(404);
+    expect(keys.headers?.['content-type']).toBe('application/problem+json');
+
     const refreshed = await byName['refresh-token']!(readEvent('refresh-token'), lambdaContext());
     expect(refreshed.statusCode).toBe(200);
     expect(jitsiRuleViolations(json(refreshed).token, expected, now)).toEqual([]);
