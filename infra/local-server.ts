@@ -7,7 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { readFileSync } from 'node:fs';
 import { preflightHeaders } from '#lib/cors';
+import { buildOpenApi } from '#lib/openapi';
 import { PROBLEM_TYPE, responseHeaders } from '#lib/http';
 import { HttpProblem, problemBody } from '#lib/problem';
 import { logger, settings } from '#lib/service';
@@ -124,6 +126,30 @@ export function fromLambdaResult(result: unknown): HttpResult {
   return { statusCode: 200, headers: { 'content-type': 'application/json' }, cookies: [], body: Buffer.from(JSON.stringify(result ?? null), 'utf8') };
 }
 
+const PAGE_HEADERS = {
+  'content-security-policy': "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
+/**
+ * What only the local server serves (never deployed): the developer console and the API
+ * description. Built once at start-up.
+ */
+function localPages(): Map<string, HttpResult> {
+  const file = (name: string) => readFileSync(resolve(PROJECT_ROOT, 'infra/console', name));
+  const page = (contentType: string, body: Buffer): HttpResult => ({ statusCode: 200, headers: { ...PAGE_HEADERS, 'content-type': contentType }, cookies: [], body });
+  const json = (value: unknown) => page('application/json', Buffer.from(JSON.stringify(value, null, 2)));
+  return new Map([
+    ['/', page('text/html; charset=utf-8', file('index.html'))],
+    ['/console/console.js', page('text/javascript; charset=utf-8', file('console.js'))],
+    ['/console/console.css', page('text/css; charset=utf-8', file('console.css'))],
+    ['/console/config.json', json({ jitsiDomain: settings.jitsiDomain, sub: settings.defaultTenant ?? settings.sub, authMode: settings.authMode })],
+    ['/openapi.json', json(buildOpenApi(routes, settings))],
+  ]);
+}
+
 function send(response: ServerResponse, result: HttpResult): void {
   const headers: Record<string, string | string[]> = { ...result.headers, 'content-length': String(result.body.length) };
   if (result.cookies.length > 0) headers['set-cookie'] = result.cookies;
@@ -158,12 +184,18 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     throw new Error('AUTH_MODE=jwt needs AUTH_ISSUER and AUTH_AUDIENCE so the local server can check caller tokens');
   }
   const loaded = await loadRoutes();
+  const pages = localPages();
 
   const server = createServer(async (request, response) => {
     const requestId = randomUUID();
     const origin = request.headers.origin;
     try {
       const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+      const page = request.method === 'GET' || request.method === 'HEAD' ? pages.get(path) : undefined;
+      if (page) {
+        request.resume();
+        return send(response, page);
+      }
       const matches = loaded.flatMap((entry) => {
         const parameters = matchRoute(entry.route, path);
         return parameters ? [{ ...entry, parameters }] : [];

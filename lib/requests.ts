@@ -119,3 +119,19 @@ export type GenerateTokenInput = Infer<ReturnType<typeof generateTokenRequest>>;
 export type CreateRoomInput = Infer<ReturnType<typeof createRoomRequest>>;
 export type ValidateTokenInput = Infer<ReturnType<typeof validateTokenRequest>>;
 export type RefreshTokenInput = Infer<ReturnType<typeof refreshTokenRequest>>;
+
+/** Each POST route's request schema, by route name (the API description reads them from here). */
+export function requestSchemaFor(route: string, limits: RequestLimits) {
+  switch (route) {
+    case 'generate-token':
+      return generateTokenRequest(limits);
+    case 'create-room':
+      return createRoomRequest();
+    case 'validate-token':
+      return validateTokenRequest();
+    case 'refresh-token':
+      return refreshTokenRequest();
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,126 @@
+// The developer console: call each endpoint, decode a token (header, claims, remaining lifetime),
+// ask validate-token for its verdict and build the Jitsi join link. Plain browser JavaScript, no
+// framework, no network beyond this server.
+const $ = (id) => document.getElementById(id);
+let config = { jitsiDomain: 'meet.example.com', authMode: 'none' };
+let lastJoinUrl;
+let countdown;
+
+const examples = {
+  'generate-token': () => ({ roomName: 'test-room-123', userName: 'Test User', isModerator: true, expiresIn: 3600 }),
+  'create-room': () => ({ appointmentId: 'appt-456', therapistId: 'therapist-123', clientId: 'client-789', scheduledStartTime: new Date(Date.now() + 10 * 60_000).toISOString(), therapistName: 'Dr. Sarah Johnson', clientName: 'Alex' }),
+  'validate-token': () => ({ token: $('token').value.trim() || 'paste a token', roomName: 'test-room-123' }),
+  'refresh-token': () => ({ token: $('token').value.trim() || 'paste a token' }),
+};
+
+function fillExample() {
+  $('body').value = JSON.stringify(examples[$('endpoint').value](), null, 2);
+}
+
+async function call(endpoint, body) {
+  const headers = { 'content-type': 'application/json' };
+  const bearer = $('bearer').value.trim();
+  if (bearer) headers.authorization = `Bearer ${bearer}`;
+  const response = await fetch(`/api/jitsi/${endpoint}`, { method: 'POST', headers, body });
+  const text = await response.text();
+  let json;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: response.status, json, text };
+}
+
+async function send() {
+  const endpoint = $('endpoint').value;
+  $('status').textContent = 'Sending…';
+  const { status, json, text } = await call(endpoint, $('body').value);
+  $('status').textContent = `HTTP ${status}`;
+  $('status').className = status < 400 ? 'ok' : 'bad';
+  $('response').textContent = json ? JSON.stringify(json, null, 2) : text;
+  const token = json?.token ?? json?.therapistToken;
+  if (status === 200 && token) {
+    lastJoinUrl = json.joinUrl;
+    $('token').value = token;
+    $('room').value = json.roomName ?? '';
+    await inspect();
+  }
+}
+
+function decodePart(part) {
+  const base64 = part.replace(/-/g, '+').replace(/_/g, '/');
+  const bytes = Uint8Array.from(atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4)), (c) => c.charCodeAt(0));
+  return JSON.parse(new TextDecoder().decode(bytes));
+}
+
+function describeSpan(seconds) {
+  const s = Math.abs(Math.round(seconds));
+  const parts = [[Math.floor(s / 3600), 'h'], [Math.floor((s % 3600) / 60), 'm'], [s % 60, 's']].filter(([n], i) => n > 0 || i === 2);
+  return parts.map(([n, unit]) => `${n}${unit}`).join(' ');
+}
+
+function showLifetime(claims) {
+  clearInterval(countdown);
+  const update = () => {
+    const now = Date.now() / 1000;
+    let text;
+    if (typeof claims.exp !== 'number') text = 'No exp claim: Jitsi would accept it forever (we never issue such tokens).';
+    else if (typeof claims.nbf === 'number' && now < claims.nbf) text = `Not valid yet: usable in ${describeSpan(claims.nbf - now)}, then for ${describeSpan(claims.exp - claims.nbf)}.`;
+    else if (now >= claims.exp) text = `Expired ${describeSpan(now - claims.exp)} ago.`;
+    else text = `Remaining lifetime: ${describeSpan(claims.exp - now)} (until ${new Date(claims.exp * 1000).toISOString()}).`;
+    $('lifetime').textContent = text;
+  };
+  update();
+  countdown = setInterval(update, 1000);
+}
+
+function joinLink(token, claims) {
+  const room = $('room').value.trim() || claims.room;
+  const tenant = claims.sub && claims.sub !== config.sub ? `${claims.sub}/` : '';
+  const base = lastJoinUrl && lastJoinUrl.endsWith(`/${room}`) ? lastJoinUrl : `https://${config.jitsiDomain}/${tenant}${room}`;
+  return `${base}?jwt=${encodeURIComponent(token)}`;
+}
+
+async function inspect() {
+  const token = $('token').value.trim();
+  const parts = token.split('.');
+  $('verdict').textContent = '';
+  $('join').hidden = true;
+  $('join-url').textContent = '';
+  let claims;
+  try {
+    if (parts.length !== 3) throw new Error('not three parts');
+    $('header').textContent = JSON.stringify(decodePart(parts[0]), null, 2);
+    claims = decodePart(parts[1]);
+    $('claims').textContent = JSON.stringify(claims, null, 2);
+    showLifetime(claims);
+  } catch {
+    $('header').textContent = '';
+    $('claims').textContent = '';
+    $('lifetime').textContent = 'This is not a readable JWT (three base64url parts of JSON).';
+  }
+  const room = $('room').value.trim();
+  const { status, json } = await call('validate-token', JSON.stringify(room ? { token, roomName: room } : { token }));
+  if (status === 200 && json.valid) {
+    $('verdict').textContent = `validate-token: Jitsi would let the holder in${room ? ` to ${room}` : ''} (${json.moderator ? 'moderator' : 'participant'}).`;
+    $('verdict').className = 'ok';
+  } else if (status === 200) {
+    $('verdict').textContent = `validate-token: refused, reason ${json.reason}.`;
+    $('verdict').className = 'bad';
+  } else {
+    $('verdict').textContent = `validate-token answered HTTP ${status}: ${json?.title ?? ''}`;
+    $('verdict').className = 'bad';
+  }
+  if (claims && typeof claims.room === 'string') {
+    const link = joinLink(token, claims);
+    $('join').href = link;
+    $('join').hidden = false;
+    $('join-url').textContent = link;
+  }
+}
+
+$('endpoint').addEventListener('change', fillExample);
+$('send').addEventListener('click', () => send().catch((error) => { $('status').textContent = String(error); }));
+$('inspect').addEventListener('click', () => inspect().catch((error) => { $('verdict').textContent = String(error); }));
+fetch('/console/config.json').then((response) => response.json()).then((value) => {
+  config = value;
+  $('mode').textContent = `Local server only; not deployed. AUTH_MODE=${config.authMode}, Jitsi at ${config.jitsiDomain}.`;
+}).catch(() => {});
+fillExample();

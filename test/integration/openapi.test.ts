@@ -1,0 +1,65 @@
+// The OpenAPI description: made from the same schemas the handlers validate with, committed in
+// docs/openapi.json (a test fails when it is stale), served at /openapi.json, and checked
+// against real responses of every route.
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../../infra/local-server.ts';
+import { routes } from '../../infra/routes.ts';
+import { buildOpenApi } from '../../lib/openapi.ts';
+import { post, startServer } from '../helpers/local-server.ts';
+
+const document = buildOpenApi(routes) as any;
+let server: RunningServer;
+const ajv = new Ajv2020({ strict: false, validateFormats: false });
+ajv.addSchema(document.components.schemas.Problem, '#/components/schemas/Problem');
+
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(() => server.close());
+
+function check(path: string, method: string, status: number, body: unknown, contentType: string | null): void {
+  const response = document.paths[path][method].responses[String(status)];
+  expect(response, `${method} ${path} documents ${status}`).toBeDefined();
+  const [mediaType, media] = Object.entries(response.content as Record<string, { schema: unknown }>)[0]!;
+  expect(contentType).toBe(mediaType);
+  const schema = media.schema as { $ref?: string };
+  const validate = schema.$ref ? ajv.getSchema(schema.$ref)! : ajv.compile(schema);
+  expect(validate(body), JSON.stringify(validate.errors)).toBe(true);
+}
+
+describe('OpenAPI 3.1 description', () => {
+  it('is committed up to date in docs/openapi.json (run `npm run openapi` after changing a route or schema)', () => {
+    expect(JSON.parse(readFileSync('docs/openapi.json', 'utf8'))).toEqual(document);
+  });
+
+  it('is served by the local server at /openapi.json and describes every route of the table', async () => {
+    const served = (await (await fetch(`${server.url}/openapi.json`)).json()) as any;
+    expect(served.openapi).toBe('3.1.0');
+    for (const route of routes) expect(served.paths[route.path][route.method.toLowerCase()]).toBeDefined();
+    expect(served).toEqual(JSON.parse(JSON.stringify(document)));
+  });
+
+  it('matches real responses of every route, successes and problems', async () => {
+    const url = (name: string) => `${server.url}/api/jitsi/${name}`;
+    const seen = new Set<string>();
+    const record = async (name: string, path: string, response: Awaited<ReturnType<typeof post>>) => {
+      check(path, 'post', response.status, response.body, response.headers.get('content-type'));
+      seen.add(name);
+    };
+    const generated = await post(url('generate-token'), { roomName: 'room-1', userName: 'Open Api', tenant: 'acme' });
+    await record('generate-token', '/api/jitsi/generate-token', generated);
+    await record('generate-token', '/api/jitsi/generate-token', await post(url('generate-token'), { roomName: 'Bad Room', userName: 'x' }));
+    await record('generate-token', '/api/jitsi/generate-token', await post(url('generate-token'), 'x'.repeat(9000)));
+    await record('create-room', '/api/jitsi/create-room', await post(url('create-room'), { appointmentId: 'a', therapistId: 't', clientId: 'c', scheduledStartTime: new Date(Date.now() + 3_600_000).toISOString() }));
+    await record('validate-token', '/api/jitsi/validate-token', await post(url('validate-token'), { token: generated.body.token, tenant: 'acme' }));
+    await record('validate-token', '/api/jitsi/validate-token', await post(url('validate-token'), { token: 'a.b.c' }));
+    await record('refresh-token', '/api/jitsi/refresh-token', await post(url('refresh-token'), { token: generated.body.token }));
+    await record('refresh-token', '/api/jitsi/refresh-token', await post(url('refresh-token'), { token: 'a.b.c' }));
+    const key = await fetch(`${server.url}/api/jitsi/keys/${'0'.repeat(64)}.pem`);
+    check('/api/jitsi/keys/{keyFile}', 'get', key.status, await key.json(), key.headers.get('content-type'));
+    seen.add('jitsi-keys');
+    expect([...seen].sort()).toEqual(routes.map((route) => route.name).sort());
+  });
+});
