@@ -255,7 +255,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   };
 }
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   const authenticate = settings.authMode === 'jwt' ? (await import('./local-auth.ts')).createAuthenticator(settings) : undefined;
   const running = await startLocalServer(authenticate ? { authenticate } : {});
   logger.info('jitsi-token-api listening', {
@@ -271,11 +271,4 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`jitsi-token-api could not start: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  });
 }

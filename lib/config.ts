@@ -104,7 +104,7 @@ function integer(env: Env, name: string, min: number, max: number, fallback: num
   const value = text(env, name);
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw new ConfigError(name, `must be a whole number from ${min} to ${max} (got a value outside that range)`);
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max}`);
   }
   return Number(value);
 }

@@ -1,4 +1,4 @@
-// Starts `infra/local-server.ts` as its own process (as `npm start` does) for load and benchmark
+// Starts `infra/start.ts` (the local server) as its own process (as `npm start` does) for load and benchmark
 // runs, so the load generator does not share the server's event loop.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -14,7 +14,7 @@ export interface ServerProcess {
 }
 
 export function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
-  const child = spawn(join(PROJECT_ROOT, 'node_modules/.bin/tsx'), [join(PROJECT_ROOT, 'infra/local-server.ts')], {
+  const child = spawn(join(PROJECT_ROOT, 'node_modules/.bin/tsx'), [join(PROJECT_ROOT, 'infra/start.ts')], {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? '', PORT: '0', JITSI_APP_SECRET: randomBytes(48).toString('base64url'), JITSI_DOMAIN: 'meet.example.com', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

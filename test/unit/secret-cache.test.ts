@@ -85,3 +85,25 @@ describe('app secret cache', () => {
     expect(() => parseSecretString('{"other":"x"}')).toThrow(SecretFetchError);
   });
 });
+
+describe('local development secrets', () => {
+  it('generates and then reuses an RSA key with a kid in RS256 mode, and a 64-character secret in HS256 mode', async () => {
+    const { mkdtempSync, readFileSync, statSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { createLocalFileFetcher } = await import('../../lib/secret.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'local-secret-'));
+    const lines: string[] = [];
+    const logger = createLogger((line) => lines.push(line));
+    const rsa = createAppSecretCache(createLocalFileFetcher(join(dir, 'rs.json'), logger, 'rs256'), { signing: 'rs256', refreshMs: 1000, staleMs: 1000, logger });
+    const first = await rsa.get();
+    expect(first.kid).toMatch(/^local-[0-9a-f]{12}$/);
+    expect(first.publicKeyPem).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+    expect(statSync(join(dir, 'rs.json')).mode & 0o777).toBe(0o600);
+    const again = await createAppSecretCache(createLocalFileFetcher(join(dir, 'rs.json'), logger, 'rs256'), { signing: 'rs256', refreshMs: 1000, staleMs: 1000, logger }).get();
+    expect(again.kid).toBe(first.kid);
+    await createAppSecretCache(createLocalFileFetcher(join(dir, 'hs'), logger), { refreshMs: 1000, staleMs: 1000, logger }).get();
+    expect(readFileSync(join(dir, 'hs'), 'utf8').trim()).toMatch(/^[A-Za-z0-9_-]{64}$/);
+    expect(lines.join('\n')).not.toContain('PRIVATE KEY');
+  });
+});
