@@ -113,6 +113,17 @@ describe('JitsiTokenStack', () => {
     expect(noneStack.nagViolations).toEqual([]);
   });
 
+  it('has every logical id the README passes to sam local invoke, and an event for each', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const invoked = [...readme.matchAll(/sam local invoke (\w+) .*?-e (events\/[\w-]+\.json)/gs)].map((match) => [match[1]!, match[2]!] as const);
+    expect(invoked.length).toBeGreaterThanOrEqual(3);
+    const resources = noneStack.template.toJSON().Resources;
+    for (const [logicalId, eventFile] of invoked) {
+      expect(resources[logicalId]?.Type, logicalId).toBe('AWS::Lambda::Function');
+      expect(() => readFileSync(eventFile)).not.toThrow();
+    }
+  });
+
   it('declares every variable of events/env.json on every function, so sam local applies them', () => {
     const envFile = JSON.parse(readFileSync('events/env.json', 'utf8')) as Record<string, Record<string, string>>;
     const resources = noneStack.template.toJSON().Resources;
