@@ -25,7 +25,7 @@ export class StackSettingsError extends Error {
 
 export const AUTH_CONTEXT_HELP =
   'Caller authentication is not configured. Pass either\n' +
-  '  -c authIssuer=https://<your OIDC issuer> -c authAudience=<app client id>   (an API Gateway JWT authorizer on every route; AUTH_MODE=jwt)\n' +
+  '  -c authIssuer=https://<your OIDC issuer> -c authAudience=<app client id>   (an API Gateway JWT authorizer on every token route; AUTH_MODE=jwt)\n' +
   'or\n' +
   '  -c auth=none   (no caller authentication: anyone who can reach the API can mint tokens; for sam local and trials only)';
 
