@@ -123,23 +123,28 @@ export function createApiHandler<S extends RequestSchema>(options: ApiHandlerOpt
   /** Per request, keyed by its event: when it started and what the handler answered. */
   const inFlight = new WeakMap<object, { startedAt: number; response?: ApiResponse | TextResponse }>();
 
-  const finish = (request: middy.Request<ApiEvent, ApiResult>, status: number, body: unknown, problem?: HttpProblem) => {
+  /** Turns the handler's answer (or the problem) into the HTTP result, and logs the request. */
+  const finish = (request: middy.Request<ApiEvent, ApiResult>, problem?: HttpProblem) => {
     const event = request.event;
     const requestId = requestIdOf(event, request.context);
+    const origin = header(event, 'origin');
     const state = inFlight.get(event);
     const response = problem ? undefined : state?.response;
-    if (response && 'text' in response) {
-      const headers = responseHeaders(header(event, 'origin'), settings, requestId, response.contentType, { 'cache-control': response.cacheControl });
-      request.response = { statusCode: status, headers, body: response.text };
+    if (problem) {
+      const headers = responseHeaders(origin, settings, requestId, PROBLEM_TYPE, problem.options.headers);
+      request.response = { statusCode: problem.status, headers, body: JSON.stringify(problemBody(problem, requestId)) };
+    } else if (response && 'text' in response) {
+      const headers = responseHeaders(origin, settings, requestId, response.contentType, { 'cache-control': response.cacheControl });
+      request.response = { statusCode: response.status, headers, body: response.text };
     } else {
-      const headers = responseHeaders(header(event, 'origin'), settings, requestId, problem ? PROBLEM_TYPE : JSON_TYPE, problem?.options.headers);
-      request.response = { statusCode: status, headers, body: JSON.stringify(body) };
+      const headers = responseHeaders(origin, settings, requestId, JSON_TYPE);
+      request.response = { statusCode: response?.status ?? 200, headers, body: JSON.stringify(response?.body ?? {}) };
     }
     // One line per request; who asked is the request id, never a name or an email.
     const issued = response && 'issued' in response ? response.issued : undefined;
     const fields = {
       route,
-      status,
+      status: request.response.statusCode,
       problem: problem?.type,
       requestId,
       durationMs: state ? Math.round(performance.now() - state.startedAt) : undefined,
@@ -154,8 +159,7 @@ export function createApiHandler<S extends RequestSchema>(options: ApiHandlerOpt
   const apiMiddleware: middy.MiddlewareObj<ApiEvent, ApiResult> = {
     name: 'jitsiTokenApi',
     after(request) {
-      const response = inFlight.get(request.event)?.response;
-      finish(request, response?.status ?? 200, response && 'body' in response ? response.body : {});
+      finish(request);
     },
     onError(request) {
       const requestId = requestIdOf(request.event, request.context);
@@ -165,8 +169,7 @@ export function createApiHandler<S extends RequestSchema>(options: ApiHandlerOpt
         logger.error('unhandled error', { route, requestId, ...describeError(problem) });
         problem = new HttpProblem('internal-error', 'Internal error', { detail: 'The error has been logged with this request id.' });
       }
-      const known = problem as HttpProblem;
-      finish(request, known.status, problemBody(known, requestId), known);
+      finish(request, problem as HttpProblem);
     },
   };
 
