@@ -1,5 +1,6 @@
 // What the stack is told through CDK context (-c key=value or cdk.json), validated once.
 import type { Node } from 'constructs';
+import { ORIGIN_PATTERN } from '#lib/config';
 
 export type CallerAuth = { mode: 'jwt'; issuer: string; audience: string } | { mode: 'none' };
 
@@ -95,7 +96,7 @@ export function readStackSettings(node: Node): StackSettings {
 
   const corsOrigins = (contextString(node, 'corsOrigins') ?? '').split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
   for (const origin of corsOrigins) {
-    if (!/^https?:\/\/[a-z0-9.-]+(?::\d{1,5})?$/.test(origin)) throw new StackSettingsError('context corsOrigins must be a comma-separated list of origins such as https://app.example.com');
+    if (!ORIGIN_PATTERN.test(origin)) throw new StackSettingsError('context corsOrigins must be a comma-separated list of origins such as https://app.example.com');
   }
 
   const functionEnvironment: Record<string, string> = { AUTH_MODE: auth.mode };

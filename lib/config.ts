@@ -1,5 +1,6 @@
 // Settings: read from the environment once, validated, frozen. Nothing else reads process.env.
 import { resolve } from 'node:path';
+import { SAFE_NAME_PATTERN } from './token.ts';
 import { DEFAULT_MODERATOR_FEATURES, DEFAULT_PARTICIPANT_FEATURES, featureSet, JITSI_FEATURES, parseFeatureList, type FeatureSet } from './features.ts';
 
 export type Runtime = 'lambda' | 'sam-local' | 'local';
@@ -84,8 +85,8 @@ const HOSTNAME = /^(?=.{1,253}(?::\d{1,5})?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])
 const PLAIN_IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const SUB_VALUE = /^[a-z0-9][a-z0-9._-]{0,252}$/;
 const ROOM_PREFIX = /^[a-z0-9][a-z0-9_-]{0,31}$/;
-const ROOM_NAME = /^[a-z0-9][a-z0-9_-]{0,127}$/;
-const ORIGIN = /^https?:\/\/[a-z0-9.-]+(?::\d{1,5})?$/;
+/** A browser origin: scheme and host, optional port, no path, no "*" (the stack checks corsOrigins with it too). */
+export const ORIGIN_PATTERN = /^https?:\/\/[a-z0-9.-]+(?::\d{1,5})?$/;
 const SECRETS_MANAGER_ID = /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$/;
 
 function text(env: Env, name: string): string | undefined {
@@ -159,7 +160,7 @@ function parseCorsOrigins(env: Env, runtime: Runtime): readonly string[] | 'loca
     return 'localhost';
   }
   for (const origin of origins) {
-    if (!ORIGIN.test(origin)) {
+    if (!ORIGIN_PATTERN.test(origin)) {
       throw new ConfigError('CORS_ORIGINS', 'must be a comma-separated list of origins such as https://app.example.com (scheme and host, optional port, no path, no "*")');
     }
   }
@@ -187,7 +188,7 @@ export function loadSettings(env: Env = process.env, cwd: string = process.cwd()
   }
 
   const defaultTenant = text(env, 'JITSI_TENANT');
-  if (defaultTenant !== undefined && !ROOM_NAME.test(defaultTenant)) {
+  if (defaultTenant !== undefined && !SAFE_NAME_PATTERN.test(defaultTenant)) {
     throw new ConfigError('JITSI_TENANT', 'must follow the room name rules: lowercase letters, digits, "_" or "-" (at most 128)');
   }
   const features = {
