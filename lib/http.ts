@@ -21,7 +21,6 @@ export interface HttpSettings {
 export interface ApiRequest<T> {
   input: T;
   event: ApiEvent;
-  requestId: string;
 }
 
 /** Tokens a response carries, for the audit fields of the request's log line. */
@@ -174,7 +173,7 @@ export function createApiHandler<S extends RequestSchema>(options: ApiHandlerOpt
   };
 
   // The handler's answer is turned into the HTTP result once, with its headers, in finish.
-  const base = async (event: ApiEvent, context: Context): Promise<ApiResult> => {
+  const base = async (event: ApiEvent): Promise<ApiResult> => {
     const state: { startedAt: number; response?: ApiResponse | TextResponse } = { startedAt: performance.now() };
     inFlight.set(event, state);
     let input: Infer<S>;
@@ -184,7 +183,7 @@ export function createApiHandler<S extends RequestSchema>(options: ApiHandlerOpt
     } else {
       input = parseRequest(schema, readJsonBody(event));
     }
-    const response = await options.handle({ input, event, requestId: requestIdOf(event, context) });
+    const response = await options.handle({ input, event });
     state.response = response;
     return { statusCode: response.status };
   };
