@@ -4,7 +4,7 @@ import { createApiHandler, ok } from '#lib/http';
 import { authorizeCreateRoom, identifyCaller } from '#lib/policy';
 import { createRoomRequest } from '#lib/requests';
 import { appointmentTokenTimes, buildJoinUrl, deriveAppointmentRoom } from '#lib/room';
-import { appSecret, logger, nowSeconds, settings } from '#lib/service';
+import { appSecret, logger, nowSeconds, settings, tenantFor } from '#lib/service';
 import { buildJitsiClaims, isoFromSeconds, signJitsiToken } from '#lib/token';
 
 export const handler = createApiHandler({
@@ -21,7 +21,7 @@ export const handler = createApiHandler({
     });
     const { signingKey, kid, roomKey } = await appSecret.get();
     const room = deriveAppointmentRoom(roomKey, settings.roomPrefix, input.appointmentId);
-    const tenant = input.tenant ?? settings.defaultTenant;
+    const tenant = tenantFor(input.tenant);
     const therapistToken = signJitsiToken(buildJitsiClaims({ room, tenant, user: therapist, moderator: true, ...times }, settings), signingKey, kid);
     const clientToken = signJitsiToken(buildJitsiClaims({ room, tenant, user: client, moderator: false, ...times }, settings), signingKey, kid);
     return ok({

@@ -3,7 +3,7 @@ import { createApiHandler, ok } from '#lib/http';
 import { authorizeGenerateToken, identifyCaller } from '#lib/policy';
 import { generateTokenRequest } from '#lib/requests';
 import { buildJoinUrl } from '#lib/room';
-import { appSecret, logger, nowSeconds, settings } from '#lib/service';
+import { appSecret, logger, nowSeconds, settings, tenantFor } from '#lib/service';
 import { buildJitsiClaims, isoFromSeconds, signJitsiToken, tokenTimesFrom } from '#lib/token';
 
 export const handler = createApiHandler({
@@ -15,7 +15,7 @@ export const handler = createApiHandler({
     const grant = authorizeGenerateToken(identifyCaller(event, settings), input);
     const times = tokenTimesFrom(nowSeconds(), input.expiresIn ?? settings.tokenTtlSeconds);
     const { signingKey, kid } = await appSecret.get();
-    const tenant = input.tenant ?? settings.defaultTenant;
+    const tenant = tenantFor(input.tenant);
     const token = signJitsiToken(buildJitsiClaims({ room: input.roomName, tenant, ...grant, ...times }, settings), signingKey, kid);
     return ok({
       token,

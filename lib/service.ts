@@ -25,8 +25,11 @@ const previousAppSecret =
 
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
-/** The `sub` a request means: its tenant, else the default tenant, else JITSI_SUB. */
-export const subFor = (tenant: string | undefined): string => tenant ?? settings.defaultTenant ?? settings.sub;
+/** The tenant a request means: the one it names, else JITSI_TENANT (if any). */
+export const tenantFor = (requested: string | undefined): string | undefined => requested ?? settings.defaultTenant;
+
+/** The `sub` a request means: its tenant, else JITSI_SUB. */
+const subFor = (requested: string | undefined): string => tenantFor(requested) ?? settings.sub;
 
 export function expectationsFor(tenant: string | undefined): TokenExpectations {
   return { appId: settings.appId, audience: settings.audience, sub: subFor(tenant), maxLifetimeSeconds: maxTokenLifetime() };
@@ -48,10 +51,11 @@ async function previousWithinRotationWindow(current: AppSecret): Promise<AppSecr
 export async function verifyIssuedToken(token: string, tenant: string | undefined, options: VerifyOptions = {}): Promise<Verdict> {
   const current = await appSecret.get();
   const expectations = expectationsFor(tenant);
-  const verdict = verifyJitsiToken(token, [current.verificationKey], expectations, nowSeconds(), options);
+  const now = nowSeconds();
+  const verdict = verifyJitsiToken(token, [current.verificationKey], expectations, now, options);
   if (verdict.valid || verdict.reason !== 'bad_signature') return verdict;
   const previous = await previousWithinRotationWindow(current);
-  return previous ? verifyJitsiToken(token, [previous.verificationKey], expectations, nowSeconds(), options) : verdict;
+  return previous ? verifyJitsiToken(token, [previous.verificationKey], expectations, now, options) : verdict;
 }
 
 /**
