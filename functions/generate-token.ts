@@ -1,5 +1,5 @@
 // POST /api/jitsi/generate-token: a token for one person in one room, for a bounded time.
-import { createApiHandler, ok } from '#lib/http';
+import { createApiHandler, ok, oneToken } from '#lib/http';
 import { authorizeGenerateToken, identifyCaller } from '#lib/policy';
 import { generateTokenRequest } from '#lib/requests';
 import { buildJoinUrl } from '#lib/room';
@@ -23,6 +23,6 @@ export const handler = createApiHandler({
       joinUrl: buildJoinUrl(settings.jitsiDomain, input.roomName, tenant),
       expiresAt: isoFromSeconds(times.expiresAt),
       moderator: grant.moderator,
-    }, { moderatorTokens: grant.moderator ? 1 : 0, participantTokens: grant.moderator ? 0 : 1 });
+    }, oneToken(grant.moderator));
   },
 });

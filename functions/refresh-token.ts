@@ -2,7 +2,7 @@
 // this service issued that is still valid or expired less than REFRESH_GRACE_SECONDS ago
 // (Jitsi refuses an expired token when a long meeting reconnects). The new one lives
 // TOKEN_TTL_SECONDS.
-import { createApiHandler, ok } from '#lib/http';
+import { createApiHandler, ok, oneToken } from '#lib/http';
 import { authorizeRefresh, identifyCaller } from '#lib/policy';
 import { refreshTokenRequest } from '#lib/requests';
 import { buildJoinUrl } from '#lib/room';
@@ -24,7 +24,7 @@ export const handler = createApiHandler({
     const token = signJitsiToken(buildJitsiClaims({ ...grant, ...times }, settings), signingKey, kid);
     return ok(
       { token, roomName: grant.room, joinUrl: buildJoinUrl(settings.jitsiDomain, grant.room, grant.tenant), expiresAt: isoFromSeconds(times.expiresAt), moderator: grant.moderator },
-      { moderatorTokens: grant.moderator ? 1 : 0, participantTokens: grant.moderator ? 0 : 1 },
+      oneToken(grant.moderator),
     );
   },
 });

@@ -43,6 +43,9 @@ export interface TextResponse {
   cacheControl: string;
 }
 
+/** The audit fields of a response that carries one token. */
+export const oneToken = (moderator: boolean): IssuedTokens => ({ moderatorTokens: moderator ? 1 : 0, participantTokens: moderator ? 0 : 1 });
+
 export const ok = (body: Record<string, unknown>, issued?: IssuedTokens): ApiResponse => (issued ? { status: 200, body, issued } : { status: 200, body });
 
 export const JSON_TYPE = 'application/json';
