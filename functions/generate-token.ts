@@ -1,28 +1,18 @@
-// POST /api/jitsi/generate-token: a token for one person in one room, for a bounded time.
-import { createApiHandler, ok, oneToken } from '#lib/http';
-import { authorizeGenerateToken, identifyCaller } from '#lib/policy';
-import { generateTokenRequest } from '#lib/requests';
-import { buildJoinUrl } from '#lib/room';
-import { appSecret, logger, nowSeconds, settings, tenantFor } from '#lib/service';
-import { buildJitsiClaims, isoFromSeconds, signJitsiToken, tokenTimesFrom } from '#lib/token';
+// A token for one person in one room, for a bounded time.
+import { deployedHandler, type Deps } from '#lib/deps';
+import { createApiHandler } from '#lib/http/api-handler';
+import { issueTokens, tokenBody } from '#lib/issue';
+import { authorizeGenerateToken } from '#lib/policy';
+import { ROUTES } from '#lib/routes';
+import { tokenTimesFrom } from '#lib/token';
 
-export const handler = createApiHandler({
-  route: 'generate-token',
-  schema: generateTokenRequest(settings),
-  settings,
-  logger,
-  async handle({ input, event }) {
-    const grant = authorizeGenerateToken(identifyCaller(event, settings), input);
-    const times = tokenTimesFrom(nowSeconds(), input.expiresIn ?? settings.tokenTtlSeconds);
-    const { signingKey, kid } = await appSecret.get();
-    const tenant = tenantFor(input.tenant);
-    const token = signJitsiToken(buildJitsiClaims({ room: input.roomName, tenant, ...grant, ...times }, settings), signingKey, kid);
-    return ok({
-      token,
-      roomName: input.roomName,
-      joinUrl: buildJoinUrl(settings.jitsiDomain, input.roomName, tenant),
-      expiresAt: isoFromSeconds(times.expiresAt),
-      moderator: grant.moderator,
-    }, oneToken(grant.moderator));
-  },
-});
+export function createGenerateTokenHandler({ settings, logger, keyring, clock }: Deps) {
+  return createApiHandler(ROUTES.generateToken, { settings, logger }, async ({ input, caller }) => {
+    const grant = authorizeGenerateToken(caller, input);
+    const times = tokenTimesFrom(clock.nowSeconds(), input.expiresIn ?? settings.tokenTtlSeconds);
+    const [issued] = await issueTokens(keyring, settings, [{ room: input.roomName, tenant: input.tenant, ...grant, times }]);
+    return { body: tokenBody(issued!), tokens: [issued!] };
+  });
+}
+
+export const handler = deployedHandler(createGenerateTokenHandler);

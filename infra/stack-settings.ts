@@ -1,6 +1,9 @@
 // What the stack is told through CDK context (-c key=value or cdk.json), validated once.
 import type { Node } from 'constructs';
-import { ORIGIN_PATTERN } from '#lib/config';
+import { ConfigError, DEFAULT_JITSI_DOMAIN, loadSettings, SETTING_ROWS, SETTINGS, wholeNumber } from '#lib/config';
+
+/** The `iss` a deployment uses when no app id is given (synth warns). */
+const DEPLOYED_APP_ID = 'jitsi-token-api';
 
 export type CallerAuth = { mode: 'jwt'; issuer: string; audience: string } | { mode: 'none' };
 
@@ -26,30 +29,9 @@ export class StackSettingsError extends Error {
 
 export const AUTH_CONTEXT_HELP =
   'Caller authentication is not configured. Pass either\n' +
-  '  -c authIssuer=https://<your OIDC issuer> -c authAudience=<app client id>   (an API Gateway JWT authorizer on every token route; AUTH_MODE=jwt)\n' +
+  '  -c authIssuer=https://<your OIDC issuer> -c authAudience=<app client id>   (an API Gateway JWT authorizer on every caller route; ' + `${SETTINGS.authMode.variable}=jwt)\n` +
   'or\n' +
   '  -c auth=none   (no caller authentication: anyone who can reach the API can mint tokens; for sam local and trials only)';
-
-const CONTEXT_TO_ENV: Record<string, string> = {
-  jitsiDomain: 'JITSI_DOMAIN',
-  jitsiAppId: 'JITSI_APP_ID',
-  jitsiSub: 'JITSI_SUB',
-  jitsiAudience: 'JITSI_AUDIENCE',
-  jitsiGroup: 'JITSI_GROUP',
-  jitsiTenant: 'JITSI_TENANT',
-  jitsiSigning: 'JITSI_SIGNING',
-  featuresModerator: 'JITSI_FEATURES_MODERATOR',
-  featuresParticipant: 'JITSI_FEATURES_PARTICIPANT',
-  refreshGraceSeconds: 'REFRESH_GRACE_SECONDS',
-  tokenTtlSeconds: 'TOKEN_TTL_SECONDS',
-  tokenTtlMaxSeconds: 'TOKEN_TTL_MAX_SECONDS',
-  moderatorClaim: 'MODERATOR_CLAIM',
-  moderatorValues: 'MODERATOR_VALUES',
-  roomPrefix: 'ROOM_PREFIX',
-  appointmentEarlyJoinMinutes: 'APPOINTMENT_EARLY_JOIN_MINUTES',
-  appointmentDurationMinutes: 'APPOINTMENT_DURATION_MINUTES',
-  appointmentGraceMinutes: 'APPOINTMENT_GRACE_MINUTES',
-};
 
 function contextString(node: Node, key: string): string | undefined {
   const value: unknown = node.tryGetContext(key);
@@ -60,12 +42,33 @@ function contextString(node: Node, key: string): string | undefined {
 }
 
 function contextInteger(node: Node, key: string, min: number, max: number, fallback: number): number {
-  const value = contextString(node, key);
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw new StackSettingsError(`context ${key} must be a whole number from ${min} to ${max}`);
+  return wholeNumber(contextString(node, key), key, min, max, fallback, (expected) => new StackSettingsError(`context ${key} ${expected}`));
+}
+
+/** A stand-in secret ARN for checking the function settings at synth (the stack sets the real one). */
+const SYNTH_CHECK_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:synth-check-AbCdEf';
+
+/**
+ * The function settings from the context keys of the settings table, checked at synth with the
+ * same parsers the functions use, so a bad value stops `cdk synth` instead of every cold start.
+ */
+function functionSettingsFrom(node: Node, authMode: 'jwt' | 'none'): Record<string, string> {
+  const environment: Record<string, string> = { [SETTINGS.authMode.variable]: authMode };
+  const contextOfVariable = new Map<string, string>();
+  for (const [, definition] of SETTING_ROWS) {
+    if (definition.context === undefined) continue;
+    const value = contextString(node, definition.context);
+    contextOfVariable.set(definition.variable, definition.context);
+    if (value !== undefined) environment[definition.variable] = value;
   }
-  return Number(value);
+  try {
+    loadSettings({ ...environment, [SETTINGS.secretArn.variable]: SYNTH_CHECK_SECRET_ARN, AWS_LAMBDA_FUNCTION_NAME: 'synth-check', [SETTINGS.appId.variable]: environment[SETTINGS.appId.variable] ?? 'synth-check' });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const key = contextOfVariable.get(error.variable);
+    throw new StackSettingsError(key === undefined ? error.message : `context ${key}: ${error.message}`);
+  }
+  return environment;
 }
 
 /** The retention periods CloudWatch Logs accepts. */
@@ -94,25 +97,19 @@ export function readStackSettings(node: Node): StackSettings {
     throw new StackSettingsError(AUTH_CONTEXT_HELP);
   }
 
-  const corsOrigins = (contextString(node, 'corsOrigins') ?? '').split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
-  for (const origin of corsOrigins) {
-    if (!ORIGIN_PATTERN.test(origin)) throw new StackSettingsError('context corsOrigins must be a comma-separated list of origins such as https://app.example.com');
+  const functionEnvironment = functionSettingsFrom(node, auth.mode);
+  const { jitsiDomain, appId, corsOrigins: cors } = SETTINGS;
+  if (functionEnvironment[jitsiDomain.variable] === undefined) {
+    warnings.push(`context ${jitsiDomain.context} is not set: join URLs will use ${DEFAULT_JITSI_DOMAIN}`);
+    functionEnvironment[jitsiDomain.variable] = DEFAULT_JITSI_DOMAIN;
   }
-
-  const functionEnvironment: Record<string, string> = { AUTH_MODE: auth.mode };
-  for (const [key, variable] of Object.entries(CONTEXT_TO_ENV)) {
-    const value = contextString(node, key);
-    if (value !== undefined) functionEnvironment[variable] = value;
+  if (functionEnvironment[appId.variable] === undefined) {
+    warnings.push(`context ${appId.context} is not set: tokens will carry iss "${DEPLOYED_APP_ID}", which your Prosody app_id must match`);
+    functionEnvironment[appId.variable] = DEPLOYED_APP_ID;
   }
-  if (functionEnvironment.JITSI_DOMAIN === undefined) {
-    warnings.push('context jitsiDomain is not set: join URLs will use meet.example.com');
-    functionEnvironment.JITSI_DOMAIN = 'meet.example.com';
-  }
-  if (functionEnvironment.JITSI_APP_ID === undefined) {
-    warnings.push('context jitsiAppId is not set: tokens will carry iss "jitsi-token-api", which your Prosody app_id must match');
-    functionEnvironment.JITSI_APP_ID = 'jitsi-token-api';
-  }
-  if (corsOrigins.length > 0) functionEnvironment.CORS_ORIGINS = corsOrigins.join(',');
+  const corsValue = functionEnvironment[cors.variable];
+  const corsOrigins = corsValue === undefined ? [] : [...(cors.parse(corsValue, { runtime: 'lambda', earlier: {}, warn: () => {} }, cors.variable) as readonly string[])];
+  if (corsOrigins.length > 0) functionEnvironment[cors.variable] = corsOrigins.join(',');
 
   return {
     auth,

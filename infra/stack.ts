@@ -1,4 +1,4 @@
-// JitsiTokenStack: the HTTP API, one function per route of the route table, the app secret.
+// JitsiTokenStack: the HTTP API, one function per deployed row of the route table, the app secret.
 import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { CorsHttpMethod, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -8,7 +8,8 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, CORS_MAX_AGE_SECONDS } from '#lib/cors';
-import { routes } from './routes.ts';
+import { deployedRoutes } from '#lib/routes';
+import { SETTINGS } from '#lib/config';
 import type { StackSettings } from './stack-settings.ts';
 import { TokenFunction } from './token-function.ts';
 
@@ -57,7 +58,7 @@ export class JitsiTokenStack extends Stack {
       },
     });
 
-    // Public routes (the RS256 key server Prosody calls) are open in every mode.
+    // Public routes (Prosody calls them) are open in every mode.
     const authorizer: IHttpRouteAuthorizer | undefined =
       settings.auth.mode === 'jwt' ? new HttpJwtAuthorizer('CallerJwt', settings.auth.issuer, { jwtAudience: [settings.auth.audience] }) : undefined;
     if (settings.auth.mode === 'none') {
@@ -65,17 +66,17 @@ export class JitsiTokenStack extends Stack {
     }
     // sam local overrides only variables the template declares: give it a slot for the secret.
     // In Lambda an empty JITSI_APP_SECRET counts as unset, and a non-empty one stops start-up.
-    const environment = settings.auth.mode === 'none' ? { ...settings.functionEnvironment, JITSI_APP_SECRET: '' } : settings.functionEnvironment;
+    const environment = settings.auth.mode === 'none' ? { ...settings.functionEnvironment, [SETTINGS.appSecret.variable]: '' } : settings.functionEnvironment;
 
-    this.functions = routes.map((route) => {
+    this.functions = deployedRoutes.map((route) => {
       const tokenFunction = new TokenFunction(this, route.name, { route, secret: this.secret, environment, logRetentionDays: settings.logRetentionDays, bundleAwsSdk: settings.bundleAwsSdk });
       const httpRoutes = this.api.addRoutes({
         path: route.path,
         methods: [HttpMethod[route.method]],
         integration: new HttpLambdaIntegration(`${route.name}-integration`, tokenFunction.function),
-        ...(authorizer && !route.public ? { authorizer } : {}),
+        ...(authorizer && route.caller === 'required' ? { authorizer } : {}),
       });
-      if (route.public) {
+      if (route.caller === 'public') {
         for (const httpRoute of httpRoutes) {
           Validations.of(httpRoute).acknowledge({ id: 'AwsSolutions-APIG4', reason: "Public RS256 keys for Prosody's asap_key_server, which fetches them without credentials; they hold nothing secret." });
         }

@@ -9,12 +9,17 @@ import { Construct } from 'constructs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CREATE_REQUIRE_BANNER, externalModules, NODE_TARGET, SEMVER_ALIAS, type BundlePolicy } from './bundling.ts';
-import { functionLogicalId, handlerEntry, type Route } from './routes.ts';
+import { SETTINGS } from '#lib/config';
+import type { RouteDefinition } from '#lib/routes';
 
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
+/** A stable CloudFormation logical id (GenerateTokenFunction), so sam local commands can name it. */
+export const functionLogicalId = (route: Pick<RouteDefinition, 'name'>): string =>
+  `${route.name.replace(/(^|-)([a-z])/g, (_, __, letter: string) => letter.toUpperCase())}Function`;
+
 export interface TokenFunctionProps extends BundlePolicy {
-  route: Route;
+  route: RouteDefinition;
   secret: ISecret;
   environment: Record<string, string>;
   logRetentionDays: number;
@@ -31,7 +36,7 @@ export class TokenFunction extends Construct {
     const role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `Runs the ${props.route.name} handler` });
     this.logGroup.grantWrite(role);
     this.function = new NodejsFunction(this, 'Function', {
-      entry: join(PROJECT_ROOT, handlerEntry(props.route)),
+      entry: join(PROJECT_ROOT, props.route.entry),
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
@@ -43,7 +48,7 @@ export class TokenFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
       description: props.route.summary,
-      environment: { ...props.environment, JITSI_SECRET_ARN: props.secret.secretArn },
+      environment: { ...props.environment, [SETTINGS.secretArn.variable]: props.secret.secretArn },
       bundling: {
         format: OutputFormat.ESM,
         target: NODE_TARGET,

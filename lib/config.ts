@@ -1,61 +1,16 @@
-// Settings: read from the environment once, validated, frozen. Nothing else reads process.env.
-import { resolve } from 'node:path';
+// Settings: one declarative table says, for each setting, its environment variable, its CDK
+// context key, who reads it, how it is parsed, its default and its documentation. Settings,
+// the README table, the stack's context mapping and the local server's extra settings all come
+// from it. Nothing else reads process.env for our own settings.
+import { DEFAULT_MODERATOR_FEATURES, DEFAULT_PARTICIPANT_FEATURES, featureSet, JITSI_FEATURES, parseFeatureList, type FeatureSet, type JitsiFeature } from './features.ts';
 import { SAFE_NAME_PATTERN } from './token.ts';
-import { DEFAULT_MODERATOR_FEATURES, DEFAULT_PARTICIPANT_FEATURES, featureSet, JITSI_FEATURES, parseFeatureList, type FeatureSet } from './features.ts';
 
 export type Runtime = 'lambda' | 'sam-local' | 'local';
 export type Signing = 'hs256' | 'rs256';
 export type AuthMode = 'none' | 'jwt';
 
-export type SecretSource =
-  | { kind: 'secrets-manager'; secretId: string }
-  | { kind: 'env'; value: string }
-  | { kind: 'local-file'; path: string };
-
-export interface Settings {
-  runtime: Runtime;
-  /** Public hostname of the Jitsi server, used in join URLs. */
-  jitsiDomain: string;
-  /** Prosody `app_id`: the `iss` claim. */
-  appId: string;
-  /** The `sub` claim: the XMPP domain (or tenant). */
-  sub: string;
-  /** The `aud` claim. */
-  audience: string;
-  /** `context.group`, omitted when unset. */
-  group: string | undefined;
-  /** Tenant used when a request names none: then it is the `sub` and part of join URLs. */
-  defaultTenant: string | undefined;
-  /** `context.features` per role. */
-  features: { moderator: FeatureSet; participant: FeatureSet };
-  /** How long after expiry refresh-token still accepts a token. */
-  refreshGraceSeconds: number;
-  tokenTtlSeconds: number;
-  tokenTtlMaxSeconds: number;
-  authMode: AuthMode;
-  moderatorClaim: string;
-  moderatorValues: readonly string[];
-  /** Exact allowed origins, or 'localhost' for any http(s) origin on localhost / loopback. */
-  corsOrigins: readonly string[] | 'localhost';
-  port: number;
-  /** Local server bind address. */
-  host: string;
-  secretSource: SecretSource;
-  /** hs256: Prosody's app_secret signs. rs256 ("ASAP"): a private key signs, Prosody fetches public keys. */
-  signing: Signing;
-  /** How long a loaded secret is used before it is fetched again. */
-  secretRefreshSeconds: number;
-  /** How long the last good secret keeps serving while refreshes fail. */
-  secretStaleSeconds: number;
-  roomPrefix: string;
-  appointmentEarlyJoinMinutes: number;
-  appointmentDefaultDurationMinutes: number;
-  appointmentGraceMinutes: number;
-  /** OIDC issuer and audience of callers' tokens (local server in jwt mode). */
-  authIssuer: string | undefined;
-  authAudience: string | undefined;
-  warnings: readonly string[];
-}
+/** Where the signing secret comes from. The local server adds a generated file (infra/local). */
+export type SecretSource = { kind: 'secrets-manager'; secretId: string } | { kind: 'env'; value: string } | { kind: 'none' };
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, expected: string) {
@@ -66,193 +21,333 @@ export class ConfigError extends Error {
 
 export const DEFAULT_JITSI_DOMAIN = 'meet.example.com';
 export const LOCAL_APP_ID = 'local-dev-app';
-export const LOCAL_SECRET_FILE = '.jitsi-dev-secret';
-export const LOCAL_RS256_KEY_FILE = '.jitsi-dev-rs256-key.json';
 export const MIN_TOKEN_TTL_SECONDS = 60;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Every variable loadSettings reads (besides AWS_SAM_LOCAL and AWS_LAMBDA_FUNCTION_NAME). */
-export const SETTING_VARIABLES = [
-  'JITSI_DOMAIN', 'JITSI_APP_ID', 'JITSI_SECRET_ARN', 'JITSI_APP_SECRET', 'JITSI_SUB', 'JITSI_AUDIENCE', 'JITSI_GROUP', 'JITSI_TENANT',
-  'JITSI_FEATURES_MODERATOR', 'JITSI_FEATURES_PARTICIPANT', 'TOKEN_TTL_SECONDS', 'TOKEN_TTL_MAX_SECONDS', 'REFRESH_GRACE_SECONDS',
-  'AUTH_MODE', 'MODERATOR_CLAIM', 'MODERATOR_VALUES', 'AUTH_ISSUER', 'AUTH_AUDIENCE', 'CORS_ORIGINS', 'ROOM_PREFIX',
-  'APPOINTMENT_EARLY_JOIN_MINUTES', 'APPOINTMENT_DURATION_MINUTES', 'APPOINTMENT_GRACE_MINUTES',
-  'SECRET_REFRESH_SECONDS', 'SECRET_STALE_SECONDS', 'PORT', 'HOST', 'JITSI_SIGNING',
-] as const;
+/** What a parser may look at besides its own value: the runtime and the settings read before it. */
+export interface ParseContext {
+  runtime: Runtime;
+  /** Settings earlier in the table, by key. */
+  earlier: Readonly<Record<string, unknown>>;
+  warn(message: string): void;
+}
 
+/** `local`: the local server only (never set in or read by a deployed function). */
+export type SettingScope = 'lambda' | 'local';
+
+export interface SettingRow<T> {
+  variable: string;
+  /** The CDK context key that sets it on the deployed functions (-c key=value), if any. */
+  context?: string;
+  scope: SettingScope;
+  /** One line for the README table. */
+  doc: string;
+  /** The default, as the README shows it. */
+  defaultDoc: string;
+  /** `value` is the trimmed variable, undefined when unset or blank. */
+  parse(value: string | undefined, context: ParseContext, name: string): T;
+}
+
+// Parsers: each names the variable and what it expects when a value does not fit.
 const HOSTNAME = /^(?=.{1,253}(?::\d{1,5})?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::\d{1,5})?$/;
 const PLAIN_IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const SUB_VALUE = /^[a-z0-9][a-z0-9._-]{0,252}$/;
 const ROOM_PREFIX = /^[a-z0-9][a-z0-9_-]{0,31}$/;
-/** A browser origin: scheme and host, optional port, no path, no "*" (the stack checks corsOrigins with it too). */
+/** A browser origin: scheme and host, optional port, no path, no "*". */
 export const ORIGIN_PATTERN = /^https?:\/\/[a-z0-9.-]+(?::\d{1,5})?$/;
 const SECRETS_MANAGER_ID = /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$/;
 
-function text(env: Env, name: string): string | undefined {
-  const value = env[name];
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
+export function matching(pattern: RegExp, expected: string) {
+  return (value: string | undefined, name: string): string | undefined => {
+    if (value === undefined) return undefined;
+    if (!pattern.test(value)) throw new ConfigError(name, `must be ${expected}`);
+    return value;
+  };
 }
 
-function matching(env: Env, name: string, pattern: RegExp, expected: string, fallback: string): string {
-  const value = text(env, name);
+/** A whole number within bounds; shared with the stack's own context settings. */
+export function wholeNumber(value: string | undefined, name: string, min: number, max: number, fallback: number, makeError: (expected: string) => Error = (expected) => new ConfigError(name, expected)): number {
   if (value === undefined) return fallback;
-  if (!pattern.test(value)) throw new ConfigError(name, `must be ${expected}`);
-  return value;
-}
-
-function integer(env: Env, name: string, min: number, max: number, fallback: number): number {
-  const value = text(env, name);
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw new ConfigError(name, `must be a whole number from ${min} to ${max}`);
-  }
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) throw makeError(`must be a whole number from ${min} to ${max}`);
   return Number(value);
 }
 
-function featureList(env: Env, name: string, fallback: readonly (typeof JITSI_FEATURES)[number][]) {
-  const value = text(env, name);
-  if (value === undefined) return fallback;
-  const parsed = parseFeatureList(value);
-  if (parsed === undefined) throw new ConfigError(name, `must be "none" or a comma-separated list of: ${JITSI_FEATURES.join(', ')}`);
-  return parsed;
+const commaList = (value: string): string[] => value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+
+function oneOf<const V extends string>(values: readonly V[], expected: string, fallback: (context: ParseContext) => V, options: { ignoreCase: boolean }) {
+  return (value: string | undefined, context: ParseContext, name: string): V => {
+    const chosen = value === undefined ? fallback(context) : options.ignoreCase ? value.toLowerCase() : value;
+    if (!(values as readonly string[]).includes(chosen)) throw new ConfigError(name, `must be ${expected}`);
+    return chosen as V;
+  };
 }
 
-function list(env: Env, name: string): string[] | undefined {
-  const value = text(env, name);
-  if (value === undefined) return undefined;
-  return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+function featureList(fallback: readonly JitsiFeature[]) {
+  return (value: string | undefined, _context: ParseContext, name: string): FeatureSet => {
+    if (value === undefined) return featureSet(fallback);
+    const parsed = parseFeatureList(value);
+    if (parsed === undefined) throw new ConfigError(name, `must be "none" or a comma-separated list of: ${JITSI_FEATURES.join(', ')}`);
+    return featureSet(parsed);
+  };
 }
 
-function detectRuntime(env: Env): Runtime {
+const minutes = (min: number, max: number, fallback: number) => (value: string | undefined, _context: ParseContext, name: string) => wholeNumber(value, name, min, max, fallback);
+
+/** Keeps each row's value type, so Settings is derived from the table. */
+const row = <T, S extends SettingScope>(definition: SettingRow<T> & { scope: S }): SettingRow<T> & { scope: S } => definition;
+
+/**
+ * The settings, in the order they are read (a row may use the rows above it). The stack passes
+ * rows with a context key to the functions; rows with scope `local` are the local server's only.
+ */
+export const SETTINGS = {
+  jitsiDomain: row({
+    variable: 'JITSI_DOMAIN', context: 'jitsiDomain', scope: 'lambda',
+    doc: 'public hostname of the Jitsi server (join URLs)', defaultDoc: '`meet.example.com`, with a start-up warning',
+    parse(value, context, name) {
+      if (value === undefined) context.warn(`${name} is not set; join URLs use ${DEFAULT_JITSI_DOMAIN}`);
+      return matching(HOSTNAME, 'a lowercase hostname such as meet.example.com (optionally with :port)')(value, name) ?? DEFAULT_JITSI_DOMAIN;
+    },
+  }),
+  appId: row({
+    variable: 'JITSI_APP_ID', context: 'jitsiAppId', scope: 'lambda',
+    doc: 'Prosody `app_id`: the `iss` claim', defaultDoc: 'local: `local-dev-app`; Lambda: required',
+    parse(value, context, name) {
+      if (value === undefined && context.runtime === 'lambda') throw new ConfigError(name, 'is required in Lambda (the app_id configured in Prosody)');
+      return matching(PLAIN_IDENTIFIER, 'an app id of letters, digits, ".", "_", ":" or "-" (at most 128)')(value, name) ?? LOCAL_APP_ID;
+    },
+  }),
+  secretArn: row({
+    variable: 'JITSI_SECRET_ARN', scope: 'lambda',
+    doc: 'Secrets Manager secret (ARN or name) holding the app secret', defaultDoc: 'required in Lambda (the stack sets it)',
+    parse(value, context, name) {
+      if (value === undefined && context.runtime === 'lambda') throw new ConfigError(name, 'is required in Lambda (the Secrets Manager secret holding the Jitsi app_secret)');
+      return matching(SECRETS_MANAGER_ID, 'a Secrets Manager secret ARN or name')(value, name);
+    },
+  }),
+  appSecret: row({
+    variable: 'JITSI_APP_SECRET', scope: 'lambda',
+    doc: 'the app secret itself; honoured only outside Lambda or under `sam local`', defaultDoc: 'local: generated once into an untracked file',
+    parse(value, context, name) {
+      // A deployed function takes its secret from Secrets Manager only: an env secret would sit
+      // in plain text in the function configuration.
+      if (value !== undefined && context.runtime === 'lambda') {
+        throw new ConfigError(name, `is not honoured in Lambda; store the secret in Secrets Manager and set ${SETTINGS.secretArn.variable}`);
+      }
+      return value;
+    },
+  }),
+  sub: row({
+    variable: 'JITSI_SUB', context: 'jitsiSub', scope: 'lambda',
+    doc: 'the `sub` claim (the XMPP domain, e.g. `meet.jitsi` on Docker)', defaultDoc: 'the Jitsi domain',
+    parse: (value, context, name) => matching(SUB_VALUE, 'a lowercase XMPP domain or tenant such as meet.jitsi (never "*")')(value, name) ?? (context.earlier.jitsiDomain as string).replace(/:\d+$/, ''),
+  }),
+  audience: row({
+    variable: 'JITSI_AUDIENCE', context: 'jitsiAudience', scope: 'lambda',
+    doc: 'the `aud` claim', defaultDoc: 'the app id',
+    parse: (value, context, name) => matching(PLAIN_IDENTIFIER, 'an audience of letters, digits, ".", "_", ":" or "-" (at most 128)')(value, name) ?? (context.earlier.appId as string),
+  }),
+  group: row({
+    variable: 'JITSI_GROUP', context: 'jitsiGroup', scope: 'lambda',
+    doc: '`context.group`', defaultDoc: 'omitted',
+    parse: (value, _context, name) => matching(PLAIN_IDENTIFIER, 'letters, digits, ".", "_", ":" or "-" (at most 128)')(value, name),
+  }),
+  defaultTenant: row({
+    variable: 'JITSI_TENANT', context: 'jitsiTenant', scope: 'lambda',
+    doc: 'tenant used when a request names none: it becomes `sub` and `https://<domain>/<tenant>/<room>`', defaultDoc: 'none',
+    parse: (value, _context, name) => matching(SAFE_NAME_PATTERN, 'lowercase letters, digits, "_" or "-" (the room name rules, at most 128)')(value, name),
+  }),
+  moderatorFeatures: row({
+    variable: 'JITSI_FEATURES_MODERATOR', context: 'featuresModerator', scope: 'lambda',
+    doc: `features enabled for moderators, comma-separated, or \`none\`; Jitsi's keys only (${JITSI_FEATURES.map((feature) => `\`${feature}\``).join(', ')})`,
+    defaultDoc: `\`${DEFAULT_MODERATOR_FEATURES.join(',')}\``,
+    parse: featureList(DEFAULT_MODERATOR_FEATURES),
+  }),
+  participantFeatures: row({
+    variable: 'JITSI_FEATURES_PARTICIPANT', context: 'featuresParticipant', scope: 'lambda',
+    doc: 'features enabled for participants, as above', defaultDoc: `\`${DEFAULT_PARTICIPANT_FEATURES.join(',')}\``,
+    parse: featureList(DEFAULT_PARTICIPANT_FEATURES),
+  }),
+  signing: row({
+    variable: 'JITSI_SIGNING', context: 'jitsiSigning', scope: 'lambda',
+    doc: '`hs256` (sign with Prosody\'s `app_secret`) or `rs256` (sign with a private key; Prosody fetches public keys from the keys route)', defaultDoc: '`hs256`',
+    parse: oneOf<Signing>(['hs256', 'rs256'], '"hs256" (app_secret) or "rs256" (private key, public keys from the keys route)', () => 'hs256', { ignoreCase: true }),
+  }),
+  refreshGraceSeconds: row({
+    variable: 'REFRESH_GRACE_SECONDS', context: 'refreshGraceSeconds', scope: 'lambda',
+    doc: 'how long after expiry refresh still renews a token', defaultDoc: '900',
+    parse: (value, _context, name) => wholeNumber(value, name, 0, 86_400, 900),
+  }),
+  tokenTtlMaxSeconds: row({
+    variable: 'TOKEN_TTL_MAX_SECONDS', context: 'tokenTtlMaxSeconds', scope: 'lambda',
+    doc: 'longest token lifetime (minimum 60)', defaultDoc: '86400',
+    parse: (value, _context, name) => wholeNumber(value, name, MIN_TOKEN_TTL_SECONDS, 7 * 86_400, 86_400),
+  }),
+  tokenTtlSeconds: row({
+    variable: 'TOKEN_TTL_SECONDS', context: 'tokenTtlSeconds', scope: 'lambda',
+    doc: 'default token lifetime (minimum 60, at most the longest)', defaultDoc: '7200',
+    parse(value, context, name) {
+      const max = context.earlier.tokenTtlMaxSeconds as number;
+      return wholeNumber(value, name, MIN_TOKEN_TTL_SECONDS, max, Math.min(7_200, max));
+    },
+  }),
+  authMode: row({
+    variable: 'AUTH_MODE', scope: 'lambda',
+    doc: '`none` (trust the body) or `jwt` (caller identity from an OIDC token); the stack sets it from its auth context', defaultDoc: '`none` locally; `jwt` in Lambda',
+    parse(value, context, name) {
+      // A deployed function fails closed: without an explicit AUTH_MODE it expects caller tokens.
+      const mode = oneOf<AuthMode>(['none', 'jwt'], '"none" or "jwt"', ({ runtime }) => (runtime === 'lambda' ? 'jwt' : 'none'), { ignoreCase: false })(value, context, name);
+      if (mode === 'none') context.warn(`${name}=none: request bodies are trusted and anyone who can reach the service can mint tokens`);
+      return mode;
+    },
+  }),
+  moderatorClaim: row({
+    variable: 'MODERATOR_CLAIM', context: 'moderatorClaim', scope: 'lambda',
+    doc: 'caller claim that grants the moderator role', defaultDoc: '`cognito:groups`',
+    parse: (value, _context, name) => matching(/^[A-Za-z0-9_:./-]{1,128}$/, 'a claim name such as cognito:groups')(value, name) ?? 'cognito:groups',
+  }),
+  moderatorValues: row({
+    variable: 'MODERATOR_VALUES', context: 'moderatorValues', scope: 'lambda',
+    doc: 'comma-separated values of that claim that grant the moderator role', defaultDoc: '`moderators`',
+    parse(value, _context, name): readonly string[] {
+      const values = value === undefined ? ['moderators'] : commaList(value);
+      if (values.length === 0 || values.some((item) => !/^[^\s,[\]]{1,128}$/.test(item))) {
+        throw new ConfigError(name, 'must be a comma-separated list of role values without spaces or brackets');
+      }
+      return Object.freeze(values);
+    },
+  }),
+  corsOrigins: row({
+    variable: 'CORS_ORIGINS', context: 'corsOrigins', scope: 'lambda',
+    doc: 'allowed browser origins, comma-separated (the stack also answers preflight for them)', defaultDoc: 'local: any `localhost` / `127.0.0.1` origin; Lambda: none',
+    parse(value, context, name): readonly string[] | 'localhost' {
+      if (value === undefined) return context.runtime === 'lambda' ? [] : 'localhost';
+      const origins = commaList(value);
+      if (origins.some((origin) => !ORIGIN_PATTERN.test(origin))) {
+        throw new ConfigError(name, 'must be a comma-separated list of origins such as https://app.example.com (scheme and host, optional port, no path, no "*")');
+      }
+      return Object.freeze(origins);
+    },
+  }),
+  roomPrefix: row({
+    variable: 'ROOM_PREFIX', context: 'roomPrefix', scope: 'lambda',
+    doc: 'prefix of appointment room names', defaultDoc: '`appt`',
+    parse: (value, _context, name) => matching(ROOM_PREFIX, 'lowercase letters, digits, "_" or "-" (at most 32)')(value, name) ?? 'appt',
+  }),
+  appointmentEarlyJoinMinutes: row({
+    variable: 'APPOINTMENT_EARLY_JOIN_MINUTES', context: 'appointmentEarlyJoinMinutes', scope: 'lambda',
+    doc: 'how early before the start an appointment\'s tokens are valid', defaultDoc: '15', parse: minutes(0, 240, 15),
+  }),
+  appointmentDefaultDurationMinutes: row({
+    variable: 'APPOINTMENT_DURATION_MINUTES', context: 'appointmentDurationMinutes', scope: 'lambda',
+    doc: 'appointment length when a request names none', defaultDoc: '60', parse: minutes(5, 720, 60),
+  }),
+  appointmentGraceMinutes: row({
+    variable: 'APPOINTMENT_GRACE_MINUTES', context: 'appointmentGraceMinutes', scope: 'lambda',
+    doc: 'how long after the planned end an appointment\'s tokens stay valid', defaultDoc: '15', parse: minutes(0, 240, 15),
+  }),
+  secretRefreshSeconds: row({
+    variable: 'SECRET_REFRESH_SECONDS', scope: 'lambda',
+    doc: 'how long a loaded secret is used before it is fetched again', defaultDoc: '300',
+    parse: (value, _context, name) => wholeNumber(value, name, 1, 86_400, 300),
+  }),
+  secretStaleSeconds: row({
+    variable: 'SECRET_STALE_SECONDS', scope: 'lambda',
+    doc: 'how long the last good secret keeps serving while fetches fail', defaultDoc: '3600',
+    parse: (value, _context, name) => wholeNumber(value, name, 0, 86_400, 3_600),
+  }),
+  port: row({
+    variable: 'PORT', scope: 'local',
+    doc: 'local server port', defaultDoc: '3001',
+    parse: (value, _context, name) => wholeNumber(value, name, 0, 65_535, 3001),
+  }),
+  host: row({
+    variable: 'HOST', scope: 'local',
+    doc: 'local server bind address', defaultDoc: '`127.0.0.1`',
+    parse: (value, _context, name) => matching(/^[0-9a-fA-F:.]{2,45}$|^localhost$/, 'an IP address to bind, e.g. 127.0.0.1 or 0.0.0.0')(value, name) ?? '127.0.0.1',
+  }),
+  authIssuer: row({
+    variable: 'AUTH_ISSUER', scope: 'local',
+    doc: 'OIDC issuer of caller tokens, for the local server in `jwt` mode (the stack takes `-c authIssuer`)', defaultDoc: 'none',
+    parse: (value, _context, name) => matching(/^https?:\/\/\S+$/, 'the https URL of the OIDC issuer')(value, name),
+  }),
+  authAudience: row({
+    variable: 'AUTH_AUDIENCE', scope: 'local',
+    doc: 'audience of caller tokens, for the local server in `jwt` mode (the stack takes `-c authAudience`)', defaultDoc: 'none',
+    parse: (value) => value,
+  }),
+} as const;
+
+type Rows = typeof SETTINGS;
+type ValueOfRow<R> = R extends SettingRow<infer T> ? T : never;
+type KeysInScope<S extends SettingScope> = { [K in keyof Rows]: Rows[K]['scope'] extends S ? K : never }[keyof Rows];
+
+/** What a deployed function reads: every `lambda` row, plus where the secret comes from. */
+export type Settings = { readonly [K in KeysInScope<'lambda'>]: ValueOfRow<Rows[K]> } & {
+  readonly runtime: Runtime;
+  readonly secretSource: SecretSource;
+  readonly warnings: readonly string[];
+};
+
+/** The local server's settings: the function settings plus the `local` rows. */
+export type LocalSettings = Settings & { readonly [K in KeysInScope<'local'>]: ValueOfRow<Rows[K]> };
+
+export type SettingKey = keyof Rows;
+export const SETTING_ROWS: readonly (readonly [SettingKey, SettingRow<unknown>])[] = Object.entries(SETTINGS) as [SettingKey, SettingRow<unknown>][];
+
+/** Every variable the settings table reads (the runtime is detected from AWS's own variables). */
+export const SETTING_VARIABLES: readonly string[] = SETTING_ROWS.map(([, definition]) => definition.variable);
+
+export function detectRuntime(env: Env = process.env): Runtime {
   if (env.AWS_SAM_LOCAL === 'true') return 'sam-local';
-  if (text(env, 'AWS_LAMBDA_FUNCTION_NAME') !== undefined) return 'lambda';
+  if (env.AWS_LAMBDA_FUNCTION_NAME !== undefined && env.AWS_LAMBDA_FUNCTION_NAME.trim() !== '') return 'lambda';
   return 'local';
 }
 
-function chooseSecretSource(env: Env, runtime: Runtime, cwd: string, signing: Signing): SecretSource {
-  const envSecret = env.JITSI_APP_SECRET;
-  const hasEnvSecret = envSecret !== undefined && envSecret !== '';
-  const secretId = text(env, 'JITSI_SECRET_ARN');
-  if (secretId !== undefined && !SECRETS_MANAGER_ID.test(secretId)) {
-    throw new ConfigError('JITSI_SECRET_ARN', 'must be a Secrets Manager secret ARN or name');
-  }
-  if (runtime === 'lambda') {
-    // A deployed function takes its secret from Secrets Manager only: an env secret would sit
-    // in plain text in the function configuration.
-    if (hasEnvSecret) {
-      throw new ConfigError('JITSI_APP_SECRET', 'is not honoured in Lambda; store the secret in Secrets Manager and set JITSI_SECRET_ARN');
-    }
-    if (secretId === undefined) {
-      throw new ConfigError('JITSI_SECRET_ARN', 'is required in Lambda (the Secrets Manager secret holding the Jitsi app_secret)');
-    }
-    return { kind: 'secrets-manager', secretId };
-  }
-  if (hasEnvSecret) return { kind: 'env', value: envSecret };
-  if (secretId !== undefined) return { kind: 'secrets-manager', secretId };
-  return { kind: 'local-file', path: resolve(cwd, signing === 'rs256' ? LOCAL_RS256_KEY_FILE : LOCAL_SECRET_FILE) };
-}
-
-function parseCorsOrigins(env: Env, runtime: Runtime): readonly string[] | 'localhost' {
-  const origins = list(env, 'CORS_ORIGINS');
-  if (origins === undefined) {
-    if (runtime === 'lambda') return [];
-    return 'localhost';
-  }
-  for (const origin of origins) {
-    if (!ORIGIN_PATTERN.test(origin)) {
-      throw new ConfigError('CORS_ORIGINS', 'must be a comma-separated list of origins such as https://app.example.com (scheme and host, optional port, no path, no "*")');
-    }
-  }
-  return Object.freeze(origins);
-}
-
-export function loadSettings(env: Env = process.env, cwd: string = process.cwd()): Settings {
+function readRows(env: Env, scopes: readonly SettingScope[]): { values: Record<string, unknown>; runtime: Runtime; warnings: string[] } {
   const runtime = detectRuntime(env);
   const warnings: string[] = [];
-
-  const jitsiDomain = matching(env, 'JITSI_DOMAIN', HOSTNAME, 'a lowercase hostname such as meet.example.com (optionally with :port)', DEFAULT_JITSI_DOMAIN);
-  if (text(env, 'JITSI_DOMAIN') === undefined) {
-    warnings.push(`JITSI_DOMAIN is not set; join URLs use ${DEFAULT_JITSI_DOMAIN}`);
+  const values: Record<string, unknown> = {};
+  const context: ParseContext = { runtime, earlier: values, warn: (message) => warnings.push(message) };
+  for (const [key, definition] of SETTING_ROWS) {
+    if (!scopes.includes(definition.scope)) continue;
+    const raw = env[definition.variable];
+    // The app secret is taken as is (spaces may be part of it); everything else is trimmed.
+    const value = raw === undefined || raw.trim() === '' ? undefined : key === 'appSecret' ? raw : raw.trim();
+    values[key] = definition.parse(value, context, definition.variable);
   }
+  return { values, runtime, warnings };
+}
 
-  if (runtime === 'lambda' && text(env, 'JITSI_APP_ID') === undefined) {
-    throw new ConfigError('JITSI_APP_ID', 'is required in Lambda (the app_id configured in Prosody)');
+function secretSourceOf(values: Record<string, unknown>): SecretSource {
+  if (typeof values.appSecret === 'string') return { kind: 'env', value: values.appSecret };
+  if (typeof values.secretArn === 'string') return { kind: 'secrets-manager', secretId: values.secretArn };
+  return { kind: 'none' };
+}
+
+function settingsFrom(env: Env, scopes: readonly SettingScope[]) {
+  const { values, runtime, warnings } = readRows(env, scopes);
+  return Object.freeze({ ...values, runtime, secretSource: secretSourceOf(values), warnings: Object.freeze(warnings) });
+}
+
+/** Reads and validates every function setting once; a bad value throws a ConfigError naming it. */
+export function loadSettings(env: Env = process.env): Settings {
+  return settingsFrom(env, ['lambda']) as unknown as Settings;
+}
+
+/** The local server's settings (infra/local): the function settings and the local-only rows. */
+export function loadLocalSettings(env: Env = process.env): LocalSettings {
+  return settingsFrom(env, ['lambda', 'local']) as unknown as LocalSettings;
+}
+
+/** The README's settings table, made from the rows (a test checks the README holds it). */
+export function settingsTableMarkdown(): string {
+  const lines = ['| variable | CDK context | read by | meaning | default |', '|---|---|---|---|---|'];
+  for (const [, definition] of SETTING_ROWS) {
+    const context = definition.context === undefined ? '' : `\`${definition.context}\``;
+    const readBy = definition.scope === 'local' ? 'local server' : 'functions and local server';
+    lines.push(`| \`${definition.variable}\` | ${context} | ${readBy} | ${definition.doc} | ${definition.defaultDoc} |`);
   }
-  const appId = matching(env, 'JITSI_APP_ID', PLAIN_IDENTIFIER, 'an app id of letters, digits, ".", "_", ":" or "-" (at most 128)', LOCAL_APP_ID);
-  const sub = matching(env, 'JITSI_SUB', SUB_VALUE, 'a lowercase XMPP domain or tenant such as meet.jitsi (never "*")', jitsiDomain.replace(/:\d+$/, ''));
-  const audience = matching(env, 'JITSI_AUDIENCE', PLAIN_IDENTIFIER, 'an audience of letters, digits, ".", "_", ":" or "-" (at most 128)', appId);
-  const groupValue = text(env, 'JITSI_GROUP');
-  if (groupValue !== undefined && !PLAIN_IDENTIFIER.test(groupValue)) {
-    throw new ConfigError('JITSI_GROUP', 'must be letters, digits, ".", "_", ":" or "-" (at most 128)');
-  }
-
-  const defaultTenant = text(env, 'JITSI_TENANT');
-  if (defaultTenant !== undefined && !SAFE_NAME_PATTERN.test(defaultTenant)) {
-    throw new ConfigError('JITSI_TENANT', 'must follow the room name rules: lowercase letters, digits, "_" or "-" (at most 128)');
-  }
-  const features = {
-    moderator: featureSet(featureList(env, 'JITSI_FEATURES_MODERATOR', DEFAULT_MODERATOR_FEATURES)),
-    participant: featureSet(featureList(env, 'JITSI_FEATURES_PARTICIPANT', DEFAULT_PARTICIPANT_FEATURES)),
-  };
-
-  const tokenTtlMaxSeconds = integer(env, 'TOKEN_TTL_MAX_SECONDS', MIN_TOKEN_TTL_SECONDS, 7 * 86_400, 86_400);
-  const tokenTtlSeconds = integer(env, 'TOKEN_TTL_SECONDS', MIN_TOKEN_TTL_SECONDS, tokenTtlMaxSeconds, Math.min(7_200, tokenTtlMaxSeconds));
-
-  // A deployed function fails closed: without an explicit AUTH_MODE it expects caller tokens.
-  const authModeValue = text(env, 'AUTH_MODE') ?? (runtime === 'lambda' ? 'jwt' : 'none');
-  if (authModeValue !== 'none' && authModeValue !== 'jwt') throw new ConfigError('AUTH_MODE', 'must be "none" or "jwt"');
-  const authMode: AuthMode = authModeValue;
-  if (authMode === 'none') {
-    warnings.push('AUTH_MODE=none: request bodies are trusted and anyone who can reach the service can mint tokens');
-  }
-
-  const moderatorClaim = matching(env, 'MODERATOR_CLAIM', /^[A-Za-z0-9_:./-]{1,128}$/, 'a claim name such as cognito:groups', 'cognito:groups');
-  const moderatorValues = list(env, 'MODERATOR_VALUES') ?? ['moderators'];
-  if (moderatorValues.length === 0 || moderatorValues.some((value) => !/^[^\s,[\]]{1,128}$/.test(value))) {
-    throw new ConfigError('MODERATOR_VALUES', 'must be a comma-separated list of role values without spaces or brackets');
-  }
-
-  const authIssuer = text(env, 'AUTH_ISSUER');
-  const authAudience = text(env, 'AUTH_AUDIENCE');
-  if (authIssuer !== undefined && !/^https?:\/\/\S+$/.test(authIssuer)) {
-    throw new ConfigError('AUTH_ISSUER', 'must be the https URL of the OIDC issuer');
-  }
-
-  const signingValue = (text(env, 'JITSI_SIGNING') ?? 'hs256').toLowerCase();
-  if (signingValue !== 'hs256' && signingValue !== 'rs256') throw new ConfigError('JITSI_SIGNING', 'must be "hs256" (app_secret) or "rs256" (private key, public keys from the keys route)');
-  const signing: Signing = signingValue;
-
-  const secretRefreshSeconds = integer(env, 'SECRET_REFRESH_SECONDS', 1, 86_400, 300);
-
-  return Object.freeze({
-    runtime,
-    jitsiDomain,
-    appId,
-    sub,
-    audience,
-    group: groupValue,
-    defaultTenant,
-    features,
-    refreshGraceSeconds: integer(env, 'REFRESH_GRACE_SECONDS', 0, 86_400, 900),
-    tokenTtlSeconds,
-    tokenTtlMaxSeconds,
-    authMode,
-    moderatorClaim,
-    moderatorValues: Object.freeze(moderatorValues),
-    corsOrigins: parseCorsOrigins(env, runtime),
-    port: integer(env, 'PORT', 0, 65_535, 3001),
-    host: matching(env, 'HOST', /^[0-9a-fA-F:.]{2,45}$|^localhost$/, 'an IP address to bind, e.g. 127.0.0.1 or 0.0.0.0', '127.0.0.1'),
-    secretSource: chooseSecretSource(env, runtime, cwd, signing),
-    signing,
-    secretRefreshSeconds,
-    secretStaleSeconds: integer(env, 'SECRET_STALE_SECONDS', 0, 86_400, 3_600),
-    roomPrefix: matching(env, 'ROOM_PREFIX', ROOM_PREFIX, 'lowercase letters, digits, "_" or "-" (at most 32)', 'appt'),
-    appointmentEarlyJoinMinutes: integer(env, 'APPOINTMENT_EARLY_JOIN_MINUTES', 0, 240, 15),
-    appointmentDefaultDurationMinutes: integer(env, 'APPOINTMENT_DURATION_MINUTES', 5, 720, 60),
-    appointmentGraceMinutes: integer(env, 'APPOINTMENT_GRACE_MINUTES', 0, 240, 15),
-    authIssuer,
-    authAudience,
-    warnings: Object.freeze(warnings),
-  });
+  return lines.join('\n');
 }

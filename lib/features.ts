@@ -1,6 +1,6 @@
-// Jitsi features per role, explicit on every token (JITSI.md "Moderator and features").
+// Jitsi features per role, explicit on every token (docs/JITSI.md, "Moderator and features").
 
-/** The feature keys Jitsi enforces from `context.features` (JITSI.md "Moderator and features"). */
+/** The feature keys Jitsi enforces from `context.features` (docs/JITSI.md, "Moderator and features"). */
 export const JITSI_FEATURES = ['recording', 'livestreaming', 'transcription', 'outbound-call', 'file-upload', 'send-groupchat', 'create-polls', 'screen-sharing'] as const;
 export type JitsiFeature = (typeof JITSI_FEATURES)[number];
 export type FeatureSet = Readonly<Record<JitsiFeature, boolean>>;

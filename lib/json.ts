@@ -1,14 +1,14 @@
 // Strict JSON for request bodies: JSON.parse for the syntax, then one pass over the text for
 // what JSON.parse lets through (duplicate keys, where parsers disagree on which one wins;
 // prototype-shaped keys; deep nesting).
-import { HttpProblem } from './problem.ts';
+import { InvalidRequestError } from './errors.ts';
 
 export const MAX_JSON_DEPTH = 4;
 
 /** Keys that mean something to JavaScript objects; no request of ours has a field like these. */
 const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString']);
 
-const invalidJson = (detail: string): HttpProblem => new HttpProblem('invalid-json', 'The request body is not acceptable JSON', { detail });
+const invalidJson = (detail: string): InvalidRequestError => new InvalidRequestError(detail, 'invalid-json');
 
 export function parseStrictJson(text: string, maxDepth = MAX_JSON_DEPTH): unknown {
   let value: unknown;

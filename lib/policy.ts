@@ -2,7 +2,7 @@
 // says it is; the body may only repeat that, never change it.
 import { randomBytes } from 'node:crypto';
 import type { AuthMode } from './config.ts';
-import { forbidden, invalidField, unauthenticated } from './problem.ts';
+import { forbidden, invalidField, unauthenticated } from './errors.ts';
 import type { CreateRoomInput, GenerateTokenInput } from './requests.ts';
 import { parseText } from './schema.ts';
 import type { JitsiUser, TokenGrant, Verdict } from './token.ts';

@@ -1,5 +1,5 @@
-// RFC 9457 problem details. An HttpProblem is the only error that reaches a caller; the
-// error handler in lib/http is the only place that turns one into a response.
+// RFC 9457 problem details: the stable types clients switch on, and the body we send. The
+// problem middleware (lib/http/problem-errors.ts) is the only place that builds one from an error.
 
 /** Stable problem types: clients switch on these, so a slug never changes meaning. */
 export const PROBLEM_TYPES = {
@@ -30,6 +30,7 @@ export interface ProblemOptions {
   headers?: Record<string, string>;
 }
 
+/** An HTTP answer that is not a success: a type, a title, and what the caller may see. */
 export class HttpProblem extends Error {
   readonly status: number;
 
@@ -65,23 +66,5 @@ export function problemBody(problem: HttpProblem, requestId: string): ProblemBod
   return body;
 }
 
-export const invalidField = (field: string, detail: string): HttpProblem =>
-  new HttpProblem('invalid-field', 'A request field is invalid', { field, detail });
-
-export const forbidden = (detail: string, field?: string): HttpProblem =>
-  new HttpProblem('forbidden', 'The caller may not do this', field === undefined ? { detail } : { detail, field });
-
-export const unauthenticated = (detail: string): HttpProblem =>
-  new HttpProblem('unauthenticated', 'The caller is not authenticated', {
-    detail,
-    headers: { 'www-authenticate': 'Bearer' },
-  });
-
-/** Seconds a client should wait before retrying when the app secret cannot be loaded. */
-export const SECRET_RETRY_AFTER_SECONDS = 5;
-
-export const secretUnavailable = (): HttpProblem =>
-  new HttpProblem('secret-unavailable', 'The signing secret is unavailable', {
-    detail: 'The service cannot load its signing secret right now; retry shortly.',
-    headers: { 'retry-after': String(SECRET_RETRY_AFTER_SECONDS) },
-  });
+/** Seconds a client should wait before retrying when a dependency cannot answer. */
+export const RETRY_AFTER_SECONDS = 5;

@@ -1,10 +1,9 @@
-// The request shapes of the three endpoints (the seed's shapes, plus optional fields), the one
-// source for validation and for the API description.
-import { HttpProblem, invalidField } from './problem.ts';
+// The request shapes of the routes (the seed's shapes, plus optional fields): the one source for
+// validation and for the API description. The route table (lib/routes.ts) names each route's.
+import { invalidField, TooLargeError } from './errors.ts';
 import { ROOM_NAME_PATTERN, ROOM_NAME_RULE } from './room.ts';
 import { booleanField, enumField, integerField, textField, type FieldSpec, type Infer } from './schema.ts';
 
-export const MAX_BODY_BYTES = 8 * 1024;
 export const MAX_TOKEN_BYTES = 4 * 1024;
 
 const displayName = (description: string) =>
@@ -65,7 +64,7 @@ const tokenToCheck = {
   parse(value: unknown, field: string): string {
     if (typeof value !== 'string') throw invalidField(field, 'must be a string');
     if (Buffer.byteLength(value, 'utf8') > MAX_TOKEN_BYTES) {
-      throw new HttpProblem('payload-too-large', 'A request field is too large', { field, detail: `must be at most ${MAX_TOKEN_BYTES} bytes` });
+      throw new TooLargeError(field, `must be at most ${MAX_TOKEN_BYTES} bytes`);
     }
     return value;
   },
@@ -119,19 +118,3 @@ export type GenerateTokenInput = Infer<ReturnType<typeof generateTokenRequest>>;
 export type CreateRoomInput = Infer<ReturnType<typeof createRoomRequest>>;
 export type ValidateTokenInput = Infer<ReturnType<typeof validateTokenRequest>>;
 export type RefreshTokenInput = Infer<ReturnType<typeof refreshTokenRequest>>;
-
-/** Each POST route's request schema, by route name (the API description reads them from here). */
-export function requestSchemaFor(route: string, limits: RequestLimits) {
-  switch (route) {
-    case 'generate-token':
-      return generateTokenRequest(limits);
-    case 'create-room':
-      return createRoomRequest();
-    case 'validate-token':
-      return validateTokenRequest();
-    case 'refresh-token':
-      return refreshTokenRequest();
-    default:
-      return undefined;
-  }
-}

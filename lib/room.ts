@@ -1,6 +1,6 @@
-// Room names, appointment rooms and windows, join URLs: the rules from JITSI.md "Joining a room".
+// Room names, appointment rooms and windows, join URLs: the rules of docs/JITSI.md, "Joining a room".
 import { createHmac, hkdfSync } from 'node:crypto';
-import { invalidField } from './problem.ts';
+import { invalidField } from './errors.ts';
 import { NOT_BEFORE_SKEW_SECONDS, SAFE_NAME_PATTERN, type TokenGrant } from './token.ts';
 
 /** Only names that survive Jitsi's lowercasing and URL-encoding unchanged: refuse the rest, never rewrite. */

@@ -1,12 +1,12 @@
 // A small declarative schema: each field parses and normalises its own value, names itself in
 // errors, and describes itself as JSON Schema (for the API description). No dependency, so
 // nothing is compiled at cold start.
-import { HttpProblem, invalidField } from './problem.ts';
+import { invalidField, InvalidRequestError, TooLargeError } from './errors.ts';
 
 export interface FieldSpec<T, Required extends boolean = boolean> {
   readonly required: Required;
   readonly jsonSchema: Readonly<Record<string, unknown>>;
-  /** Returns the normalised value or throws an HttpProblem naming `field`. */
+  /** Returns the normalised value or throws a domain error naming `field`. */
   parse(value: unknown, field: string): T;
 }
 
@@ -32,14 +32,14 @@ export interface TextRules {
   pattern?: RegExp;
   /** Allow any script (NFC-normalised); without it the pattern alone decides. */
   humanText?: boolean;
-  /** Status for a value over the limits: 413 for whole credentials, 400 for fields. */
-  tooLongType?: 'payload-too-large';
+  /** A whole credential over the limits is too large (413), not a field to fix (400). */
+  tooLarge?: boolean;
 }
 
 export function parseText(value: unknown, field: string, rules: TextRules, expected: string): string {
   if (typeof value !== 'string') throw invalidField(field, `must be a string: ${expected}`);
   if (value.length > rules.maxChars * 2 || Buffer.byteLength(value, 'utf8') > rules.maxBytes) {
-    if (rules.tooLongType) throw new HttpProblem(rules.tooLongType, 'A request field is too large', { field, detail: `must be at most ${rules.maxBytes} bytes` });
+    if (rules.tooLarge) throw new TooLargeError(field, `must be at most ${rules.maxBytes} bytes`);
     throw invalidField(field, `must be at most ${rules.maxChars} characters (${rules.maxBytes} bytes)`);
   }
   if (value.trim() === '') throw invalidField(field, `must not be empty: ${expected}`);
@@ -107,13 +107,13 @@ export function enumField<const V extends string>(description: string, values: r
 
 export function parseRequest<S extends RequestSchema>(schema: S, body: unknown): Infer<S> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new HttpProblem('invalid-request', 'The request body must be a JSON object', { detail: `Send a JSON object with the fields: ${Object.keys(schema).join(', ')}.` });
+    throw new InvalidRequestError(`Send a JSON object with the fields: ${Object.keys(schema).join(', ')}.`);
   }
   const input = body as Record<string, unknown>;
   for (const key of Object.keys(input)) {
     if (!Object.hasOwn(schema, key)) {
       // The unknown key itself is not echoed back.
-      throw new HttpProblem('unknown-field', 'The request has a field this endpoint does not accept', { detail: `Accepted fields: ${Object.keys(schema).join(', ')}.` });
+      throw new InvalidRequestError(`Accepted fields: ${Object.keys(schema).join(', ')}.`, 'unknown-field');
     }
   }
   const output: Record<string, unknown> = {};

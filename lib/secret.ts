@@ -1,11 +1,10 @@
 // The Jitsi app secret: where it comes from, how long it is trusted, and what happens when its
 // source fails. Callers get either a usable secret or a 503 problem, within ~2 s, never a crash.
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { SecretSource, Signing } from './config.ts';
 import type { Logger } from './log.ts';
-import { secretUnavailable } from './problem.ts';
+import { secretUnavailable } from './errors.ts';
 import { deriveRoomKey } from './room.ts';
 import { createSigningKey, MIN_SECRET_BYTES, type VerificationKey } from './token.ts';
 
@@ -46,13 +45,24 @@ export const FETCH_DEADLINE_MS = 1_500;
 /** After a failed refresh, serve the cached secret this long before asking again. */
 const FAILURE_BACKOFF_MS = 10_000;
 
-export function createSecretsManagerFetcher(secretId: string, versionStage = 'AWSCURRENT'): SecretFetcher {
+/**
+ * What an AWS SDK client may be told besides our timeouts; by default the SDK reads its own
+ * environment (region, credentials, AWS_ENDPOINT_URL_*). Tests pass a loopback endpoint here.
+ */
+export interface AwsClientConfig {
+  endpoint?: string;
+  region?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+export function createSecretsManagerFetcher(secretId: string, versionStage = 'AWSCURRENT', clientConfig: AwsClientConfig = {}): SecretFetcher {
   const region = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):/.exec(secretId)?.[1];
   // Loaded on first use, so the local server and tests with an env secret never pay for the SDK.
   const client = import('@aws-sdk/client-secrets-manager').then((sdk) => ({
     sdk,
     client: new sdk.SecretsManagerClient({
       ...(region ? { region } : {}),
+      ...clientConfig,
       maxAttempts: SDK_MAX_ATTEMPTS,
       requestHandler: { connectionTimeout: SDK_CONNECTION_TIMEOUT_MS, requestTimeout: SDK_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
     }),
@@ -69,42 +79,17 @@ export function createEnvFetcher(value: string): SecretFetcher {
   return async () => ({ value });
 }
 
-/** A new local development secret: 64 random characters, or an RSA key pair with a kid. */
-export function generateLocalSecret(signing: Signing): string {
-  if (signing === 'hs256') return randomBytes(48).toString('base64url');
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return JSON.stringify({ kid: `local-${randomBytes(6).toString('hex')}`, privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }) });
-}
-
-/** `npm start` with no configuration: a random secret made once and kept in an untracked file. */
-export function createLocalFileFetcher(path: string, logger: Logger, signing: Signing = 'hs256'): SecretFetcher {
-  return async () => ({ value: await readOrCreate() });
-  async function readOrCreate(): Promise<string> {
-    try {
-      return (await readFile(path, 'utf8')).trim();
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    const secret = generateLocalSecret(signing);
-    try {
-      await writeFile(path, `${secret}\n`, { mode: 0o600, flag: 'wx' });
-      logger.warn('generated a local development app secret; set JITSI_APP_SECRET to use your Jitsi server\'s app_secret', { file: path });
-      return secret;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return (await readFile(path, 'utf8')).trim();
-      throw error;
-    }
-  }
-}
-
-export function fetcherFor(source: SecretSource, logger: Logger, signing: Signing = 'hs256'): SecretFetcher {
+/** The secrets a settings source names; the local server adds its generated file (infra/local). */
+export function fetcherFor(source: SecretSource, clientConfig?: AwsClientConfig): SecretFetcher {
   switch (source.kind) {
     case 'secrets-manager':
-      return createSecretsManagerFetcher(source.secretId);
+      return createSecretsManagerFetcher(source.secretId, 'AWSCURRENT', clientConfig);
     case 'env':
       return createEnvFetcher(source.value);
-    case 'local-file':
-      return createLocalFileFetcher(source.path, logger, signing);
+    case 'none':
+      return async () => {
+        throw new SecretFetchError('no_secret_configured');
+      };
   }
 }
 

@@ -1,4 +1,5 @@
-// Jitsi tokens: the claims JITSI.md "Our rules" asks for, signed and verified with HS256.
+// Jitsi tokens: the claims docs/JITSI.md "Our rules" asks for, signed (HS256, or RS256 in ASAP
+// mode) and verified the way Prosody does.
 import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { FeatureSet } from './features.ts';
@@ -54,7 +55,8 @@ export interface TokenIssuer {
   audience: string;
   sub: string;
   group: string | undefined;
-  features: { moderator: FeatureSet; participant: FeatureSet };
+  moderatorFeatures: FeatureSet;
+  participantFeatures: FeatureSet;
 }
 
 export interface JitsiClaims {
@@ -85,7 +87,7 @@ export function buildJitsiClaims(grant: TokenGrant, issuer: TokenIssuer): JitsiC
   const user: JitsiClaims['context']['user'] = {
     id: grant.user.id,
     name: grant.user.name,
-    // The role goes everywhere a Jitsi deployment may read it (see JITSI.md "Moderator and features").
+    // The role goes everywhere a Jitsi deployment may read it (docs/JITSI.md, "Moderator and features").
     moderator: grant.moderator ? 'true' : 'false',
     affiliation: grant.moderator ? 'owner' : 'member',
   };
@@ -94,7 +96,7 @@ export function buildJitsiClaims(grant: TokenGrant, issuer: TokenIssuer): JitsiC
   if (grant.user.avatar !== undefined) user.avatar = grant.user.avatar;
   const context: JitsiClaims['context'] = {
     user,
-    features: grant.moderator ? issuer.features.moderator : issuer.features.participant,
+    features: grant.moderator ? issuer.moderatorFeatures : issuer.participantFeatures,
   };
   if (issuer.group !== undefined) context.group = issuer.group;
   return {
@@ -136,6 +138,9 @@ export function signJitsiToken(claims: JitsiClaims, key: KeyObject, kid?: string
   }
   return jwt.sign(claims, key, options);
 }
+
+/** The names keyFileName makes. */
+export const KEY_FILE_PATTERN = /^[0-9a-f]{64}\.pem$/;
 
 /** Where Prosody's asap_key_server looks an RS256 key up: `<hex(sha256(kid))>.pem`. */
 export const keyFileName = (kid: string): string => `${createHash('sha256').update(kid, 'utf8').digest('hex')}.pem`;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { esbuildOptions } from '../infra/bundling.ts';
-import { routes as allRoutes } from '../infra/routes.ts';
+import { deployedRoutes as allRoutes } from '../lib/routes.ts';
 import { DEFAULT_MODERATOR_FEATURES, DEFAULT_PARTICIPANT_FEATURES, featureSet } from '../lib/features.ts';
 import { buildJitsiClaims, createSigningKey, signJitsiToken, tokenTimesFrom, verifyJitsiToken, type JitsiClaims } from '../lib/token.ts';
 import { sdkEnvironment, startFakeSecretsManager, TEST_SECRET_ARN } from '../test/helpers/fake-secrets-manager.ts';
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   // 1. sign and verify against the node:crypto floor
   const key = createSigningKey(SECRET);
   const now = Math.floor(Date.now() / 1000);
-  const claims = buildJitsiClaims({ room: 'bench-room', user: { id: 'u', name: 'Bench Person', email: 'bench@example.com' }, moderator: true, ...tokenTimesFrom(now, 3600) }, { appId: 'bench-app', audience: 'bench-app', sub: 'meet.example.com', group: undefined, features: { moderator: featureSet(DEFAULT_MODERATOR_FEATURES), participant: featureSet(DEFAULT_PARTICIPANT_FEATURES) } });
+  const claims = buildJitsiClaims({ room: 'bench-room', user: { id: 'u', name: 'Bench Person', email: 'bench@example.com' }, moderator: true, ...tokenTimesFrom(now, 3600) }, { appId: 'bench-app', audience: 'bench-app', sub: 'meet.example.com', group: undefined, moderatorFeatures: featureSet(DEFAULT_MODERATOR_FEATURES), participantFeatures: featureSet(DEFAULT_PARTICIPANT_FEATURES) });
   const token = signJitsiToken(claims, key);
   const expectations = { appId: 'bench-app', audience: 'bench-app', sub: 'meet.example.com', maxLifetimeSeconds: 86_430 };
   if (!rawVerify(token, key, now) || !verifyJitsiToken(rawSign(claims, key), [key], expectations, now).valid) throw new Error('bench: the floor and the library disagree');
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   rmSync(OUT, { recursive: true, force: true });
   const bundles: Record<string, string> = {};
   for (const variant of ['sdk-bundled', 'sdk-external'] as const) {
-    const entries = [...routes.map((route) => [route.name, join(PROJECT_ROOT, 'functions', `${route.name}.ts`)] as const), ['minimal', join(PROJECT_ROOT, 'scripts/bench-minimal-entry.ts')] as const];
+    const entries = [...routes.map((route) => [route.name, join(PROJECT_ROOT, route.entry)] as const), ['minimal', join(PROJECT_ROOT, 'scripts/bench-minimal-entry.ts')] as const];
     for (const [name, entry] of entries) {
       const outfile = join(OUT, variant, name, 'index.mjs');
       await build(esbuildOptions(entry, outfile, { bundleAwsSdk: variant === 'sdk-bundled' }));

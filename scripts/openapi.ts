@@ -1,7 +1,7 @@
 // npm run openapi: writes docs/openapi.json from the route table and the request schemas.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { routes } from '../infra/routes.ts';
+import { routes } from '../lib/routes.ts';
 import { buildOpenApi } from '../lib/openapi.ts';
 import { PROJECT_ROOT } from './server-process.ts';
 

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../infra/local-server.ts';
+import type { RunningServer } from '../../infra/local/server.ts';
 import { chromiumMissing, launchChromium } from '../helpers/browser.ts';
 import { startServer } from '../helpers/local-server.ts';
 import { startOidcIssuer, type OidcIssuer } from '../helpers/oidc-issuer.ts';
@@ -37,7 +37,7 @@ describe.skipIf(chromiumMissing)('in Chromium', () => {
       allowed = await startPageServer();
       disallowed = await startPageServer();
       issuer = await startOidcIssuer();
-      const { createAuthenticator } = await import('../../infra/local-auth.ts');
+      const { createAuthenticator } = await import('../../infra/local/auth.ts');
       api = await startServer({ AUTH_MODE: 'jwt', CORS_ORIGINS: allowed.origin, MODERATOR_CLAIM: 'roles', MODERATOR_VALUES: 'therapist' }, createAuthenticator({ authIssuer: issuer.issuer, authAudience: 'test-client' }));
       callerToken = await issuer.sign({ sub: 'therapist-1', name: 'Browser Therapist', roles: ['therapist'] });
     });

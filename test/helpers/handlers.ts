@@ -1,8 +1,14 @@
-// Loads the real handler modules with a given environment: settings are read once per module
-// graph, so each call resets the graph first.
+// Builds the real handlers from the route table with dependencies made from a given
+// environment map: no module reset, no process.env edits. The AWS SDK settings in the map (a
+// loopback endpoint, fake credentials) go to the SDK clients as explicit configuration.
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { vi } from 'vitest';
-import { SETTING_VARIABLES } from '../../lib/config.ts';
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { loadSettings, SETTING_VARIABLES } from '../../lib/config.ts';
+import { createDeps, type DepsOptions } from '../../lib/deps.ts';
+import type { AwsClientConfig } from '../../lib/secret.ts';
+import { deployedRoutes, ROUTES, type RouteKey } from '../../lib/routes.ts';
+import { handlerFactoryOf } from '../../infra/local/server.ts';
 
 export type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -14,41 +20,34 @@ export const BASE_ENV: Record<string, string | undefined> = {
   JITSI_DOMAIN: 'meet.example.test',
   JITSI_APP_ID: 'test-app',
   JITSI_APP_SECRET: TEST_APP_SECRET,
-  JITSI_SUB: undefined,
-  JITSI_AUDIENCE: undefined,
-  JITSI_SECRET_ARN: undefined,
   AUTH_MODE: 'none',
-  AWS_LAMBDA_FUNCTION_NAME: undefined,
-  AWS_SAM_LOCAL: undefined,
-  CORS_ORIGINS: undefined,
 };
 
-export function applyEnv(env: Record<string, string | undefined>): void {
-  for (const [name, value] of Object.entries(env)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
+type Env = Record<string, string | undefined>;
+
+/** The SDK settings of an environment map (see fake-secrets-manager's sdkEnvironment). */
+export function awsConfigOf(env: Env): AwsClientConfig | undefined {
+  const { AWS_REGION: region, AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint } = env;
+  if (endpoint === undefined) return undefined;
+  return { endpoint, ...(region ? { region } : {}), ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}) };
 }
 
-export async function loadHandlers(env: Record<string, string | undefined> = {}) {
-  applyEnv({ ...BASE_ENV, ...env });
-  vi.resetModules();
-  const [generate, create, validate, refresh, keys, service] = await Promise.all([
-    import('../../functions/generate-token.ts'),
-    import('../../functions/create-room.ts'),
-    import('../../functions/validate-token.ts'),
-    import('../../functions/refresh-token.ts'),
-    import('../../functions/jitsi-keys.ts'),
-    import('../../lib/service.ts'),
-  ]);
-  return {
-    generateToken: generate.handler as unknown as Handler,
-    createRoom: create.handler as unknown as Handler,
-    validateToken: validate.handler as unknown as Handler,
-    refreshToken: refresh.handler as unknown as Handler,
-    jitsiKeys: keys.handler as unknown as Handler,
-    settings: service.settings,
-  };
+export function testDepsOptions(env: Env): DepsOptions {
+  const aws = awsConfigOf(env);
+  return aws ? { aws } : {};
+}
+
+export async function importFactory(route: { entry: string }) {
+  return handlerFactoryOf((await import(pathToFileURL(resolve(route.entry)).href)) as Record<string, unknown>, route.entry);
+}
+
+export async function loadHandlers(env: Env = {}) {
+  const settings = loadSettings({ ...BASE_ENV, ...env });
+  const deps = createDeps(settings, testDepsOptions(env));
+  const keys = Object.keys(ROUTES).filter((key) => deployedRoutes.includes(ROUTES[key as RouteKey])) as RouteKey[];
+  const built = await Promise.all(keys.map(async (key) => [key, (await importFactory(ROUTES[key]))(deps as never) as unknown as Handler] as const));
+  const handlers = Object.fromEntries(built) as Record<'generateToken' | 'createRoom' | 'validateToken' | 'refreshToken' | 'jitsiKeys', Handler>;
+  return { ...handlers, settings, deps };
 }
 
 let counter = 0;

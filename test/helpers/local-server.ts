@@ -1,14 +1,15 @@
-// Starts the real local server (node:http on loopback, ephemeral port) in this process with a
-// given environment.
-import { vi } from 'vitest';
-import type { Authenticator, RunningServer } from '../../infra/local-server.ts';
-import { applyEnv, BASE_ENV } from './handlers.ts';
+// Starts the real local server (node:http on loopback, ephemeral port) in this process with
+// dependencies made from a given environment map.
+import type { Authenticator } from '../../infra/local/auth.ts';
+import { createLocalDeps } from '../../infra/local/deps.ts';
+import { startLocalServer, type RunningServer } from '../../infra/local/server.ts';
+import { loadLocalSettings } from '../../lib/config.ts';
+import { BASE_ENV, testDepsOptions } from './handlers.ts';
 
 export async function startServer(env: Record<string, string | undefined> = {}, authenticate?: Authenticator): Promise<RunningServer> {
-  applyEnv({ ...BASE_ENV, ...env });
-  vi.resetModules();
-  const { startLocalServer } = await import('../../infra/local-server.ts');
-  return startLocalServer({ port: 0, host: '127.0.0.1', ...(authenticate ? { authenticate } : {}) });
+  const merged = { ...BASE_ENV, ...env };
+  const deps = createLocalDeps(loadLocalSettings(merged), testDepsOptions(merged));
+  return startLocalServer({ deps, port: 0, host: '127.0.0.1', ...(authenticate ? { authenticate } : {}) });
 }
 
 export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: any; text: string }> {

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { functionLogicalId, routes } from '../../infra/routes.ts';
+import { deployedRoutes as routes } from '../../lib/routes.ts';
+import { functionLogicalId } from '../../infra/token-function.ts';
 import { AUTH_CONTEXT_HELP } from '../../infra/stack-settings.ts';
 import { JWT_CONTEXT, synth } from '../helpers/synth.ts';
 
@@ -24,7 +25,7 @@ describe('JitsiTokenStack', () => {
       JwtConfiguration: { Issuer: 'https://issuer.example', Audience: ['app-client'] },
     });
     for (const route of routes) {
-      if (route.public) template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `${route.method} ${route.path}`, AuthorizationType: 'NONE' });
+      if (route.caller === 'public') template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `${route.method} ${route.path}`, AuthorizationType: 'NONE' });
       else template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `${route.method} ${route.path}`, AuthorizationType: 'JWT', AuthorizerId: Match.anyValue() });
       const fn = template.toJSON().Resources[functionLogicalId(route)];
       expect(fn?.Type).toBe('AWS::Lambda::Function');

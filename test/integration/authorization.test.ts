@@ -3,7 +3,7 @@
 // server with real caller tokens from a loopback OIDC issuer.
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../infra/local-server.ts';
+import type { RunningServer } from '../../infra/local/server.ts';
 import { apiEvent, json, lambdaContext, loadHandlers } from '../helpers/handlers.ts';
 import { b64url, decodeJwt } from '../helpers/jwt.ts';
 import { post, startServer } from '../helpers/local-server.ts';
@@ -170,7 +170,7 @@ describe('through the local server with a loopback OIDC issuer', () => {
   beforeAll(async () => {
     issuer = await startOidcIssuer();
     const env = { ...AUTH_ENV, AUTH_ISSUER: issuer.issuer, AUTH_AUDIENCE: 'test-client' };
-    const { createAuthenticator } = await import('../../infra/local-auth.ts');
+    const { createAuthenticator } = await import('../../infra/local/auth.ts');
     server = await startServer(env, createAuthenticator({ authIssuer: issuer.issuer, authAudience: 'test-client' }));
     for (const [key, who] of Object.entries(callers)) {
       tokens[key] = await issuer.sign({ sub: who.sub, name: who.name, email: who.email, 'cognito:groups': who.groups });

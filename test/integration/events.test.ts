@@ -2,7 +2,7 @@
 // `sam local invoke -e events/<route>.json --env-vars events/env.json` would.
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { routes } from '../../infra/routes.ts';
+import { deployedRoutes as routes } from '../../lib/routes.ts';
 import { json, lambdaContext, loadHandlers, type Handler } from '../helpers/handlers.ts';
 import { decodeJwt, jitsiRuleViolations } from '../helpers/jwt.ts';
 

@@ -1,10 +1,10 @@
-// The local server over real HTTP on loopback: the three endpoints, the envelope rules, CORS
+// The local server over real HTTP on loopback: the routes, the envelope rules, CORS
 // and the payload-format-2.0 adapter.
 import { request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../infra/local-server.ts';
-import { fromLambdaResult } from '../../infra/local-server.ts';
+import type { RunningServer } from '../../infra/local/server.ts';
+import { fromLambdaResult } from '../../infra/local/server.ts';
 import { decodeJwt, jitsiRuleViolations } from '../helpers/jwt.ts';
 import { post, startServer } from '../helpers/local-server.ts';
 
@@ -29,7 +29,7 @@ function rawRequest(path: string, options: { method: string; headers?: Record<st
   });
 }
 
-describe('local server: the three endpoints', () => {
+describe('local server: the token routes', () => {
   it('mints a seed-shaped token that meets every Jitsi rule', async () => {
     const response = await post(url('/api/jitsi/generate-token'), { roomName: 'test-room-123', userName: 'Test User', userEmail: 'test@example.com', isModerator: true });
     expect(response.status).toBe(200);

@@ -15,7 +15,7 @@ const started: ChildProcess[] = [];
 /** Starts the server the way `npm start` does, in an empty folder with no settings. */
 function start(): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0' };
-  const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'infra/start.ts')], { cwd: workDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'infra/local/start.ts')], { cwd: workDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   started.push(child);
   let output = '';
   return new Promise((resolvePromise, reject) => {
@@ -66,7 +66,7 @@ describe('npm start with no configuration', () => {
   });
 
   it('refuses to start on a bad setting, naming the variable', async () => {
-    const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'infra/start.ts')], { cwd: workDir, env: { PATH: process.env.PATH ?? '', TOKEN_TTL_SECONDS: 'two hours' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'infra/local/start.ts')], { cwd: workDir, env: { PATH: process.env.PATH ?? '', TOKEN_TTL_SECONDS: 'two hours' }, stdio: ['ignore', 'pipe', 'pipe'] });
     started.push(child);
     let output = '';
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../infra/local-server.ts';
-import { routes } from '../../infra/routes.ts';
+import type { RunningServer } from '../../infra/local/server.ts';
+import { deployedRoutes as routes } from '../../lib/routes.ts';
 import { buildOpenApi } from '../../lib/openapi.ts';
 import { post, startServer } from '../helpers/local-server.ts';
 

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../infra/local-server.ts';
+import type { RunningServer } from '../../infra/local/server.ts';
 import { startServer } from '../helpers/local-server.ts';
 
 const run = promisify(execFile);

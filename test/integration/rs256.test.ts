@@ -2,7 +2,7 @@
 // Prosody's asap_key_server fetches them, `<hex(sha256(kid))>.pem`, over real HTTP.
 import { createHash, createVerify, generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../infra/local-server.ts';
+import type { RunningServer } from '../../infra/local/server.ts';
 import { sdkEnvironment, startFakeSecretsManager, TEST_SECRET_ARN, type FakeSecretsManager } from '../helpers/fake-secrets-manager.ts';
 import { apiEvent, json, lambdaContext, loadHandlers } from '../helpers/handlers.ts';
 import { decodeJwt, jitsiRuleViolations } from '../helpers/jwt.ts';
@@ -25,7 +25,7 @@ describe('RS256 mode over HTTP', () => {
   beforeAll(async () => {
     server = await startServer({ JITSI_SIGNING: 'rs256', JITSI_APP_SECRET: rsaSecret('jitsi-2026-11') });
     issuer = await startOidcIssuer();
-    const { createAuthenticator } = await import('../../infra/local-auth.ts');
+    const { createAuthenticator } = await import('../../infra/local/auth.ts');
     jwtServer = await startServer({ JITSI_SIGNING: 'rs256', JITSI_APP_SECRET: rsaSecret('jwt-mode-key'), AUTH_MODE: 'jwt' }, createAuthenticator({ authIssuer: issuer.issuer, authAudience: 'test-client' }));
   });
   afterAll(async () => {

@@ -2,7 +2,7 @@
 // status and problem type it names, and no case gets a 5xx.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../infra/local-server.ts';
+import type { RunningServer } from '../../infra/local/server.ts';
 import { startServer } from '../helpers/local-server.ts';
 import { startOidcIssuer, type OidcIssuer } from '../helpers/oidc-issuer.ts';
 import { rawRequest, type RawResponse } from '../helpers/raw-http.ts';
@@ -37,7 +37,7 @@ function checkProblem(response: RawResponse, type: string): void {
 }
 
 describe(`hostile-input corpus (${corpus.length} cases over HTTP)`, () => {
-  it('has at least 150 cases across every group of SECURITY.md', () => {
+  it('has at least 150 cases across every group of docs/SECURITY.md', () => {
     expect(corpus.length).toBeGreaterThanOrEqual(150);
     expect(new Set(corpus.map((testCase) => testCase.group))).toEqual(new Set(['envelope', 'JSON', 'structure', 'types', 'strings', 'room names', 'times', 'tokens']));
   });
@@ -59,7 +59,7 @@ describe('caller group (AUTH_MODE=jwt, loopback OIDC issuer)', () => {
   let jwtServer: RunningServer;
   beforeAll(async () => {
     issuer = await startOidcIssuer();
-    const { createAuthenticator } = await import('../../infra/local-auth.ts');
+    const { createAuthenticator } = await import('../../infra/local/auth.ts');
     jwtServer = await startServer({ AUTH_MODE: 'jwt', MODERATOR_CLAIM: 'roles', MODERATOR_VALUES: 'therapist' }, createAuthenticator({ authIssuer: issuer.issuer, authAudience: 'test-client' }));
   });
   afterAll(async () => {

@@ -1,4 +1,4 @@
-// The hostile-input corpus: every group of SECURITY.md's "Bad inputs" table, each case with the
+// The hostile-input corpus: every group of docs/SECURITY.md's "Bad inputs" table, each case with the
 // status and problem type it must get. Sent over real HTTP by corpus.test.ts.
 import { gzipSync } from 'node:zlib';
 

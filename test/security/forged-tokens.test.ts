@@ -3,7 +3,7 @@
 import { createHmac, createSign, generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../infra/local-server.ts';
+import type { RunningServer } from '../../infra/local/server.ts';
 import { TEST_APP_SECRET } from '../helpers/handlers.ts';
 import { b64url, decodeJwt } from '../helpers/jwt.ts';
 import { post, startServer } from '../helpers/local-server.ts';

@@ -1,6 +1,6 @@
 // Property-based tests (fast-check) on the real handlers: arbitrary JSON bodies, arbitrary values
 // in every field and arbitrary token strings. Whatever comes in, the answer is a 2xx or a
-// well-formed problem+json 4xx, and every issued token still meets JITSI.md's rules.
+// well-formed problem+json 4xx, and every issued token still meets docs/JITSI.md's rules.
 // FUZZ_RUNS sets the runs per property (npm test: 200; npm run fuzz: 10 000).
 import { fc, it } from '@fast-check/vitest';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';

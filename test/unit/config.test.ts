@@ -1,22 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadSettings } from '../../lib/config.ts';
+import { ConfigError, loadLocalSettings, loadSettings } from '../../lib/config.ts';
 
 const lambda = { AWS_LAMBDA_FUNCTION_NAME: 'fn', JITSI_APP_ID: 'app', JITSI_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jitsi-AbCdEf' };
 
 describe('loadSettings', () => {
-  it('works with no configuration at all, locally, with a generated secret file and warnings', () => {
-    const settings = loadSettings({}, '/tmp/project');
+  it('works with no configuration at all, locally, with no secret source (the local server generates one) and warnings', () => {
+    const settings = loadLocalSettings({});
     expect(settings).toMatchObject({
       runtime: 'local', jitsiDomain: 'meet.example.com', appId: 'local-dev-app', sub: 'meet.example.com', audience: 'local-dev-app',
       tokenTtlSeconds: 7200, tokenTtlMaxSeconds: 86_400, authMode: 'none', corsOrigins: 'localhost', port: 3001,
-      secretSource: { kind: 'local-file', path: '/tmp/project/.jitsi-dev-secret' },
+      secretSource: { kind: 'none' },
     });
     expect(settings.warnings.join(' ')).toMatch(/JITSI_DOMAIN/);
     expect(settings.warnings.join(' ')).toMatch(/AUTH_MODE=none/);
   });
 
   it('reads every documented variable', () => {
-    const settings = loadSettings({ JITSI_DOMAIN: 'meet.acme.org', JITSI_APP_ID: 'acme', JITSI_SUB: 'meet.jitsi', JITSI_AUDIENCE: 'jitsi', JITSI_GROUP: 'wellness', TOKEN_TTL_SECONDS: '600', TOKEN_TTL_MAX_SECONDS: '3600', AUTH_MODE: 'jwt', MODERATOR_CLAIM: 'roles', MODERATOR_VALUES: 'therapists, admins', CORS_ORIGINS: 'https://app.acme.org,http://localhost:5173', PORT: '8080', JITSI_APP_SECRET: 's' });
+    const settings = loadLocalSettings({ JITSI_DOMAIN: 'meet.acme.org', JITSI_APP_ID: 'acme', JITSI_SUB: 'meet.jitsi', JITSI_AUDIENCE: 'jitsi', JITSI_GROUP: 'wellness', TOKEN_TTL_SECONDS: '600', TOKEN_TTL_MAX_SECONDS: '3600', AUTH_MODE: 'jwt', MODERATOR_CLAIM: 'roles', MODERATOR_VALUES: 'therapists, admins', CORS_ORIGINS: 'https://app.acme.org,http://localhost:5173', PORT: '8080', JITSI_APP_SECRET: 's' });
     expect(settings).toMatchObject({ jitsiDomain: 'meet.acme.org', appId: 'acme', sub: 'meet.jitsi', audience: 'jitsi', group: 'wellness', tokenTtlSeconds: 600, tokenTtlMaxSeconds: 3600, authMode: 'jwt', moderatorClaim: 'roles', moderatorValues: ['therapists', 'admins'], corsOrigins: ['https://app.acme.org', 'http://localhost:5173'], port: 8080, secretSource: { kind: 'env', value: 's' } });
   });
 
@@ -33,8 +33,8 @@ describe('loadSettings', () => {
     [{ MODERATOR_VALUES: ',' }, 'MODERATOR_VALUES'],
     [{ JITSI_SECRET_ARN: 'not an arn' }, 'JITSI_SECRET_ARN'],
   ])('names the variable and what it expects: %o', (env, variable) => {
-    expect(() => loadSettings(env)).toThrow(ConfigError);
-    expect(() => loadSettings(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
+    expect(() => loadLocalSettings(env)).toThrow(ConfigError);
+    expect(() => loadLocalSettings(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
   });
 
   it('fails closed in Lambda: secret from Secrets Manager only, app id required, jwt by default', () => {

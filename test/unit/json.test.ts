@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { parseStrictJson } from '../../lib/json.ts';
-import { HttpProblem } from '../../lib/problem.ts';
+import { toProblem } from '../../lib/http/problem-errors.ts';
+import type { HttpProblem } from '../../lib/problem.ts';
 
 const rejects = (text: string) => {
   try {
     parseStrictJson(text);
   } catch (error) {
-    expect(error).toBeInstanceOf(HttpProblem);
-    expect((error as HttpProblem).status).toBe(400);
-    expect((error as HttpProblem).options.detail).not.toContain(text.slice(0, 8));
+    const problem = toProblem(error) as HttpProblem;
+    expect(problem.status).toBe(400);
+    expect(problem.options.detail).not.toContain(text.slice(0, 8));
     return;
   }
   throw new Error(`accepted ${text}`);

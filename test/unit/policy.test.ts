@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { claimValues, identifyCaller } from '../../lib/policy.ts';
-import { HttpProblem } from '../../lib/problem.ts';
+import { UnauthenticatedError } from '../../lib/errors.ts';
 
 const settings = { authMode: 'jwt' as const, moderatorClaim: 'cognito:groups', moderatorValues: ['therapists'] };
 const withClaims = (claims: Record<string, unknown>) => ({ requestContext: { authorizer: { jwt: { claims } } } });
@@ -35,7 +35,7 @@ describe('identifyCaller', () => {
 
   it('answers 401 with no claims or no sub', () => {
     for (const event of [{}, { requestContext: {} }, withClaims({}), withClaims({ sub: '' }), withClaims({ sub: 5 })]) {
-      expect(() => identifyCaller(event, settings)).toThrow(HttpProblem);
+      expect(() => identifyCaller(event, settings)).toThrow(UnauthenticatedError);
     }
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HttpProblem } from '../../lib/problem.ts';
+import { toProblem } from '../../lib/http/problem-errors.ts';
+import type { HttpProblem } from '../../lib/problem.ts';
 import { createRoomRequest, generateTokenRequest, parseIsoDateTime, validateTokenRequest } from '../../lib/requests.ts';
 import { parseRequest } from '../../lib/schema.ts';
 
@@ -8,7 +9,8 @@ const problemOf = (fn: () => unknown): HttpProblem => {
   try {
     fn();
   } catch (error) {
-    if (error instanceof HttpProblem) return error;
+    const problem = toProblem(error);
+    if (problem) return problem;
     throw error;
   }
   throw new Error('no problem thrown');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HttpProblem } from '../../lib/problem.ts';
+import { toProblem } from '../../lib/http/problem-errors.ts';
 import { appointmentTokenTimes, appointmentWindow, buildJoinUrl, deriveAppointmentRoom, deriveRoomKey, isSafeRoomName } from '../../lib/room.ts';
 
 const roomKey = deriveRoomKey('room-test-secret-room-test-secret-0123');
@@ -35,7 +35,7 @@ describe('appointment rooms', () => {
       try {
         fn();
       } catch (error) {
-        return (error as HttpProblem).options.field;
+        return toProblem(error)?.options.field;
       }
       return 'accepted';
     };

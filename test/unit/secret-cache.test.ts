@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../lib/log.ts';
-import { HttpProblem } from '../../lib/problem.ts';
+import { toProblem } from '../../lib/http/problem-errors.ts';
+import type { HttpProblem } from '../../lib/problem.ts';
 import { createAppSecretCache, parseSecretString, SecretFetchError, type SecretFetcher } from '../../lib/secret.ts';
 
 const GOOD = 'a-good-app-secret-a-good-app-secret-0123';
@@ -55,9 +56,9 @@ describe('app secret cache', () => {
     expect(await cache.get()).toBe(good);
     advance(600_000);
     const error = await cache.get().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(HttpProblem);
-    expect((error as HttpProblem).status).toBe(503);
-    expect((error as HttpProblem).options.headers?.['retry-after']).toBe('5');
+    const problem = toProblem(error) as HttpProblem;
+    expect(problem.status).toBe(503);
+    expect(problem.options.headers?.['retry-after']).toBe('5');
     expect(lines.some((line) => line.includes('ThrottlingException'))).toBe(true);
     expect(lines.join('\n')).not.toContain(GOOD);
   });
@@ -67,13 +68,13 @@ describe('app secret cache', () => {
     cache.prefetch();
     const started = Date.now();
     const error = await cache.get().catch((e: unknown) => e);
-    expect((error as HttpProblem).status).toBe(503);
+    expect(toProblem(error)?.status).toBe(503);
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('refuses a secret shorter than 32 bytes and says why in the log', async () => {
     const { cache, lines } = setup(async () => ({ value: 'short-secret' }));
-    expect(((await cache.get().catch((e: unknown) => e)) as HttpProblem).status).toBe(503);
+    expect(toProblem(await cache.get().catch((e: unknown) => e))?.status).toBe(503);
     expect(lines.join('\n')).toMatch(/shorter than 32 bytes/);
     expect(lines.join('\n')).not.toContain('short-secret');
   });
@@ -91,7 +92,7 @@ describe('local development secrets', () => {
     const { mkdtempSync, readFileSync, statSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
-    const { createLocalFileFetcher } = await import('../../lib/secret.ts');
+    const { createLocalFileFetcher } = await import('../../infra/local/secret-file.ts');
     const dir = mkdtempSync(join(tmpdir(), 'local-secret-'));
     const lines: string[] = [];
     const logger = createLogger((line) => lines.push(line));
@@ -102,7 +103,7 @@ describe('local development secrets', () => {
     expect(statSync(join(dir, 'rs.json')).mode & 0o777).toBe(0o600);
     const again = await createAppSecretCache(createLocalFileFetcher(join(dir, 'rs.json'), logger, 'rs256'), { signing: 'rs256', refreshMs: 1000, staleMs: 1000, logger }).get();
     expect(again.kid).toBe(first.kid);
-    await createAppSecretCache(createLocalFileFetcher(join(dir, 'hs'), logger), { refreshMs: 1000, staleMs: 1000, logger }).get();
+    await createAppSecretCache(createLocalFileFetcher(join(dir, 'hs'), logger, 'hs256'), { refreshMs: 1000, staleMs: 1000, logger }).get();
     expect(readFileSync(join(dir, 'hs'), 'utf8').trim()).toMatch(/^[A-Za-z0-9_-]{64}$/);
     expect(lines.join('\n')).not.toContain('PRIVATE KEY');
   });

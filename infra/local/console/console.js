@@ -2,26 +2,26 @@
 // ask validate-token for its verdict and build the Jitsi join link. Plain browser JavaScript, no
 // framework, no network beyond this server.
 const $ = (id) => document.getElementById(id);
-let config = { jitsiDomain: 'meet.example.com', authMode: 'none' };
+let config = { jitsiDomain: 'meet.example.com', authMode: 'none', routes: [] };
 let lastJoinUrl;
 let countdown;
 
-const examples = {
-  'generate-token': () => ({ roomName: 'test-room-123', userName: 'Test User', isModerator: true, expiresIn: 3600 }),
-  'create-room': () => ({ appointmentId: 'appt-456', therapistId: 'therapist-123', clientId: 'client-789', scheduledStartTime: new Date(Date.now() + 10 * 60_000).toISOString(), therapistName: 'Dr. Sarah Johnson', clientName: 'Alex' }),
-  'validate-token': () => ({ token: $('token').value.trim() || 'paste a token', roomName: 'test-room-123' }),
-  'refresh-token': () => ({ token: $('token').value.trim() || 'paste a token' }),
-};
+const selectedRoute = () => config.routes.find((entry) => entry.name === $('endpoint').value);
 
+/** The example body of the chosen route (from the route table), with a start time ten minutes from now and the token above. */
 function fillExample() {
-  $('body').value = JSON.stringify(examples[$('endpoint').value](), null, 2);
+  const route = selectedRoute();
+  const example = { ...(route?.example ?? {}) };
+  if ('scheduledStartTime' in example) example.scheduledStartTime = new Date(Date.now() + 10 * 60_000).toISOString();
+  if ('token' in example) example.token = $('token').value.trim() || 'paste a token';
+  $('body').value = JSON.stringify(example, null, 2);
 }
 
-async function call(endpoint, body) {
+async function call(path, body) {
   const headers = { 'content-type': 'application/json' };
   const bearer = $('bearer').value.trim();
   if (bearer) headers.authorization = `Bearer ${bearer}`;
-  const response = await fetch(`/api/jitsi/${endpoint}`, { method: 'POST', headers, body });
+  const response = await fetch(path, { method: 'POST', headers, body });
   const text = await response.text();
   let json;
   try { json = JSON.parse(text); } catch { json = undefined; }
@@ -29,9 +29,8 @@ async function call(endpoint, body) {
 }
 
 async function send() {
-  const endpoint = $('endpoint').value;
   $('status').textContent = 'Sending…';
-  const { status, json, text } = await call(endpoint, $('body').value);
+  const { status, json, text } = await call(selectedRoute().path, $('body').value);
   $('status').textContent = `HTTP ${status}`;
   $('status').className = status < 400 ? 'ok' : 'bad';
   $('response').textContent = json ? JSON.stringify(json, null, 2) : text;
@@ -97,7 +96,7 @@ async function inspect() {
     $('lifetime').textContent = 'This is not a readable JWT (three base64url parts of JSON).';
   }
   const room = $('room').value.trim();
-  const { status, json } = await call('validate-token', JSON.stringify(room ? { token, roomName: room } : { token }));
+  const { status, json } = await call(config.validateTokenPath, JSON.stringify(room ? { token, roomName: room } : { token }));
   if (status === 200 && json.valid) {
     $('verdict').textContent = `validate-token: Jitsi would let the holder in${room ? ` to ${room}` : ''} (${json.moderator ? 'moderator' : 'participant'}).`;
     $('verdict').className = 'ok';
@@ -122,5 +121,6 @@ $('inspect').addEventListener('click', () => inspect().catch((error) => { $('ver
 fetch('/console/config.json').then((response) => response.json()).then((value) => {
   config = value;
   $('mode').textContent = `Local server only; not deployed. AUTH_MODE=${config.authMode}, Jitsi at ${config.jitsiDomain}.`;
+  for (const route of config.routes) $('endpoint').append(new Option(`POST ${route.path}`, route.name));
+  fillExample();
 }).catch(() => {});
-fillExample();

@@ -1,39 +1,45 @@
-// `npm start`: the Lambda handlers on node:http, the way API Gateway's HTTP API calls them
-// (payload format 2.0), from the same route table as the stack.
+// `npm start`: the route table's handlers on node:http, called the way API Gateway's HTTP API
+// calls them (payload format 2.0), built from the same dependencies a function builds.
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { readFileSync } from 'node:fs';
+import { SETTINGS } from '#lib/config';
 import { preflightHeaders } from '#lib/cors';
-import { buildOpenApi } from '#lib/openapi';
-import { PROBLEM_TYPE, responseHeaders } from '#lib/http';
-import { HttpProblem, problemBody } from '#lib/problem';
-import { logger, settings } from '#lib/service';
-import { handlerEntry, matchRoute, routes, type Route } from './routes.ts';
+import { createRefusalResponder } from '#lib/http/api-handler';
+import { HttpProblem } from '#lib/problem';
+import { matchRoute, ROUTES, routes, type RouteDefinition } from '#lib/routes';
+import type { Authenticator } from './auth.ts';
+import type { LocalDeps } from './deps.ts';
 
-const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** API Gateway takes up to 10 MB; the handlers refuse anything over 8 KiB anyway. */
 const MAX_REQUEST_BYTES = 1024 * 1024;
 
 type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
-
-/** Authenticates a request in jwt mode and returns the claims for the event (see local-auth). */
-export type Authenticator = (authorization: string | undefined) => Promise<Record<string, unknown>>;
+type HandlerFactory = (deps: LocalDeps) => LambdaHandler;
 
 interface LoadedRoute {
-  route: Route;
+  route: RouteDefinition;
   handler: LambdaHandler;
 }
 
-async function loadRoutes(): Promise<LoadedRoute[]> {
+/** A handler module's factory: its one `create…Handler` export. */
+export function handlerFactoryOf(module: Record<string, unknown>, entry: string): HandlerFactory {
+  const factories = Object.entries(module).filter(([name, value]) => /^create\w+Handler$/.test(name) && typeof value === 'function');
+  if (factories.length !== 1) throw new Error(`${entry} must export exactly one create…Handler(deps) function`);
+  return factories[0]![1] as HandlerFactory;
+}
+
+export async function loadRouteHandlers(deps: LocalDeps, table: readonly RouteDefinition[] = routes): Promise<LoadedRoute[]> {
   return Promise.all(
-    routes.map(async (route) => {
-      const module = (await import(pathToFileURL(resolve(PROJECT_ROOT, handlerEntry(route))).href)) as { handler: LambdaHandler };
-      return { route, handler: module.handler };
+    table.map(async (route) => {
+      const module = (await import(pathToFileURL(resolve(PROJECT_ROOT, route.entry)).href)) as Record<string, unknown>;
+      return { route, handler: handlerFactoryOf(module, route.entry)(deps) };
     }),
   );
 }
@@ -56,7 +62,7 @@ function isTextContent(contentType: string | undefined): boolean {
   return contentType !== undefined && /^\s*(text\/|application\/([\w.+-]*\+)?json\b|application\/(xml|javascript|x-www-form-urlencoded))/i.test(contentType);
 }
 
-export function toApiGatewayEvent(request: IncomingMessage, body: Buffer, route: Route, requestId: string, claims?: Record<string, unknown>, pathParameters?: Record<string, string>): APIGatewayProxyEventV2 {
+export function toApiGatewayEvent(request: IncomingMessage, body: Buffer, route: Pick<RouteDefinition, 'method' | 'path'>, requestId: string, claims?: Record<string, unknown>, pathParameters?: Record<string, string>): APIGatewayProxyEventV2 {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
@@ -133,20 +139,24 @@ const PAGE_HEADERS = {
   'cache-control': 'no-store',
 };
 
-/**
- * What only the local server serves (never deployed): the developer console and the API
- * description. Built once at start-up.
- */
-function localPages(): Map<string, HttpResult> {
-  const file = (name: string) => readFileSync(resolve(PROJECT_ROOT, 'infra/console', name));
+/** The developer console: static files, and its configuration from the settings and the route table. */
+function consolePages(deps: LocalDeps): Map<string, HttpResult> {
+  const { settings } = deps;
+  const file = (name: string) => readFileSync(resolve(PROJECT_ROOT, 'infra/local/console', name));
   const page = (contentType: string, body: Buffer): HttpResult => ({ statusCode: 200, headers: { ...PAGE_HEADERS, 'content-type': contentType }, cookies: [], body });
-  const json = (value: unknown) => page('application/json', Buffer.from(JSON.stringify(value, null, 2)));
+  const config = {
+    jitsiDomain: settings.jitsiDomain,
+    sub: settings.defaultTenant ?? settings.sub,
+    authMode: settings.authMode,
+    routes: routes.filter((route) => route.example !== undefined).map((route) => ({ name: route.name, path: route.path, example: route.example })),
+    // The token doctor the console asks about a token.
+    validateTokenPath: ROUTES.validateToken.path,
+  };
   return new Map([
     ['/', page('text/html; charset=utf-8', file('index.html'))],
     ['/console/console.js', page('text/javascript; charset=utf-8', file('console.js'))],
     ['/console/console.css', page('text/css; charset=utf-8', file('console.css'))],
-    ['/console/config.json', json({ jitsiDomain: settings.jitsiDomain, sub: settings.defaultTenant ?? settings.sub, authMode: settings.authMode })],
-    ['/openapi.json', json(buildOpenApi(routes, settings))],
+    ['/console/config.json', page('application/json', Buffer.from(JSON.stringify(config, null, 2)))],
   ]);
 }
 
@@ -157,16 +167,8 @@ function send(response: ServerResponse, result: HttpResult): void {
   response.end(result.body);
 }
 
-function problemResult(problem: HttpProblem, origin: string | undefined, requestId: string): HttpResult {
-  return {
-    statusCode: problem.status,
-    headers: responseHeaders(origin, settings, requestId, PROBLEM_TYPE, problem.options.headers),
-    cookies: [],
-    body: Buffer.from(JSON.stringify(problemBody(problem, requestId))),
-  };
-}
-
 export interface LocalServerOptions {
+  deps: LocalDeps;
   port?: number;
   host?: string;
   /** Required when AUTH_MODE=jwt: turns the Authorization header into caller claims. */
@@ -179,16 +181,27 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startLocalServer(options: LocalServerOptions = {}): Promise<RunningServer> {
+const UNAUTHENTICATED = () => new HttpProblem('unauthenticated', 'The caller is not authenticated', { detail: 'Send a valid caller token: Authorization: Bearer <token>.', headers: { 'www-authenticate': 'Bearer' } });
+
+export async function startLocalServer(options: LocalServerOptions): Promise<RunningServer> {
+  const { deps } = options;
+  const { settings, logger } = deps;
   if (settings.authMode === 'jwt' && options.authenticate === undefined) {
-    throw new Error('AUTH_MODE=jwt needs AUTH_ISSUER and AUTH_AUDIENCE so the local server can check caller tokens');
+    throw new Error(`${SETTINGS.authMode.variable}=jwt needs ${SETTINGS.authIssuer.variable} and ${SETTINGS.authAudience.variable} so the local server can check caller tokens`);
   }
-  const loaded = await loadRoutes();
-  const pages = localPages();
+  const loaded = await loadRouteHandlers(deps);
+  const pages = consolePages(deps);
+  const refuse = createRefusalResponder(deps, 'local-server');
 
   const server = createServer(async (request, response) => {
     const requestId = randomUUID();
     const origin = request.headers.origin;
+    /** The router's own refusals go through the same middlewares as the routes. */
+    const refuseWith = async (problem: HttpProblem, route: Pick<RouteDefinition, 'method' | 'path'> = { method: 'GET', path: '$default' }) => {
+      request.resume();
+      const event = toApiGatewayEvent(request, Buffer.alloc(0), route, requestId);
+      send(response, fromLambdaResult(await refuse(event, problem, { awsRequestId: requestId })));
+    };
     try {
       const path = new URL(request.url ?? '/', 'http://localhost').pathname;
       const page = request.method === 'GET' || request.method === 'HEAD' ? pages.get(path) : undefined;
@@ -200,10 +213,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         const parameters = matchRoute(entry.route, path);
         return parameters ? [{ ...entry, parameters }] : [];
       });
-      if (matches.length === 0) {
-        request.resume();
-        return send(response, problemResult(new HttpProblem('not-found', 'No such endpoint'), origin, requestId));
-      }
+      if (matches.length === 0) return await refuseWith(new HttpProblem('not-found', 'No such endpoint'));
       const allowed = matches.map(({ route }) => route.method);
       if (request.method === 'OPTIONS') {
         request.resume();
@@ -211,21 +221,17 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       }
       const match = matches.find(({ route }) => route.method === request.method);
       if (match === undefined) {
-        request.resume();
-        const problem = new HttpProblem('method-not-allowed', 'Method not allowed on this endpoint', { headers: { allow: allowed.join(', ') } });
-        return send(response, problemResult(problem, origin, requestId));
+        return await refuseWith(new HttpProblem('method-not-allowed', 'Method not allowed on this endpoint', { headers: { allow: allowed.join(', ') } }), matches[0]!.route);
       }
       const body = await readBody(request);
-      if (body === 'too-large') {
-        return send(response, problemResult(new HttpProblem('payload-too-large', 'The request body is too large'), origin, requestId));
-      }
+      if (body === 'too-large') return await refuseWith(new HttpProblem('payload-too-large', 'The request body is too large'), match.route);
       // Like API Gateway's JWT authorizer: no valid caller token, no invocation.
       let claims: Record<string, unknown> | undefined;
-      if (settings.authMode === 'jwt' && options.authenticate && !match.route.public) {
+      if (settings.authMode === 'jwt' && options.authenticate && match.route.caller === 'required') {
         try {
           claims = await options.authenticate(request.headers.authorization);
         } catch {
-          return send(response, problemResult(new HttpProblem('unauthenticated', 'The caller is not authenticated', { detail: 'Send a valid caller token: Authorization: Bearer <token>.', headers: { 'www-authenticate': 'Bearer' } }), origin, requestId));
+          return await refuseWith(UNAUTHENTICATED(), match.route);
         }
       }
       const event = toApiGatewayEvent(request, body, match.route, requestId, claims, match.parameters);
@@ -233,7 +239,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       send(response, fromLambdaResult(await match.handler(event, context)));
     } catch (error) {
       logger.error('local server error', { requestId, errorName: error instanceof Error ? error.name : typeof error });
-      if (!response.headersSent) send(response, problemResult(new HttpProblem('internal-error', 'Internal error'), origin, requestId));
+      if (!response.headersSent) await refuseWith(new HttpProblem('internal-error', 'Internal error')).catch(() => response.destroy());
     }
   });
   server.keepAliveTimeout = 5_000;
@@ -253,22 +259,4 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         server.closeAllConnections();
       }),
   };
-}
-
-export async function main(): Promise<void> {
-  const authenticate = settings.authMode === 'jwt' ? (await import('./local-auth.ts')).createAuthenticator(settings) : undefined;
-  const running = await startLocalServer(authenticate ? { authenticate } : {});
-  logger.info('jitsi-token-api listening', {
-    url: running.url,
-    routes: routes.map((route) => `${route.method} ${route.path}`).join(', '),
-    authMode: settings.authMode,
-    secretSource: settings.secretSource.kind,
-  });
-  process.stdout.write(`\njitsi-token-api on ${running.url}  (try: curl -s ${running.url}/api/jitsi/generate-token -H 'content-type: application/json' -d '{"roomName":"test-room-123","userName":"Test User"}')\n\n`);
-  const stop = (signal: string) => {
-    logger.info('shutting down', { signal });
-    void running.close().then(() => process.exit(0));
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
 }

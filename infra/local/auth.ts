@@ -3,8 +3,10 @@
 // client_id, as Cognito access tokens carry it), then claims flattened to strings the way
 // the HTTP API hands them to a function.
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
-import type { Settings } from '#lib/config';
-import type { Authenticator } from './local-server.ts';
+import { SETTINGS, type LocalSettings } from '#lib/config';
+
+/** Authenticates a request in jwt mode and returns the claims for the event. */
+export type Authenticator = (authorization: string | undefined) => Promise<Record<string, unknown>>;
 
 const DISCOVERY_TIMEOUT_MS = 3_000;
 
@@ -27,10 +29,10 @@ export function flattenClaims(payload: JWTPayload): Record<string, string> {
   return claims;
 }
 
-export function createAuthenticator(settings: Pick<Settings, 'authIssuer' | 'authAudience'>): Authenticator {
+export function createAuthenticator(settings: Pick<LocalSettings, 'authIssuer' | 'authAudience'>): Authenticator {
   const { authIssuer: issuer, authAudience: audience } = settings;
   if (issuer === undefined || audience === undefined) {
-    throw new Error('AUTH_MODE=jwt needs AUTH_ISSUER (the OIDC issuer URL) and AUTH_AUDIENCE (the app client id) for the local server');
+    throw new Error(`${SETTINGS.authMode.variable}=jwt needs ${SETTINGS.authIssuer.variable} (the OIDC issuer URL) and ${SETTINGS.authAudience.variable} (the app client id) for the local server`);
   }
   let keySet: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
   const keys = () => {

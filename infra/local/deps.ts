@@ -1,0 +1,15 @@
+// The local server's dependencies: the function settings plus the local-only ones, and, when no
+// secret is configured, the generated secret file.
+import { loadLocalSettings, type LocalSettings } from '#lib/config';
+import { createDeps, type Deps, type DepsOptions } from '#lib/deps';
+import { createLogger } from '#lib/log';
+import { createLocalFileFetcher, localSecretPath } from './secret-file.ts';
+
+export type LocalDeps = Deps & { settings: LocalSettings };
+
+export function createLocalDeps(settings: LocalSettings = loadLocalSettings(), options: DepsOptions & { cwd?: string } = {}): LocalDeps {
+  const logger = options.logger ?? createLogger();
+  const path = localSecretPath(options.cwd ?? process.cwd(), settings.signing);
+  const secretFetcher = options.secretFetcher ?? (settings.secretSource.kind === 'none' ? createLocalFileFetcher(path, logger, settings.signing) : undefined);
+  return createDeps(settings, { ...options, logger, ...(secretFetcher ? { secretFetcher } : {}) }) as LocalDeps;
+}

@@ -1,0 +1,41 @@
+// `npm start` with no secret configured: a random development secret (or RSA key) made once and
+// kept in an untracked file. Local only: never bundled into a function.
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Signing } from '#lib/config';
+import { SETTINGS } from '#lib/config';
+import type { Logger } from '#lib/log';
+import type { SecretFetcher } from '#lib/secret';
+
+/** Where the generated secret lives, per signing mode (ignored by git). */
+export const LOCAL_SECRET_FILES: Readonly<Record<Signing, string>> = { hs256: '.jitsi-dev-secret', rs256: '.jitsi-dev-rs256-key.json' };
+
+export const localSecretPath = (cwd: string, signing: Signing): string => resolve(cwd, LOCAL_SECRET_FILES[signing]);
+
+/** A new local development secret: 64 random characters, or an RSA key pair with a kid. */
+export function generateLocalSecret(signing: Signing): string {
+  if (signing === 'hs256') return randomBytes(48).toString('base64url');
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return JSON.stringify({ kid: `local-${randomBytes(6).toString('hex')}`, privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }) });
+}
+
+export function createLocalFileFetcher(path: string, logger: Logger, signing: Signing): SecretFetcher {
+  async function readOrCreate(): Promise<string> {
+    try {
+      return (await readFile(path, 'utf8')).trim();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    const secret = generateLocalSecret(signing);
+    try {
+      await writeFile(path, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+      logger.warn(`generated a local development app secret; set ${SETTINGS.appSecret.variable} to use your Jitsi server's app_secret`, { file: path });
+      return secret;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return (await readFile(path, 'utf8')).trim();
+      throw error;
+    }
+  }
+  return async () => ({ value: await readOrCreate() });
+}

@@ -1,0 +1,30 @@
+// `npm start`: the local server with the local settings; a bad setting is reported as one line
+// naming the variable, with no stack trace.
+import { ConfigError, loadLocalSettings } from '#lib/config';
+import { routes } from '#lib/routes';
+
+try {
+  const settings = loadLocalSettings();
+  const [{ createLocalDeps }, { startLocalServer }] = await Promise.all([import('./deps.ts'), import('./server.ts')]);
+  const deps = createLocalDeps(settings);
+  const authenticate = settings.authMode === 'jwt' ? (await import('./auth.ts')).createAuthenticator(settings) : undefined;
+  const running = await startLocalServer({ deps, ...(authenticate ? { authenticate } : {}) });
+  deps.logger.info('jitsi-token-api listening', {
+    url: running.url,
+    routes: routes.map((route) => `${route.method} ${route.path}`).join(', '),
+    authMode: settings.authMode,
+    secretSource: settings.secretSource.kind === 'none' ? 'local-file' : settings.secretSource.kind,
+  });
+  const firstRoute = routes[0]!;
+  process.stdout.write(`\njitsi-token-api on ${running.url}  (try: curl -s ${running.url}${firstRoute.path} -H 'content-type: application/json' -d '{"roomName":"test-room-123","userName":"Test User"}')\n\n`);
+  const stop = (signal: string) => {
+    deps.logger.info('shutting down', { signal });
+    void running.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+} catch (error) {
+  const message = error instanceof ConfigError ? error.message : `jitsi-token-api could not start: ${error instanceof Error ? error.message : String(error)}`;
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}

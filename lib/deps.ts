@@ -1,0 +1,65 @@
+// What a handler is built from: settings, logger, signing keys and clock. A Lambda function
+// builds them once from its environment (defaultDeps); tests and the local server hand their own.
+import { detectRuntime, loadSettings, type Settings } from './config.ts';
+import { createKeyring, systemClock, type Clock, type Keyring } from './keyring.ts';
+import { createLogger, type Logger } from './log.ts';
+import { createSecretsManagerFetcher, fetcherFor, type AwsClientConfig, type SecretFetcher } from './secret.ts';
+
+export interface Deps {
+  settings: Settings;
+  logger: Logger;
+  keyring: Keyring;
+  clock: Clock;
+}
+
+export interface DepsOptions {
+  logger?: Logger;
+  clock?: Clock;
+  /** Where the current secret comes from, instead of what the settings name. */
+  secretFetcher?: SecretFetcher;
+  /** For the AWS SDK clients (tests: a loopback endpoint and fake credentials). */
+  aws?: AwsClientConfig;
+}
+
+/** Builds the dependencies and starts the first secret fetch right away (the Lambda init phase). */
+export function createDeps(settings: Settings, options: DepsOptions = {}): Deps {
+  const logger = options.logger ?? createLogger();
+  const clock = options.clock ?? systemClock;
+  for (const warning of settings.warnings) logger.warn(warning);
+  const source = settings.secretSource;
+  const keyring = createKeyring(
+    settings,
+    {
+      current: options.secretFetcher ?? fetcherFor(source, options.aws),
+      previous: source.kind === 'secrets-manager' ? createSecretsManagerFetcher(source.secretId, 'AWSPREVIOUS', options.aws) : undefined,
+    },
+    logger,
+    clock,
+  );
+  keyring.prefetch();
+  return { settings, logger, keyring, clock };
+}
+
+let processDeps: Deps | undefined;
+
+/** One set per process, from the environment: what a deployed handler module is built with. */
+export function defaultDeps(): Deps {
+  processDeps ??= createDeps(loadSettings());
+  return processDeps;
+}
+
+type LambdaHandler<E, C, R> = (event: E, context: C) => Promise<R>;
+
+/**
+ * A handler module's `handler`: in Lambda (and sam local) built at import, so settings are
+ * checked and the secret fetch starts during the init phase; elsewhere (the local server and
+ * tests import modules for their factories) only when first called.
+ */
+export function deployedHandler<E, C, R>(factory: (deps: Deps) => LambdaHandler<E, C, R>): LambdaHandler<E, C, R> {
+  if (detectRuntime() !== 'local') return factory(defaultDeps());
+  let built: LambdaHandler<E, C, R> | undefined;
+  return (event, context) => {
+    built ??= factory(defaultDeps());
+    return built(event, context);
+  };
+}

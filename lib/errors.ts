@@ -1,0 +1,65 @@
+// Domain errors: what went wrong, in the service's own terms. They know nothing of HTTP; the
+// problem middleware (lib/http/problem-errors.ts) is the one place that maps them to statuses.
+
+/** A request value breaks a rule. `field` names it; `detail` is our own text, never the value. */
+export class InvalidInputError extends Error {
+  override name = 'InvalidInputError';
+  constructor(readonly field: string, readonly detail: string) {
+    super(detail);
+  }
+}
+
+/** The request as a whole is not a usable object (not per field). */
+export class InvalidRequestError extends Error {
+  override name = 'InvalidRequestError';
+  constructor(readonly detail: string, readonly kind: 'invalid-request' | 'unknown-field' | 'invalid-json' = 'invalid-request') {
+    super(detail);
+  }
+}
+
+/** A value is larger than its limit (a whole credential, not a field to fix). */
+export class TooLargeError extends Error {
+  override name = 'TooLargeError';
+  constructor(readonly field: string | undefined, readonly detail: string) {
+    super(detail);
+  }
+}
+
+/** No usable caller identity. */
+export class UnauthenticatedError extends Error {
+  override name = 'UnauthenticatedError';
+  constructor(readonly detail: string) {
+    super(detail);
+  }
+}
+
+/** The caller is known but may not do this. */
+export class ForbiddenError extends Error {
+  override name = 'ForbiddenError';
+  constructor(readonly detail: string, readonly field?: string) {
+    super(detail);
+  }
+}
+
+/** Nothing by that name (or nothing the caller may know of). */
+export class NotFoundError extends Error {
+  override name = 'NotFoundError';
+  constructor(readonly detail: string) {
+    super(detail);
+  }
+}
+
+/** A dependency cannot answer right now: the request may be retried. */
+export class UnavailableError extends Error {
+  override name = 'UnavailableError';
+  constructor(readonly dependency: 'secret', readonly detail: string) {
+    super(detail);
+  }
+}
+
+export type DomainError = InvalidInputError | InvalidRequestError | TooLargeError | UnauthenticatedError | ForbiddenError | NotFoundError | UnavailableError;
+
+export const invalidField = (field: string, detail: string): InvalidInputError => new InvalidInputError(field, detail);
+export const forbidden = (detail: string, field?: string): ForbiddenError => new ForbiddenError(detail, field);
+export const unauthenticated = (detail: string): UnauthenticatedError => new UnauthenticatedError(detail);
+export const secretUnavailable = (): UnavailableError => new UnavailableError('secret', 'The service cannot load its signing secret right now; retry shortly.');

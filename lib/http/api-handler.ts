@@ -1,0 +1,61 @@
+// A route's handler, composed where it can be seen: access log, response headers, problem+json
+// errors, the reply serializer and (POST) the strict JSON body, around the route's own function.
+import middy from '@middy/core';
+import type { Deps } from '../deps.ts';
+import { identifyCaller, type Caller } from '../policy.ts';
+import type { RouteDefinition } from '../routes.ts';
+import type { Infer, RequestSchema } from '../schema.ts';
+import { accessLog } from './access-log.ts';
+import { problemErrors } from './problem-errors.ts';
+import { replySerializer } from './reply.ts';
+import { responseHeaders } from './response-headers.ts';
+import { requireMethod, strictJsonBody, type EventWithInput } from './strict-json-body.ts';
+import type { Context } from 'aws-lambda';
+import type { ApiEvent, ApiResult, Reply } from './types.ts';
+
+export interface RouteCall<T> {
+  /** The body, parsed and validated by the route's schema ({} for GET routes). */
+  input: T;
+  /** The authenticated caller, or undefined with AUTH_MODE=none (and on public routes). */
+  caller: Caller | undefined;
+  event: ApiEvent;
+}
+
+export type RouteFunction<T> = (call: RouteCall<T>) => Promise<Reply>;
+
+export function createApiHandler<S extends RequestSchema>(route: RouteDefinition<S>, deps: Pick<Deps, 'settings' | 'logger'>, handle: RouteFunction<Infer<S>>) {
+  const { settings, logger } = deps;
+  const schema = route.request?.(settings);
+  const base = async (event: ApiEvent): Promise<ApiResult> => {
+    if (schema === undefined) requireMethod(event, route.method);
+    const input = schema === undefined ? ({} as Infer<S>) : (event as EventWithInput<Infer<S>>).input;
+    // No claims on a caller route in jwt mode means the authorizer is missing: 401, never a guess.
+    const caller = route.caller === 'required' ? identifyCaller(event, settings) : undefined;
+    // The reply serializer turns the reply into the result.
+    return (await handle({ input, caller, event })) as unknown as ApiResult;
+  };
+  // No early-timeout timer: the handlers finish in milliseconds and a timer per call costs.
+  const handler = middy<ApiEvent, ApiResult>({ timeoutEarlyInMillis: 0 })
+    .use(accessLog({ logger, route: route.name, authMode: settings.authMode }))
+    .use(responseHeaders({ corsOrigins: settings.corsOrigins }))
+    .use(problemErrors({ logger, route: route.name }))
+    .use(replySerializer());
+  if (schema !== undefined) handler.use(strictJsonBody({ schema }));
+  return handler.handler(base);
+}
+
+/**
+ * Answers a request the router itself refuses (no such route, wrong method, body too large, no
+ * caller token) through the same middlewares as every route: same headers, body and log line.
+ */
+export function createRefusalResponder(deps: Pick<Deps, 'settings' | 'logger'>, routeName: string) {
+  const { settings, logger } = deps;
+  const responder = middy<ApiEvent, ApiResult>({ timeoutEarlyInMillis: 0 })
+    .use(accessLog({ logger, route: routeName, authMode: settings.authMode }))
+    .use(responseHeaders({ corsOrigins: settings.corsOrigins }))
+    .use(problemErrors({ logger, route: routeName }))
+    .handler(async (event) => {
+      throw (event as ApiEvent & { refusal: Error }).refusal;
+    });
+  return (event: ApiEvent, refusal: Error, context: Pick<Context, 'awsRequestId'>): Promise<ApiResult> => responder({ ...event, refusal } as ApiEvent, context as Context);
+}

@@ -1,0 +1,107 @@
+// The one route table. Each row is everything about a route: the CDK stack, the local server,
+// the API description, the sam local events, the handler test loader and the console all read
+// it. Adding a route is one row, one handler file, its event and its tests. This module has no
+// side effects (the stack imports it at synth).
+import { createRoomRequest, generateTokenRequest, refreshTokenRequest, validateTokenRequest, type RequestLimits } from './requests.ts';
+import { createRoomResponse, pemResponse, tokenResponse, validateTokenResponse, type JsonSchema } from './responses.ts';
+import type { RequestSchema } from './schema.ts';
+import { KEY_FILE_PATTERN } from './token.ts';
+
+export type HttpMethod = 'POST' | 'GET';
+
+export interface RouteDefinition<S extends RequestSchema = RequestSchema> {
+  /** Names the handler file, the function, its sam local event and its log lines. */
+  name: string;
+  method: HttpMethod;
+  /** API Gateway route syntax: `{name}` is a path parameter. */
+  path: string;
+  summary: string;
+  /** The handler module, relative to the project root. */
+  entry: string;
+  /** POST routes: the JSON body's schema (limits come from the settings). */
+  request?: (limits: RequestLimits) => S;
+  /** Path parameters and the JSON Schema each must match. */
+  pathParameters?: Readonly<Record<string, JsonSchema>>;
+  response: { contentType: 'application/json' | 'application/x-pem-file'; description: string; schema: JsonSchema };
+  /** `required`: behind the caller authorizer (AUTH_MODE=jwt); `public`: never (Prosody calls it). */
+  caller: 'required' | 'public';
+  /** `lambda`: deployed by the stack and served locally; `local`: the local server only. */
+  deployment: 'lambda' | 'local';
+  /** A request body the developer console offers (a start time and a token are filled in there). */
+  example?: Readonly<Record<string, unknown>>;
+}
+
+const row = <S extends RequestSchema>(definition: RouteDefinition<S>): RouteDefinition<S> => Object.freeze(definition);
+
+export const ROUTES = {
+  generateToken: row({
+    name: 'generate-token', method: 'POST', path: '/api/jitsi/generate-token', entry: 'functions/generate-token.ts',
+    summary: 'Mint a Jitsi token for one user in one room.',
+    request: generateTokenRequest, response: { contentType: 'application/json', description: 'OK', schema: tokenResponse },
+    caller: 'required', deployment: 'lambda',
+    example: { roomName: 'test-room-123', userName: 'Test User', isModerator: true, expiresIn: 3600 },
+  }),
+  createRoom: row({
+    name: 'create-room', method: 'POST', path: '/api/jitsi/create-room', entry: 'functions/create-room.ts',
+    summary: 'Create the room of an appointment, with a therapist and a client token.',
+    request: createRoomRequest, response: { contentType: 'application/json', description: 'OK', schema: createRoomResponse },
+    caller: 'required', deployment: 'lambda',
+    example: { appointmentId: 'appt-456', therapistId: 'therapist-123', clientId: 'client-789', scheduledStartTime: '', therapistName: 'Dr. Sarah Johnson', clientName: 'Alex' },
+  }),
+  validateToken: row({
+    name: 'validate-token', method: 'POST', path: '/api/jitsi/validate-token', entry: 'functions/validate-token.ts',
+    summary: 'Check whether Jitsi would accept a token (optionally for a room), with a reason when not.',
+    request: validateTokenRequest, response: { contentType: 'application/json', description: 'OK', schema: validateTokenResponse },
+    caller: 'required', deployment: 'lambda',
+    example: { token: '', roomName: 'test-room-123' },
+  }),
+  refreshToken: row({
+    name: 'refresh-token', method: 'POST', path: '/api/jitsi/refresh-token', entry: 'functions/refresh-token.ts',
+    summary: 'Renew a token this service issued, for the same room, role and identity.',
+    request: refreshTokenRequest, response: { contentType: 'application/json', description: 'OK', schema: tokenResponse },
+    caller: 'required', deployment: 'lambda',
+    example: { token: '' },
+  }),
+  jitsiKeys: row({
+    name: 'jitsi-keys', method: 'GET', path: '/api/jitsi/keys/{keyFile}', entry: 'functions/jitsi-keys.ts',
+    summary: "RS256 mode: the public keys for Prosody's asap_key_server.",
+    pathParameters: { keyFile: { type: 'string', pattern: KEY_FILE_PATTERN.source } },
+    response: { contentType: 'application/x-pem-file', description: 'The PEM public key', schema: pemResponse },
+    caller: 'public', deployment: 'lambda',
+  }),
+  openApi: row({
+    name: 'openapi', method: 'GET', path: '/openapi.json', entry: 'infra/local/openapi-route.ts',
+    summary: 'This API description (local server only).',
+    response: { contentType: 'application/json', description: 'The OpenAPI 3.1 document', schema: { type: 'object' } },
+    caller: 'public', deployment: 'local',
+  }),
+} as const;
+
+export type RouteKey = keyof typeof ROUTES;
+
+/** Every route, in table order. */
+export const routes: readonly RouteDefinition[] = Object.values(ROUTES) as RouteDefinition[];
+
+/** What the stack deploys (and sam local runs). */
+export const deployedRoutes: readonly RouteDefinition[] = routes.filter((route) => route.deployment === 'lambda');
+
+/** Matches a request path against a route path, returning its path parameters (or undefined). */
+export function matchRoute(route: Pick<RouteDefinition, 'path'>, path: string): Record<string, string> | undefined {
+  const expected = route.path.split('/');
+  const actual = path.split('/');
+  if (expected.length !== actual.length) return undefined;
+  const parameters: Record<string, string> = {};
+  for (const [index, segment] of expected.entries()) {
+    const value = actual[index]!;
+    const parameter = /^\{(\w+)\}$/.exec(segment)?.[1];
+    if (parameter !== undefined) {
+      if (value === '') return undefined;
+      try {
+        parameters[parameter] = decodeURIComponent(value);
+      } catch {
+        return undefined;
+      }
+    } else if (segment !== value) return undefined;
+  }
+  return parameters;
+}
