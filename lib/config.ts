@@ -341,11 +341,16 @@ export function loadLocalSettings(env: Env = process.env): LocalSettings {
   return settingsFrom(env, ['lambda', 'local']) as unknown as LocalSettings;
 }
 
+/** An environment map from setting keys (scripts and tests name settings by key, not by variable). */
+export function settingsEnvironment(values: Partial<Record<SettingKey, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).map(([key, value]) => [SETTINGS[key as SettingKey].variable, value as string]));
+}
+
 /** The README's settings table, made from the rows (a test checks the README holds it). */
 export function settingsTableMarkdown(): string {
   const lines = ['| variable | CDK context | read by | meaning | default |', '|---|---|---|---|---|'];
   for (const [, definition] of SETTING_ROWS) {
-    const context = definition.context === undefined ? '' : `\`${definition.context}\``;
+    const context = definition.context === undefined ? '—' : `\`${definition.context}\``;
     const readBy = definition.scope === 'local' ? 'local server' : 'functions and local server';
     lines.push(`| \`${definition.variable}\` | ${context} | ${readBy} | ${definition.doc} | ${definition.defaultDoc} |`);
   }

@@ -1,6 +1,7 @@
 // The OpenAPI 3.1 description, made from the route table: each row's request schema (the same
 // one the handler validates with), response schema and caller rule. The tests check real
 // responses against it.
+import { SETTINGS } from './config.ts';
 import { PROBLEM_TYPE_PREFIX, PROBLEM_TYPES } from './problem.ts';
 import type { RequestLimits } from './requests.ts';
 import type { RouteDefinition } from './routes.ts';
@@ -76,13 +77,13 @@ export function buildOpenApi(routes: readonly RouteDefinition[], limits: Request
     info: {
       title: 'jitsi-token-api',
       version: '0.1.0',
-      description: 'Mints, checks and renews Jitsi Meet JWTs for a self-hosted Jitsi server. Limits shown are the defaults (TOKEN_TTL_MAX_SECONDS = 86400).',
+      description: `Mints, checks and renews Jitsi Meet JWTs for a self-hosted Jitsi server. Limits shown are the defaults (${SETTINGS.tokenTtlMaxSeconds.variable} = 86400).`,
     },
     servers: [{ url: 'http://localhost:3001', description: 'npm start' }],
     security: [{ callerJwt: [] }],
     paths,
     components: {
-      securitySchemes: { callerJwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: "The caller's OIDC token (AUTH_MODE=jwt); not needed with AUTH_MODE=none." } },
+      securitySchemes: { callerJwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: `The caller's OIDC token (${SETTINGS.authMode.variable}=jwt); not needed with ${SETTINGS.authMode.variable}=none.` } },
       schemas: { Problem: problemSchema, GatewayMessage: gatewayMessageSchema },
     },
   };

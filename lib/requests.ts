@@ -1,5 +1,6 @@
 // The request shapes of the routes (the seed's shapes, plus optional fields): the one source for
 // validation and for the API description. The route table (lib/routes.ts) names each route's.
+import { SETTINGS } from './config.ts';
 import { invalidField, TooLargeError } from './errors.ts';
 import { ROOM_NAME_PATTERN, ROOM_NAME_RULE } from './room.ts';
 import { booleanField, enumField, integerField, textField, type FieldSpec, type Infer } from './schema.ts';
@@ -28,7 +29,7 @@ const avatarUrl = textField(
 
 const roomName = textField('Jitsi room name.', { maxChars: 128, maxBytes: 128, pattern: ROOM_NAME_PATTERN }, ROOM_NAME_RULE);
 const tenant = textField(
-  'Tenant for multi-tenant Jitsi URLs (https://<domain>/<tenant>/<room>): it becomes the `sub` claim. Defaults to JITSI_TENANT.',
+  `Tenant for multi-tenant Jitsi URLs (https://<domain>/<tenant>/<room>): it becomes the \`sub\` claim. Defaults to ${SETTINGS.defaultTenant.variable}.`,
   { maxChars: 128, maxBytes: 128, pattern: ROOM_NAME_PATTERN },
   ROOM_NAME_RULE.replace('a room name', 'a tenant name'),
 );

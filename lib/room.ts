@@ -1,5 +1,6 @@
 // Room names, appointment rooms and windows, join URLs: the rules of docs/JITSI.md, "Joining a room".
 import { createHmac, hkdfSync } from 'node:crypto';
+import { SETTINGS } from './config.ts';
 import { invalidField } from './errors.ts';
 import { NOT_BEFORE_SKEW_SECONDS, SAFE_NAME_PATTERN, type TokenGrant } from './token.ts';
 
@@ -84,7 +85,7 @@ export function appointmentTokenTimes(nowSeconds: number, startMs: number, durat
   }
   const notBefore = Math.max(nowSeconds, window.opensAt) - NOT_BEFORE_SKEW_SECONDS;
   if (window.closesAt - notBefore > rules.tokenTtlMaxSeconds + NOT_BEFORE_SKEW_SECONDS) {
-    throw invalidField('durationMinutes', 'the appointment window (early join + duration + grace) is longer than the longest token lifetime (TOKEN_TTL_MAX_SECONDS)');
+    throw invalidField('durationMinutes', `the appointment window (early join + duration + grace) is longer than the longest token lifetime (${SETTINGS.tokenTtlMaxSeconds.variable})`);
   }
   return { issuedAt: nowSeconds, notBefore, expiresAt: window.closesAt };
 }

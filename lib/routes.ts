@@ -70,7 +70,7 @@ export const ROUTES = {
     caller: 'public', deployment: 'lambda',
   }),
   openApi: row({
-    name: 'openapi', method: 'GET', path: '/openapi.json', entry: 'infra/local/openapi-route.ts',
+    name: 'openapi-document', method: 'GET', path: '/openapi.json', entry: 'infra/local/openapi-route.ts',
     summary: 'This API description (local server only).',
     response: { contentType: 'application/json', description: 'The OpenAPI 3.1 document', schema: { type: 'object' } },
     caller: 'public', deployment: 'local',

@@ -3,7 +3,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 const client = new SecretsManagerClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 400, requestTimeout: 600 } });
-const secret = client.send(new GetSecretValueCommand({ SecretId: process.env.JITSI_SECRET_ARN }));
+const secret = client.send(new GetSecretValueCommand({ SecretId: process.env.BENCH_SECRET_ID }));
 
 export const handler = async () => {
   const { SecretString } = await secret;

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { esbuildOptions } from '../infra/bundling.ts';
-import { deployedRoutes as allRoutes } from '../lib/routes.ts';
+import { settingsEnvironment } from '../lib/config.ts';
+import { ROUTES, deployedRoutes as allRoutes, type RouteDefinition } from '../lib/routes.ts';
 import { DEFAULT_MODERATOR_FEATURES, DEFAULT_PARTICIPANT_FEATURES, featureSet } from '../lib/features.ts';
 import { buildJitsiClaims, createSigningKey, signJitsiToken, tokenTimesFrom, verifyJitsiToken, type JitsiClaims } from '../lib/token.ts';
 import { sdkEnvironment, startFakeSecretsManager, TEST_SECRET_ARN } from '../test/helpers/fake-secrets-manager.ts';
@@ -75,16 +76,25 @@ function event(path: string, body: unknown) {
     body: JSON.stringify(body), isBase64Encoded: false,
   };
 }
+const { generateToken, createRoom, validateToken, refreshToken } = ROUTES;
 const bodies: Record<string, unknown> = {
-  'generate-token': { roomName: 'bench-room', userName: 'Bench Person', userId: 'bench-user', isModerator: true, expiresIn: 3600 },
-  'create-room': { appointmentId: 'appt-1', therapistId: 't-1', clientId: 'c-1', scheduledStartTime: new Date(Date.now() + 3_600_000).toISOString() },
+  [generateToken.name]: { roomName: 'bench-room', userName: 'Bench Person', userId: 'bench-user', isModerator: true, expiresIn: 3600 },
+  [createRoom.name]: { appointmentId: 'appt-1', therapistId: 't-1', clientId: 'c-1', scheduledStartTime: new Date(Date.now() + 3_600_000).toISOString() },
 };
+/** Routes whose body is a token minted by generate-token first. */
+const TAKES_A_TOKEN: readonly RouteDefinition[] = [validateToken, refreshToken];
 
 async function main(): Promise<void> {
   process.stderr.write(`bench: node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GiB\n`);
   const fake = await startFakeSecretsManager();
   fake.secrets.set(TEST_SECRET_ARN, SECRET);
-  const lambdaEnv = { ...sdkEnvironment(fake.endpoint), AWS_LAMBDA_FUNCTION_NAME: 'bench', JITSI_SECRET_ARN: TEST_SECRET_ARN, JITSI_APP_ID: 'bench-app', JITSI_DOMAIN: 'meet.example.com', AUTH_MODE: 'none' };
+  const lambdaEnv = {
+    ...sdkEnvironment(fake.endpoint),
+    AWS_LAMBDA_FUNCTION_NAME: 'bench',
+    // The floor bundle reads only this (it must not load our settings module).
+    BENCH_SECRET_ID: TEST_SECRET_ARN,
+    ...settingsEnvironment({ secretArn: TEST_SECRET_ARN, appId: 'bench-app', jitsiDomain: 'meet.example.com', authMode: 'none' }),
+  };
 
   // 1. sign and verify against the node:crypto floor
   const key = createSigningKey(SECRET);
@@ -122,8 +132,8 @@ async function main(): Promise<void> {
   // loop below holds the event loop (a starved fetch would hit its deadline).
   for (const route of routes) {
     handlers[route.name] = (await import(bundles[`sdk-bundled/${route.name}`]!)).handler;
-    if (route.name === 'validate-token' || route.name === 'refresh-token') {
-      bodies[route.name] = { token: JSON.parse(((await handlers['generate-token']!(event('/', bodies['generate-token']), context)) as { body: string }).body).token };
+    if (TAKES_A_TOKEN.includes(route)) {
+      bodies[route.name] = { token: JSON.parse(((await handlers[generateToken.name]!(event('/', bodies[generateToken.name]), context)) as { body: string }).body).token };
     }
     const first = await handlers[route.name]!(event(route.path, bodies[route.name]), context);
     if (first.statusCode !== 200) throw new Error(`bench: ${route.name} answered ${first.statusCode}`);
@@ -132,13 +142,13 @@ async function main(): Promise<void> {
   for (const route of routes) {
     const prepared = event(route.path, bodies[route.name]);
     const warm = await opsPerSecond(() => handlers[route.name]!(prepared, context));
-    const target = route.name === 'generate-token' ? '≥ 0.25×' : '';
+    const target = route === generateToken ? '≥ 0.25×' : '';
     process.stdout.write = write;
-    row(`${route.name} warm invocations/s`, fmt(warm), `${fmt(floorSign)} signs/s`, warm / floorSign, target, route.name === 'generate-token' ? warm / floorSign >= 0.25 : undefined);
+    row(`${route.name} warm invocations/s`, fmt(warm), `${fmt(floorSign)} signs/s`, warm / floorSign, target, route === generateToken ? warm / floorSign >= 0.25 : undefined);
     process.stdout.write = (() => true) as typeof process.stdout.write;
   }
   const before = fake.calls.length;
-  for (let i = 0; i < 1000; i++) await handlers['generate-token']!(event('/', bodies['generate-token']), context);
+  for (let i = 0; i < 1000; i++) await handlers[generateToken.name]!(event('/', bodies[generateToken.name]), context);
   process.stdout.write = write;
   const warmCalls = fake.calls.length - before;
   row('GetSecretValue calls per 1000 warm invocations', String(warmCalls), '0', undefined, '0 after the first', warmCalls === 0 && callsAfterFirst === 1);
@@ -160,7 +170,7 @@ async function main(): Promise<void> {
     const samples: Record<string, Array<{ ms: number; rssKb: number }>> = {};
     const names = ['minimal', ...routes.map((route) => route.name)];
     for (let i = 0; i < COLD_RUNS; i++) {
-      for (const name of names) (samples[name] ??= []).push(await coldStart(bundles[`${variant}/${name}`]!, eventFiles[name === 'minimal' ? 'generate-token' : name]!, lambdaEnv));
+      for (const name of names) (samples[name] ??= []).push(await coldStart(bundles[`${variant}/${name}`]!, eventFiles[name === 'minimal' ? generateToken.name : name]!, lambdaEnv));
     }
     const floor = median(samples.minimal!.map((sample) => sample.ms));
     const floorRss = Math.max(...samples.minimal!.map((sample) => sample.rssKb)) / 1024;

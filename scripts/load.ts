@@ -1,8 +1,9 @@
-// npm run load: autocannon against the local server (its own process) for generate-token and
-// validate-token at several connection counts. Prints requests/s, p50, p99, errors and non-2xx;
+// npm run load: autocannon against the local server (its own process) for minting and checking
+// tokens at several connection counts. Prints requests/s, p50, p99, errors and non-2xx;
 // exits 1 on any error or 5xx. LOAD_SECONDS sets the duration of each run (default 30).
 import { cpus } from 'node:os';
 import autocannon from 'autocannon';
+import { ROUTES } from '../lib/routes.ts';
 import { startServerProcess } from './server-process.ts';
 
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 30);
@@ -10,11 +11,11 @@ const CONNECTIONS = (process.env.LOAD_CONNECTIONS ?? '1,10,50').split(',').map(N
 const headers = { 'content-type': 'application/json' };
 
 const server = await startServerProcess();
-const minted = await fetch(`${server.url}/api/jitsi/generate-token`, { method: 'POST', headers, body: JSON.stringify({ roomName: 'load-room', userName: 'Load Test' }) });
+const minted = await fetch(`${server.url}${ROUTES.generateToken.path}`, { method: 'POST', headers, body: JSON.stringify({ roomName: 'load-room', userName: 'Load Test' }) });
 const { token } = (await minted.json()) as { token: string };
 const targets = [
-  { name: 'generate-token', body: JSON.stringify({ roomName: 'load-room', userName: 'Load Test', userId: 'load-user', isModerator: false, expiresIn: 3600 }) },
-  { name: 'validate-token', body: JSON.stringify({ token }) },
+  { route: ROUTES.generateToken, body: JSON.stringify({ roomName: 'load-room', userName: 'Load Test', userId: 'load-user', isModerator: false, expiresIn: 3600 }) },
+  { route: ROUTES.validateToken, body: JSON.stringify({ token }) },
 ];
 
 console.log(`load: ${SECONDS} s per run, node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, server in its own process on loopback`);
@@ -23,10 +24,10 @@ console.log('|---|---|---|---|---|---|---|---|---|');
 let failed = false;
 for (const target of targets) {
   for (const connections of CONNECTIONS) {
-    const result = await autocannon({ url: `${server.url}/api/jitsi/${target.name}`, method: 'POST', headers, body: target.body, connections, duration: SECONDS });
+    const result = await autocannon({ url: `${server.url}${target.route.path}`, method: 'POST', headers, body: target.body, connections, duration: SECONDS });
     const fiveHundreds = Object.entries(result.statusCodeStats ?? {}).filter(([status]) => status.startsWith('5')).reduce((sum, [, stats]) => sum + (stats.count ?? 0), 0);
     if (result.errors > 0 || result.timeouts > 0 || fiveHundreds > 0 || result.non2xx > 0) failed = true;
-    console.log(`| ${target.name} | ${connections} | ${Math.round(result.requests.average)} | ${result.latency.p50} | ${result.latency.p99} | ${result.requests.total} | ${result.errors + result.timeouts} | ${result.non2xx} | ${fiveHundreds} |`);
+    console.log(`| ${target.route.name} | ${connections} | ${Math.round(result.requests.average)} | ${result.latency.p50} | ${result.latency.p99} | ${result.requests.total} | ${result.errors + result.timeouts} | ${result.non2xx} | ${fiveHundreds} |`);
   }
 }
 await server.stop();

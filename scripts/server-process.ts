@@ -1,9 +1,10 @@
-// Starts `infra/start.ts` (the local server) as its own process (as `npm start` does) for load and benchmark
+// Starts `infra/local/start.ts` (the local server) as its own process (as `npm start` does) for load and benchmark
 // runs, so the load generator does not share the server's event loop.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { settingsEnvironment } from '../lib/config.ts';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -14,9 +15,9 @@ export interface ServerProcess {
 }
 
 export function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
-  const child = spawn(join(PROJECT_ROOT, 'node_modules/.bin/tsx'), [join(PROJECT_ROOT, 'infra/start.ts')], {
+  const child = spawn(join(PROJECT_ROOT, 'node_modules/.bin/tsx'), [join(PROJECT_ROOT, 'infra/local/start.ts')], {
     cwd: PROJECT_ROOT,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', JITSI_APP_SECRET: randomBytes(48).toString('base64url'), JITSI_DOMAIN: 'meet.example.com', ...env },
+    env: { PATH: process.env.PATH ?? '', ...settingsEnvironment({ port: '0', appSecret: randomBytes(48).toString('base64url'), jitsiDomain: 'meet.example.com' }), ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolvePromise, reject) => {

@@ -1,7 +1,10 @@
 // Middleware: one structured log line per request: route, status, problem type, duration, and
 // how many tokens of each role went out. Who asked is the request id, never a name or an email.
+import { SETTINGS } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { requestIdOf, type ApiMiddleware, type ApiRequest } from './types.ts';
+
+const UNAUTHENTICATED_ISSUE = `tokens issued without caller authentication (${SETTINGS.authMode.variable}=none)`;
 
 export interface AccessLogOptions {
   logger: Logger;
@@ -30,7 +33,7 @@ export function accessLog(options: AccessLogOptions): ApiMiddleware {
       moderatorTokens,
       participantTokens,
     };
-    if (tokens !== undefined && authMode === 'none') logger.warn('tokens issued without caller authentication (AUTH_MODE=none)', fields);
+    if (tokens !== undefined && authMode === 'none') logger.warn(UNAUTHENTICATED_ISSUE, fields);
     else logger.info(tokens !== undefined ? 'tokens issued' : 'request', fields);
   };
   return {

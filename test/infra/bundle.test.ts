@@ -84,3 +84,14 @@ describe('bundled functions', () => {
     }
   });
 });
+
+describe('what each deployed bundle loads', () => {
+  it.each(routes.map((route) => [route.name, route] as const))('%s: no local-only module (infra/local) and no CDK code', async (_, route) => {
+    const { build } = await import('esbuild');
+    const { esbuildOptions } = await import('../../infra/bundling.ts');
+    const result = await build({ ...esbuildOptions(route.entry, join(outdir, 'metafile-check', route.name, 'index.mjs'), { bundleAwsSdk: true }), write: false, metafile: true });
+    const inputs = Object.keys(result.metafile!.inputs);
+    expect(inputs).toContain(route.entry);
+    expect(inputs.filter((input) => input.startsWith('infra/local/') || input.includes('aws-cdk-lib') || input.includes('/jose/'))).toEqual([]);
+  });
+});

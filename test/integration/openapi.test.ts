@@ -30,7 +30,7 @@ function check(path: string, method: string, status: number, body: unknown, cont
 }
 
 describe('OpenAPI 3.1 description', () => {
-  it('is committed up to date in docs/openapi.json (run `npm run openapi` after changing a route or schema)', () => {
+  it('is committed up to date in docs/openapi.json (run `npm run docs` after changing a route or schema)', () => {
     expect(JSON.parse(readFileSync('docs/openapi.json', 'utf8'))).toEqual(document);
   });
 

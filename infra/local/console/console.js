@@ -98,13 +98,13 @@ async function inspect() {
   const room = $('room').value.trim();
   const { status, json } = await call(config.validateTokenPath, JSON.stringify(room ? { token, roomName: room } : { token }));
   if (status === 200 && json.valid) {
-    $('verdict').textContent = `validate-token: Jitsi would let the holder in${room ? ` to ${room}` : ''} (${json.moderator ? 'moderator' : 'participant'}).`;
+    $('verdict').textContent = `Token doctor: Jitsi would let the holder in${room ? ` to ${room}` : ''} (${json.moderator ? 'moderator' : 'participant'}).`;
     $('verdict').className = 'ok';
   } else if (status === 200) {
-    $('verdict').textContent = `validate-token: refused, reason ${json.reason}.`;
+    $('verdict').textContent = `Token doctor: refused, reason ${json.reason}.`;
     $('verdict').className = 'bad';
   } else {
-    $('verdict').textContent = `validate-token answered HTTP ${status}: ${json?.title ?? ''}`;
+    $('verdict').textContent = `Token doctor answered HTTP ${status}: ${json?.title ?? ''}`;
     $('verdict').className = 'bad';
   }
   if (claims && typeof claims.room === 'string') {
@@ -120,7 +120,7 @@ $('send').addEventListener('click', () => send().catch((error) => { $('status').
 $('inspect').addEventListener('click', () => inspect().catch((error) => { $('verdict').textContent = String(error); }));
 fetch('/console/config.json').then((response) => response.json()).then((value) => {
   config = value;
-  $('mode').textContent = `Local server only; not deployed. AUTH_MODE=${config.authMode}, Jitsi at ${config.jitsiDomain}.`;
+  $('mode').textContent = `Local server only; not deployed. Caller authentication: ${config.authMode}, Jitsi at ${config.jitsiDomain}.`;
   for (const route of config.routes) $('endpoint').append(new Option(`POST ${route.path}`, route.name));
   fillExample();
 }).catch(() => {});
