@@ -22,7 +22,7 @@ export function createCreateRoomHandler({ settings, logger, keyring, clock }: De
       { room, tenant: input.tenant, user: therapist, moderator: true, times },
       { room, tenant: input.tenant, user: client, moderator: false, times },
     ]);
-    const [therapistToken, clientToken] = tokens as [typeof tokens[0], typeof tokens[0]];
+    const [therapistToken, clientToken] = tokens as [(typeof tokens)[0], (typeof tokens)[0]];
     return {
       body: {
         roomName: room,

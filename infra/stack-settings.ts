@@ -29,7 +29,8 @@ export class StackSettingsError extends Error {
 
 export const AUTH_CONTEXT_HELP =
   'Caller authentication is not configured. Pass either\n' +
-  '  -c authIssuer=https://<your OIDC issuer> -c authAudience=<app client id>   (an API Gateway JWT authorizer on every caller route; ' + `${SETTINGS.authMode.variable}=jwt)\n` +
+  '  -c authIssuer=https://<your OIDC issuer> -c authAudience=<app client id>   (an API Gateway JWT authorizer on every caller route; ' +
+  `${SETTINGS.authMode.variable}=jwt)\n` +
   'or\n' +
   '  -c auth=none   (no caller authentication: anyone who can reach the API can mint tokens; for sam local and trials only)';
 
@@ -62,7 +63,12 @@ function functionSettingsFrom(node: Node, authMode: 'jwt' | 'none'): Record<stri
     if (value !== undefined) environment[definition.variable] = value;
   }
   try {
-    loadSettings({ ...environment, [SETTINGS.secretArn.variable]: SYNTH_CHECK_SECRET_ARN, AWS_LAMBDA_FUNCTION_NAME: 'synth-check', [SETTINGS.appId.variable]: environment[SETTINGS.appId.variable] ?? 'synth-check' });
+    loadSettings({
+      ...environment,
+      [SETTINGS.secretArn.variable]: SYNTH_CHECK_SECRET_ARN,
+      AWS_LAMBDA_FUNCTION_NAME: 'synth-check',
+      [SETTINGS.appId.variable]: environment[SETTINGS.appId.variable] ?? 'synth-check',
+    });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const key = contextOfVariable.get(error.variable);
@@ -88,8 +94,10 @@ export function readStackSettings(node: Node): StackSettings {
   let auth: CallerAuth;
   if (authIssuer !== undefined || authAudience !== undefined) {
     if (authNone) throw new StackSettingsError('context auth=none cannot be combined with authIssuer/authAudience; choose one.');
-    if (authIssuer === undefined || authAudience === undefined) throw new StackSettingsError(`Both authIssuer and authAudience are needed.\n${AUTH_CONTEXT_HELP}`);
-    if (!/^https:\/\/\S+$/.test(authIssuer)) throw new StackSettingsError('context authIssuer must be the https URL of the OIDC issuer (e.g. https://cognito-idp.<region>.amazonaws.com/<pool id>)');
+    if (authIssuer === undefined || authAudience === undefined)
+      throw new StackSettingsError(`Both authIssuer and authAudience are needed.\n${AUTH_CONTEXT_HELP}`);
+    if (!/^https:\/\/\S+$/.test(authIssuer))
+      throw new StackSettingsError('context authIssuer must be the https URL of the OIDC issuer (e.g. https://cognito-idp.<region>.amazonaws.com/<pool id>)');
     auth = { mode: 'jwt', issuer: authIssuer, audience: authAudience };
   } else if (authNone) {
     auth = { mode: 'none' };
@@ -108,7 +116,8 @@ export function readStackSettings(node: Node): StackSettings {
     functionEnvironment[appId.variable] = DEPLOYED_APP_ID;
   }
   const corsValue = functionEnvironment[cors.variable];
-  const corsOrigins = corsValue === undefined ? [] : [...(cors.parse(corsValue, { runtime: 'lambda', earlier: {}, warn: () => {} }, cors.variable) as readonly string[])];
+  const corsOrigins =
+    corsValue === undefined ? [] : [...(cors.parse(corsValue, { runtime: 'lambda', earlier: {}, warn: () => {} }, cors.variable) as readonly string[])];
   if (corsOrigins.length > 0) functionEnvironment[cors.variable] = corsOrigins.join(',');
 
   return {

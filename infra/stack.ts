@@ -32,13 +32,16 @@ export class JitsiTokenStack extends Stack {
     this.api = new HttpApi(this, 'Api', {
       description: 'jitsi-token-api: Jitsi Meet tokens for a web app',
       createDefaultStage: false,
-      corsPreflight: settings.corsOrigins.length === 0 ? undefined : {
-        allowOrigins: settings.corsOrigins,
-        allowMethods: [CorsHttpMethod.POST, CorsHttpMethod.GET],
-        allowHeaders: [...CORS_ALLOWED_HEADERS],
-        exposeHeaders: [...CORS_EXPOSED_HEADERS],
-        maxAge: Duration.seconds(CORS_MAX_AGE_SECONDS),
-      },
+      corsPreflight:
+        settings.corsOrigins.length === 0
+          ? undefined
+          : {
+              allowOrigins: settings.corsOrigins,
+              allowMethods: [CorsHttpMethod.POST, CorsHttpMethod.GET],
+              allowHeaders: [...CORS_ALLOWED_HEADERS],
+              exposeHeaders: [...CORS_EXPOSED_HEADERS],
+              maxAge: Duration.seconds(CORS_MAX_AGE_SECONDS),
+            },
     });
 
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: settings.logRetentionDays, removalPolicy: RemovalPolicy.DESTROY });
@@ -50,11 +53,20 @@ export class JitsiTokenStack extends Stack {
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
         // Who called and how it went; never a body, a header value or a token.
-        format: AccessLogFormat.custom(JSON.stringify({
-          requestId: '$context.requestId', ip: '$context.identity.sourceIp', requestTime: '$context.requestTime', routeKey: '$context.routeKey',
-          status: '$context.status', responseLength: '$context.responseLength', latencyMs: '$context.responseLatency',
-          integrationLatencyMs: '$context.integrationLatency', authorizerError: '$context.authorizer.error', caller: '$context.authorizer.claims.sub',
-        })),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            requestTime: '$context.requestTime',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            latencyMs: '$context.responseLatency',
+            integrationLatencyMs: '$context.integrationLatency',
+            authorizerError: '$context.authorizer.error',
+            caller: '$context.authorizer.claims.sub',
+          }),
+        ),
       },
     });
 
@@ -62,14 +74,23 @@ export class JitsiTokenStack extends Stack {
     const authorizer: IHttpRouteAuthorizer | undefined =
       settings.auth.mode === 'jwt' ? new HttpJwtAuthorizer('CallerJwt', settings.auth.issuer, { jwtAudience: [settings.auth.audience] }) : undefined;
     if (settings.auth.mode === 'none') {
-      Validations.of(this.api).acknowledge({ id: 'AwsSolutions-APIG4', reason: 'Deployed with -c auth=none on purpose (sam local and trials): the README says anyone who can reach it can mint tokens.' });
+      Validations.of(this.api).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason: 'Deployed with -c auth=none on purpose (sam local and trials): the README says anyone who can reach it can mint tokens.',
+      });
     }
     // sam local overrides only variables the template declares: give it a slot for the secret.
     // In Lambda an empty JITSI_APP_SECRET counts as unset, and a non-empty one stops start-up.
     const environment = settings.auth.mode === 'none' ? { ...settings.functionEnvironment, [SETTINGS.appSecret.variable]: '' } : settings.functionEnvironment;
 
     this.functions = deployedRoutes.map((route) => {
-      const tokenFunction = new TokenFunction(this, route.name, { route, secret: this.secret, environment, logRetentionDays: settings.logRetentionDays, bundleAwsSdk: settings.bundleAwsSdk });
+      const tokenFunction = new TokenFunction(this, route.name, {
+        route,
+        secret: this.secret,
+        environment,
+        logRetentionDays: settings.logRetentionDays,
+        bundleAwsSdk: settings.bundleAwsSdk,
+      });
       const httpRoutes = this.api.addRoutes({
         path: route.path,
         methods: [HttpMethod[route.method]],
@@ -78,7 +99,10 @@ export class JitsiTokenStack extends Stack {
       });
       if (route.caller === 'public') {
         for (const httpRoute of httpRoutes) {
-          Validations.of(httpRoute).acknowledge({ id: 'AwsSolutions-APIG4', reason: "Public RS256 keys for Prosody's asap_key_server, which fetches them without credentials; they hold nothing secret." });
+          Validations.of(httpRoute).acknowledge({
+            id: 'AwsSolutions-APIG4',
+            reason: "Public RS256 keys for Prosody's asap_key_server, which fetches them without credentials; they hold nothing secret.",
+          });
         }
       }
       return tokenFunction;
@@ -103,7 +127,8 @@ export class JitsiTokenStack extends Stack {
     });
     Validations.of(secret).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason: 'Prosody accepts one app_secret, so rotation is a coordinated manual change (README: rotation runbook); an automatic rotation would lock every caller out of Jitsi.',
+      reason:
+        'Prosody accepts one app_secret, so rotation is a coordinated manual change (README: rotation runbook); an automatic rotation would lock every caller out of Jitsi.',
     });
     return secret;
   }

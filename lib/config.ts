@@ -2,7 +2,15 @@
 // context key, who reads it, how it is parsed, its default and its documentation. Settings,
 // the README table, the stack's context mapping and the local server's extra settings all come
 // from it. Nothing else reads process.env for our own settings.
-import { DEFAULT_MODERATOR_FEATURES, DEFAULT_PARTICIPANT_FEATURES, featureSet, JITSI_FEATURES, parseFeatureList, type FeatureSet, type JitsiFeature } from './features.ts';
+import {
+  DEFAULT_MODERATOR_FEATURES,
+  DEFAULT_PARTICIPANT_FEATURES,
+  featureSet,
+  JITSI_FEATURES,
+  parseFeatureList,
+  type FeatureSet,
+  type JitsiFeature,
+} from './features.ts';
 import { SAFE_NAME_PATTERN } from './token.ts';
 
 export type Runtime = 'lambda' | 'sam-local' | 'local';
@@ -13,7 +21,10 @@ export type AuthMode = 'none' | 'jwt';
 export type SecretSource = { kind: 'secrets-manager'; secretId: string } | { kind: 'env'; value: string } | { kind: 'none' };
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, expected: string) {
+  constructor(
+    readonly variable: string,
+    expected: string,
+  ) {
     super(`Invalid configuration: ${variable} ${expected}`);
     this.name = 'ConfigError';
   }
@@ -67,13 +78,24 @@ export function matching(pattern: RegExp, expected: string) {
 }
 
 /** A whole number within bounds; shared with the stack's own context settings. */
-export function wholeNumber(value: string | undefined, name: string, min: number, max: number, fallback: number, makeError: (expected: string) => Error = (expected) => new ConfigError(name, expected)): number {
+export function wholeNumber(
+  value: string | undefined,
+  name: string,
+  min: number,
+  max: number,
+  fallback: number,
+  makeError: (expected: string) => Error = (expected) => new ConfigError(name, expected),
+): number {
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) throw makeError(`must be a whole number from ${min} to ${max}`);
   return Number(value);
 }
 
-const commaList = (value: string): string[] => value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+const commaList = (value: string): string[] =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 
 function oneOf<const V extends string>(values: readonly V[], expected: string, fallback: (context: ParseContext) => V, options: { ignoreCase: boolean }) {
   return (value: string | undefined, context: ParseContext, name: string): V => {
@@ -92,7 +114,8 @@ function featureList(fallback: readonly JitsiFeature[]) {
   };
 }
 
-const minutes = (min: number, max: number, fallback: number) => (value: string | undefined, _context: ParseContext, name: string) => wholeNumber(value, name, min, max, fallback);
+const minutes = (min: number, max: number, fallback: number) => (value: string | undefined, _context: ParseContext, name: string) =>
+  wholeNumber(value, name, min, max, fallback);
 
 /** Keeps each row's value type, so Settings is derived from the table. */
 const row = <T, S extends SettingScope>(definition: SettingRow<T> & { scope: S }): SettingRow<T> & { scope: S } => definition;
@@ -103,32 +126,43 @@ const row = <T, S extends SettingScope>(definition: SettingRow<T> & { scope: S }
  */
 export const SETTINGS = {
   jitsiDomain: row({
-    variable: 'JITSI_DOMAIN', context: 'jitsiDomain', scope: 'lambda',
-    doc: 'public hostname of the Jitsi server (join URLs)', defaultDoc: '`meet.example.com`, with a start-up warning',
+    variable: 'JITSI_DOMAIN',
+    context: 'jitsiDomain',
+    scope: 'lambda',
+    doc: 'public hostname of the Jitsi server (join URLs)',
+    defaultDoc: '`meet.example.com`, with a start-up warning',
     parse(value, context, name) {
       if (value === undefined) context.warn(`${name} is not set; join URLs use ${DEFAULT_JITSI_DOMAIN}`);
       return matching(HOSTNAME, 'a lowercase hostname such as meet.example.com (optionally with :port)')(value, name) ?? DEFAULT_JITSI_DOMAIN;
     },
   }),
   appId: row({
-    variable: 'JITSI_APP_ID', context: 'jitsiAppId', scope: 'lambda',
-    doc: 'Prosody `app_id`: the `iss` claim', defaultDoc: 'local: `local-dev-app`; Lambda: required',
+    variable: 'JITSI_APP_ID',
+    context: 'jitsiAppId',
+    scope: 'lambda',
+    doc: 'Prosody `app_id`: the `iss` claim',
+    defaultDoc: 'local: `local-dev-app`; Lambda: required',
     parse(value, context, name) {
       if (value === undefined && context.runtime === 'lambda') throw new ConfigError(name, 'is required in Lambda (the app_id configured in Prosody)');
       return matching(PLAIN_IDENTIFIER, 'an app id of letters, digits, ".", "_", ":" or "-" (at most 128)')(value, name) ?? LOCAL_APP_ID;
     },
   }),
   secretArn: row({
-    variable: 'JITSI_SECRET_ARN', scope: 'lambda',
-    doc: 'Secrets Manager secret (ARN or name) holding the app secret', defaultDoc: 'required in Lambda (the stack sets it)',
+    variable: 'JITSI_SECRET_ARN',
+    scope: 'lambda',
+    doc: 'Secrets Manager secret (ARN or name) holding the app secret',
+    defaultDoc: 'required in Lambda (the stack sets it)',
     parse(value, context, name) {
-      if (value === undefined && context.runtime === 'lambda') throw new ConfigError(name, 'is required in Lambda (the Secrets Manager secret holding the Jitsi app_secret)');
+      if (value === undefined && context.runtime === 'lambda')
+        throw new ConfigError(name, 'is required in Lambda (the Secrets Manager secret holding the Jitsi app_secret)');
       return matching(SECRETS_MANAGER_ID, 'a Secrets Manager secret ARN or name')(value, name);
     },
   }),
   appSecret: row({
-    variable: 'JITSI_APP_SECRET', scope: 'lambda',
-    doc: 'the app secret itself; honoured only outside Lambda or under `sam local`', defaultDoc: 'local: generated once into an untracked file',
+    variable: 'JITSI_APP_SECRET',
+    scope: 'lambda',
+    doc: 'the app secret itself; honoured only outside Lambda or under `sam local`',
+    defaultDoc: 'local: generated once into an untracked file',
     parse(value, context, name) {
       // A deployed function takes its secret from Secrets Manager only: an env secret would sit
       // in plain text in the function configuration.
@@ -139,77 +173,123 @@ export const SETTINGS = {
     },
   }),
   sub: row({
-    variable: 'JITSI_SUB', context: 'jitsiSub', scope: 'lambda',
-    doc: 'the `sub` claim (the XMPP domain, e.g. `meet.jitsi` on Docker)', defaultDoc: 'the Jitsi domain',
-    parse: (value, context, name) => matching(SUB_VALUE, 'a lowercase XMPP domain or tenant such as meet.jitsi (never "*")')(value, name) ?? (context.earlier.jitsiDomain as string).replace(/:\d+$/, ''),
+    variable: 'JITSI_SUB',
+    context: 'jitsiSub',
+    scope: 'lambda',
+    doc: 'the `sub` claim (the XMPP domain, e.g. `meet.jitsi` on Docker)',
+    defaultDoc: 'the Jitsi domain',
+    parse: (value, context, name) =>
+      matching(SUB_VALUE, 'a lowercase XMPP domain or tenant such as meet.jitsi (never "*")')(value, name) ??
+      (context.earlier.jitsiDomain as string).replace(/:\d+$/, ''),
   }),
   audience: row({
-    variable: 'JITSI_AUDIENCE', context: 'jitsiAudience', scope: 'lambda',
-    doc: 'the `aud` claim', defaultDoc: 'the app id',
-    parse: (value, context, name) => matching(PLAIN_IDENTIFIER, 'an audience of letters, digits, ".", "_", ":" or "-" (at most 128)')(value, name) ?? (context.earlier.appId as string),
+    variable: 'JITSI_AUDIENCE',
+    context: 'jitsiAudience',
+    scope: 'lambda',
+    doc: 'the `aud` claim',
+    defaultDoc: 'the app id',
+    parse: (value, context, name) =>
+      matching(PLAIN_IDENTIFIER, 'an audience of letters, digits, ".", "_", ":" or "-" (at most 128)')(value, name) ?? (context.earlier.appId as string),
   }),
   group: row({
-    variable: 'JITSI_GROUP', context: 'jitsiGroup', scope: 'lambda',
-    doc: '`context.group`', defaultDoc: 'omitted',
+    variable: 'JITSI_GROUP',
+    context: 'jitsiGroup',
+    scope: 'lambda',
+    doc: '`context.group`',
+    defaultDoc: 'omitted',
     parse: (value, _context, name) => matching(PLAIN_IDENTIFIER, 'letters, digits, ".", "_", ":" or "-" (at most 128)')(value, name),
   }),
   defaultTenant: row({
-    variable: 'JITSI_TENANT', context: 'jitsiTenant', scope: 'lambda',
-    doc: 'tenant used when a request names none: it becomes `sub` and `https://<domain>/<tenant>/<room>`', defaultDoc: 'none',
+    variable: 'JITSI_TENANT',
+    context: 'jitsiTenant',
+    scope: 'lambda',
+    doc: 'tenant used when a request names none: it becomes `sub` and `https://<domain>/<tenant>/<room>`',
+    defaultDoc: 'none',
     parse: (value, _context, name) => matching(SAFE_NAME_PATTERN, 'lowercase letters, digits, "_" or "-" (the room name rules, at most 128)')(value, name),
   }),
   moderatorFeatures: row({
-    variable: 'JITSI_FEATURES_MODERATOR', context: 'featuresModerator', scope: 'lambda',
+    variable: 'JITSI_FEATURES_MODERATOR',
+    context: 'featuresModerator',
+    scope: 'lambda',
     doc: `features enabled for moderators, comma-separated, or \`none\`; Jitsi's keys only (${JITSI_FEATURES.map((feature) => `\`${feature}\``).join(', ')})`,
     defaultDoc: `\`${DEFAULT_MODERATOR_FEATURES.join(',')}\``,
     parse: featureList(DEFAULT_MODERATOR_FEATURES),
   }),
   participantFeatures: row({
-    variable: 'JITSI_FEATURES_PARTICIPANT', context: 'featuresParticipant', scope: 'lambda',
-    doc: 'features enabled for participants, as above', defaultDoc: `\`${DEFAULT_PARTICIPANT_FEATURES.join(',')}\``,
+    variable: 'JITSI_FEATURES_PARTICIPANT',
+    context: 'featuresParticipant',
+    scope: 'lambda',
+    doc: 'features enabled for participants, as above',
+    defaultDoc: `\`${DEFAULT_PARTICIPANT_FEATURES.join(',')}\``,
     parse: featureList(DEFAULT_PARTICIPANT_FEATURES),
   }),
   signing: row({
-    variable: 'JITSI_SIGNING', context: 'jitsiSigning', scope: 'lambda',
-    doc: '`hs256` (sign with Prosody\'s `app_secret`) or `rs256` (sign with a private key; Prosody fetches public keys from the keys route)', defaultDoc: '`hs256`',
-    parse: oneOf<Signing>(['hs256', 'rs256'], '"hs256" (app_secret) or "rs256" (private key, public keys from the keys route)', () => 'hs256', { ignoreCase: true }),
+    variable: 'JITSI_SIGNING',
+    context: 'jitsiSigning',
+    scope: 'lambda',
+    doc: "`hs256` (sign with Prosody's `app_secret`) or `rs256` (sign with a private key; Prosody fetches public keys from the keys route)",
+    defaultDoc: '`hs256`',
+    parse: oneOf<Signing>(['hs256', 'rs256'], '"hs256" (app_secret) or "rs256" (private key, public keys from the keys route)', () => 'hs256', {
+      ignoreCase: true,
+    }),
   }),
   refreshGraceSeconds: row({
-    variable: 'REFRESH_GRACE_SECONDS', context: 'refreshGraceSeconds', scope: 'lambda',
-    doc: 'how long after expiry refresh still renews a token', defaultDoc: '900',
+    variable: 'REFRESH_GRACE_SECONDS',
+    context: 'refreshGraceSeconds',
+    scope: 'lambda',
+    doc: 'how long after expiry refresh still renews a token',
+    defaultDoc: '900',
     parse: (value, _context, name) => wholeNumber(value, name, 0, 86_400, 900),
   }),
   tokenTtlMaxSeconds: row({
-    variable: 'TOKEN_TTL_MAX_SECONDS', context: 'tokenTtlMaxSeconds', scope: 'lambda',
-    doc: 'longest token lifetime (minimum 60)', defaultDoc: '86400',
+    variable: 'TOKEN_TTL_MAX_SECONDS',
+    context: 'tokenTtlMaxSeconds',
+    scope: 'lambda',
+    doc: 'longest token lifetime (minimum 60)',
+    defaultDoc: '86400',
     parse: (value, _context, name) => wholeNumber(value, name, MIN_TOKEN_TTL_SECONDS, 7 * 86_400, 86_400),
   }),
   tokenTtlSeconds: row({
-    variable: 'TOKEN_TTL_SECONDS', context: 'tokenTtlSeconds', scope: 'lambda',
-    doc: 'default token lifetime (minimum 60, at most the longest)', defaultDoc: '7200',
+    variable: 'TOKEN_TTL_SECONDS',
+    context: 'tokenTtlSeconds',
+    scope: 'lambda',
+    doc: 'default token lifetime (minimum 60, at most the longest)',
+    defaultDoc: '7200',
     parse(value, context, name) {
       const max = context.earlier.tokenTtlMaxSeconds as number;
       return wholeNumber(value, name, MIN_TOKEN_TTL_SECONDS, max, Math.min(7_200, max));
     },
   }),
   authMode: row({
-    variable: 'AUTH_MODE', scope: 'lambda',
-    doc: '`none` (trust the body) or `jwt` (caller identity from an OIDC token); the stack sets it from its auth context', defaultDoc: '`none` locally; `jwt` in Lambda',
+    variable: 'AUTH_MODE',
+    scope: 'lambda',
+    doc: '`none` (trust the body) or `jwt` (caller identity from an OIDC token); the stack sets it from its auth context',
+    defaultDoc: '`none` locally; `jwt` in Lambda',
     parse(value, context, name) {
       // A deployed function fails closed: without an explicit AUTH_MODE it expects caller tokens.
-      const mode = oneOf<AuthMode>(['none', 'jwt'], '"none" or "jwt"', ({ runtime }) => (runtime === 'lambda' ? 'jwt' : 'none'), { ignoreCase: false })(value, context, name);
+      const mode = oneOf<AuthMode>(['none', 'jwt'], '"none" or "jwt"', ({ runtime }) => (runtime === 'lambda' ? 'jwt' : 'none'), { ignoreCase: false })(
+        value,
+        context,
+        name,
+      );
       if (mode === 'none') context.warn(`${name}=none: request bodies are trusted and anyone who can reach the service can mint tokens`);
       return mode;
     },
   }),
   moderatorClaim: row({
-    variable: 'MODERATOR_CLAIM', context: 'moderatorClaim', scope: 'lambda',
-    doc: 'caller claim that grants the moderator role', defaultDoc: '`cognito:groups`',
+    variable: 'MODERATOR_CLAIM',
+    context: 'moderatorClaim',
+    scope: 'lambda',
+    doc: 'caller claim that grants the moderator role',
+    defaultDoc: '`cognito:groups`',
     parse: (value, _context, name) => matching(/^[A-Za-z0-9_:./-]{1,128}$/, 'a claim name such as cognito:groups')(value, name) ?? 'cognito:groups',
   }),
   moderatorValues: row({
-    variable: 'MODERATOR_VALUES', context: 'moderatorValues', scope: 'lambda',
-    doc: 'comma-separated values of that claim that grant the moderator role', defaultDoc: '`moderators`',
+    variable: 'MODERATOR_VALUES',
+    context: 'moderatorValues',
+    scope: 'lambda',
+    doc: 'comma-separated values of that claim that grant the moderator role',
+    defaultDoc: '`moderators`',
     parse(value, _context, name): readonly string[] {
       const values = value === undefined ? ['moderators'] : commaList(value);
       if (values.length === 0 || values.some((item) => !/^[^\s,[\]]{1,128}$/.test(item))) {
@@ -219,62 +299,96 @@ export const SETTINGS = {
     },
   }),
   corsOrigins: row({
-    variable: 'CORS_ORIGINS', context: 'corsOrigins', scope: 'lambda',
-    doc: 'allowed browser origins, comma-separated (the stack also answers preflight for them)', defaultDoc: 'local: any `localhost` / `127.0.0.1` origin; Lambda: none',
+    variable: 'CORS_ORIGINS',
+    context: 'corsOrigins',
+    scope: 'lambda',
+    doc: 'allowed browser origins, comma-separated (the stack also answers preflight for them)',
+    defaultDoc: 'local: any `localhost` / `127.0.0.1` origin; Lambda: none',
     parse(value, context, name): readonly string[] | 'localhost' {
       if (value === undefined) return context.runtime === 'lambda' ? [] : 'localhost';
       const origins = commaList(value);
       if (origins.some((origin) => !ORIGIN_PATTERN.test(origin))) {
-        throw new ConfigError(name, 'must be a comma-separated list of origins such as https://app.example.com (scheme and host, optional port, no path, no "*")');
+        throw new ConfigError(
+          name,
+          'must be a comma-separated list of origins such as https://app.example.com (scheme and host, optional port, no path, no "*")',
+        );
       }
       return Object.freeze(origins);
     },
   }),
   roomPrefix: row({
-    variable: 'ROOM_PREFIX', context: 'roomPrefix', scope: 'lambda',
-    doc: 'prefix of appointment room names', defaultDoc: '`appt`',
+    variable: 'ROOM_PREFIX',
+    context: 'roomPrefix',
+    scope: 'lambda',
+    doc: 'prefix of appointment room names',
+    defaultDoc: '`appt`',
     parse: (value, _context, name) => matching(ROOM_PREFIX, 'lowercase letters, digits, "_" or "-" (at most 32)')(value, name) ?? 'appt',
   }),
   appointmentEarlyJoinMinutes: row({
-    variable: 'APPOINTMENT_EARLY_JOIN_MINUTES', context: 'appointmentEarlyJoinMinutes', scope: 'lambda',
-    doc: 'how early before the start an appointment\'s tokens are valid', defaultDoc: '15', parse: minutes(0, 240, 15),
+    variable: 'APPOINTMENT_EARLY_JOIN_MINUTES',
+    context: 'appointmentEarlyJoinMinutes',
+    scope: 'lambda',
+    doc: "how early before the start an appointment's tokens are valid",
+    defaultDoc: '15',
+    parse: minutes(0, 240, 15),
   }),
   appointmentDefaultDurationMinutes: row({
-    variable: 'APPOINTMENT_DURATION_MINUTES', context: 'appointmentDurationMinutes', scope: 'lambda',
-    doc: 'appointment length when a request names none', defaultDoc: '60', parse: minutes(5, 720, 60),
+    variable: 'APPOINTMENT_DURATION_MINUTES',
+    context: 'appointmentDurationMinutes',
+    scope: 'lambda',
+    doc: 'appointment length when a request names none',
+    defaultDoc: '60',
+    parse: minutes(5, 720, 60),
   }),
   appointmentGraceMinutes: row({
-    variable: 'APPOINTMENT_GRACE_MINUTES', context: 'appointmentGraceMinutes', scope: 'lambda',
-    doc: 'how long after the planned end an appointment\'s tokens stay valid', defaultDoc: '15', parse: minutes(0, 240, 15),
+    variable: 'APPOINTMENT_GRACE_MINUTES',
+    context: 'appointmentGraceMinutes',
+    scope: 'lambda',
+    doc: "how long after the planned end an appointment's tokens stay valid",
+    defaultDoc: '15',
+    parse: minutes(0, 240, 15),
   }),
   secretRefreshSeconds: row({
-    variable: 'SECRET_REFRESH_SECONDS', scope: 'lambda',
-    doc: 'how long a loaded secret is used before it is fetched again', defaultDoc: '300',
+    variable: 'SECRET_REFRESH_SECONDS',
+    scope: 'lambda',
+    doc: 'how long a loaded secret is used before it is fetched again',
+    defaultDoc: '300',
     parse: (value, _context, name) => wholeNumber(value, name, 1, 86_400, 300),
   }),
   secretStaleSeconds: row({
-    variable: 'SECRET_STALE_SECONDS', scope: 'lambda',
-    doc: 'how long the last good secret keeps serving while fetches fail', defaultDoc: '3600',
+    variable: 'SECRET_STALE_SECONDS',
+    scope: 'lambda',
+    doc: 'how long the last good secret keeps serving while fetches fail',
+    defaultDoc: '3600',
     parse: (value, _context, name) => wholeNumber(value, name, 0, 86_400, 3_600),
   }),
   port: row({
-    variable: 'PORT', scope: 'local',
-    doc: 'local server port', defaultDoc: '3001',
+    variable: 'PORT',
+    scope: 'local',
+    doc: 'local server port',
+    defaultDoc: '3001',
     parse: (value, _context, name) => wholeNumber(value, name, 0, 65_535, 3001),
   }),
   host: row({
-    variable: 'HOST', scope: 'local',
-    doc: 'local server bind address', defaultDoc: '`127.0.0.1`',
-    parse: (value, _context, name) => matching(/^[0-9a-fA-F:.]{2,45}$|^localhost$/, 'an IP address to bind, e.g. 127.0.0.1 or 0.0.0.0')(value, name) ?? '127.0.0.1',
+    variable: 'HOST',
+    scope: 'local',
+    doc: 'local server bind address',
+    defaultDoc: '`127.0.0.1`',
+    parse: (value, _context, name) =>
+      matching(/^[0-9a-fA-F:.]{2,45}$|^localhost$/, 'an IP address to bind, e.g. 127.0.0.1 or 0.0.0.0')(value, name) ?? '127.0.0.1',
   }),
   authIssuer: row({
-    variable: 'AUTH_ISSUER', scope: 'local',
-    doc: 'OIDC issuer of caller tokens, for the local server in `jwt` mode (the stack takes `-c authIssuer`)', defaultDoc: 'none',
+    variable: 'AUTH_ISSUER',
+    scope: 'local',
+    doc: 'OIDC issuer of caller tokens, for the local server in `jwt` mode (the stack takes `-c authIssuer`)',
+    defaultDoc: 'none',
     parse: (value, _context, name) => matching(/^https?:\/\/\S+$/, 'the https URL of the OIDC issuer')(value, name),
   }),
   authAudience: row({
-    variable: 'AUTH_AUDIENCE', scope: 'local',
-    doc: 'audience of caller tokens, for the local server in `jwt` mode (the stack takes `-c authAudience`)', defaultDoc: 'none',
+    variable: 'AUTH_AUDIENCE',
+    scope: 'local',
+    doc: 'audience of caller tokens, for the local server in `jwt` mode (the stack takes `-c authAudience`)',
+    defaultDoc: 'none',
     parse: (value) => value,
   }),
 } as const;

@@ -23,7 +23,11 @@ export function corsResponseHeaders(origin: string | undefined, allowed: readonl
   };
 }
 
-export function preflightHeaders(origin: string | undefined, allowed: readonly string[] | 'localhost', allowMethods: readonly string[]): Record<string, string> {
+export function preflightHeaders(
+  origin: string | undefined,
+  allowed: readonly string[] | 'localhost',
+  allowMethods: readonly string[],
+): Record<string, string> {
   if (!isAllowedOrigin(origin, allowed)) return { vary: 'origin' };
   return {
     'access-control-allow-origin': origin,

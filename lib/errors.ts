@@ -4,7 +4,10 @@
 /** A request value breaks a rule. `field` names it; `detail` is our own text, never the value. */
 export class InvalidInputError extends Error {
   override name = 'InvalidInputError';
-  constructor(readonly field: string, readonly detail: string) {
+  constructor(
+    readonly field: string,
+    readonly detail: string,
+  ) {
     super(detail);
   }
 }
@@ -12,7 +15,10 @@ export class InvalidInputError extends Error {
 /** The request as a whole is not a usable object (not per field). */
 export class InvalidRequestError extends Error {
   override name = 'InvalidRequestError';
-  constructor(readonly detail: string, readonly kind: 'invalid-request' | 'unknown-field' | 'invalid-json' = 'invalid-request') {
+  constructor(
+    readonly detail: string,
+    readonly kind: 'invalid-request' | 'unknown-field' | 'invalid-json' = 'invalid-request',
+  ) {
     super(detail);
   }
 }
@@ -20,7 +26,10 @@ export class InvalidRequestError extends Error {
 /** A value is larger than its limit (a whole credential, not a field to fix). */
 export class TooLargeError extends Error {
   override name = 'TooLargeError';
-  constructor(readonly field: string | undefined, readonly detail: string) {
+  constructor(
+    readonly field: string | undefined,
+    readonly detail: string,
+  ) {
     super(detail);
   }
 }
@@ -36,7 +45,10 @@ export class UnauthenticatedError extends Error {
 /** The caller is known but may not do this. */
 export class ForbiddenError extends Error {
   override name = 'ForbiddenError';
-  constructor(readonly detail: string, readonly field?: string) {
+  constructor(
+    readonly detail: string,
+    readonly field?: string,
+  ) {
     super(detail);
   }
 }
@@ -52,7 +64,10 @@ export class NotFoundError extends Error {
 /** A dependency cannot answer right now: the request may be retried. */
 export class UnavailableError extends Error {
   override name = 'UnavailableError';
-  constructor(readonly dependency: 'secret', readonly detail: string) {
+  constructor(
+    readonly dependency: 'secret',
+    readonly detail: string,
+  ) {
     super(detail);
   }
 }

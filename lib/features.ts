@@ -1,7 +1,16 @@
 // Jitsi features per role, explicit on every token (docs/JITSI.md, "Moderator and features").
 
 /** The feature keys Jitsi enforces from `context.features` (docs/JITSI.md, "Moderator and features"). */
-export const JITSI_FEATURES = ['recording', 'livestreaming', 'transcription', 'outbound-call', 'file-upload', 'send-groupchat', 'create-polls', 'screen-sharing'] as const;
+export const JITSI_FEATURES = [
+  'recording',
+  'livestreaming',
+  'transcription',
+  'outbound-call',
+  'file-upload',
+  'send-groupchat',
+  'create-polls',
+  'screen-sharing',
+] as const;
 export type JitsiFeature = (typeof JITSI_FEATURES)[number];
 export type FeatureSet = Readonly<Record<JitsiFeature, boolean>>;
 
@@ -20,6 +29,9 @@ export const DEFAULT_PARTICIPANT_FEATURES: readonly JitsiFeature[] = ['screen-sh
 /** Reads a settings list such as "screen-sharing, send-groupchat" (or "none"); undefined if unknown keys. */
 export function parseFeatureList(value: string): JitsiFeature[] | undefined {
   if (value.trim().toLowerCase() === 'none') return [];
-  const items = value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  const items = value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
   return items.every((item): item is JitsiFeature => (JITSI_FEATURES as readonly string[]).includes(item)) ? items : undefined;
 }

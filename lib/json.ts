@@ -6,7 +6,21 @@ import { InvalidRequestError } from './errors.ts';
 export const MAX_JSON_DEPTH = 4;
 
 /** Keys that mean something to JavaScript objects; no request of ours has a field like these. */
-const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString']);
+const RESERVED_KEYS = new Set([
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'valueOf',
+  'hasOwnProperty',
+  '__defineGetter__',
+  '__defineSetter__',
+  '__lookupGetter__',
+  '__lookupSetter__',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  'toLocaleString',
+]);
 
 const invalidJson = (detail: string): InvalidRequestError => new InvalidRequestError(detail, 'invalid-json');
 

@@ -32,7 +32,10 @@ export interface KeyringSources {
   previous?: SecretFetcher | undefined;
 }
 
-type KeyringSettings = Pick<Settings, 'signing' | 'secretRefreshSeconds' | 'secretStaleSeconds' | 'appId' | 'audience' | 'sub' | 'defaultTenant' | 'tokenTtlMaxSeconds'>;
+type KeyringSettings = Pick<
+  Settings,
+  'signing' | 'secretRefreshSeconds' | 'secretStaleSeconds' | 'appId' | 'audience' | 'sub' | 'defaultTenant' | 'tokenTtlMaxSeconds'
+>;
 
 export function createKeyring(settings: KeyringSettings, sources: KeyringSources, logger: Logger, clock: Clock): Keyring {
   const cacheOptions = { signing: settings.signing, refreshMs: settings.secretRefreshSeconds * 1000, staleMs: settings.secretStaleSeconds * 1000, logger };

@@ -30,6 +30,10 @@ export function createLogger(write: (line: string) => void = (line) => process.s
 /** An error's class and our own stack frames, never its message (library messages can quote input). */
 export function describeError(error: unknown): { errorName: string; stack?: string } {
   if (!(error instanceof Error)) return { errorName: typeof error };
-  const frames = error.stack?.split('\n').filter((line) => line.trimStart().startsWith('at ')).slice(0, 8).join('\n');
+  const frames = error.stack
+    ?.split('\n')
+    .filter((line) => line.trimStart().startsWith('at '))
+    .slice(0, 8)
+    .join('\n');
   return frames ? { errorName: error.name, stack: frames } : { errorName: error.name };
 }

@@ -26,17 +26,28 @@ const gatewayMessageSchema = {
   type: 'object',
   required: ['message'],
   properties: { message: { type: 'string' } },
-  description: "API Gateway's own answer, e.g. {\"message\":\"Unauthorized\"} or {\"message\":\"Too Many Requests\"}.",
+  description: 'API Gateway\'s own answer, e.g. {"message":"Unauthorized"} or {"message":"Too Many Requests"}.',
 };
 
-const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
+const problemResponse = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+});
 const gatewayOrProblemResponse = (description: string) => ({
   description,
-  content: { 'application/json': { schema: { $ref: '#/components/schemas/GatewayMessage' } }, 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+  content: {
+    'application/json': { schema: { $ref: '#/components/schemas/GatewayMessage' } },
+    'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },
+  },
 });
 
 function errorResponses(route: RouteDefinition): Record<string, unknown> {
-  if (route.method === 'GET') return { 404: problemResponse('No such key (or HS256 mode)'), 429: gatewayOrProblemResponse('Throttled (by API Gateway)'), 503: problemResponse('The signing secret is unavailable (Retry-After)') };
+  if (route.method === 'GET')
+    return {
+      404: problemResponse('No such key (or HS256 mode)'),
+      429: gatewayOrProblemResponse('Throttled (by API Gateway)'),
+      503: problemResponse('The signing secret is unavailable (Retry-After)'),
+    };
   return {
     400: problemResponse('Invalid input (the field is named)'),
     401: gatewayOrProblemResponse('No valid caller token (with caller authentication): API Gateway\'s authorizer answers {"message":"Unauthorized"}'),
@@ -70,7 +81,9 @@ function operation(route: RouteDefinition, limits: RequestLimits): Record<string
 export function buildOpenApi(routes: readonly RouteDefinition[], limits: RequestLimits = { tokenTtlMaxSeconds: 86_400 }): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
-    if (route.deployment === 'lambda') (paths[route.path] ??= {})[route.method.toLowerCase()] = operation(route, limits);
+    if (route.deployment !== 'lambda') continue;
+    paths[route.path] ??= {};
+    paths[route.path]![route.method.toLowerCase()] = operation(route, limits);
   }
   return {
     openapi: '3.1.0',
@@ -83,7 +96,14 @@ export function buildOpenApi(routes: readonly RouteDefinition[], limits: Request
     security: [{ callerJwt: [] }],
     paths,
     components: {
-      securitySchemes: { callerJwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: `The caller's OIDC token (${SETTINGS.authMode.variable}=jwt); not needed with ${SETTINGS.authMode.variable}=none.` } },
+      securitySchemes: {
+        callerJwt: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: `The caller's OIDC token (${SETTINGS.authMode.variable}=jwt); not needed with ${SETTINGS.authMode.variable}=none.`,
+        },
+      },
       schemas: { Problem: problemSchema, GatewayMessage: gatewayMessageSchema },
     },
   };

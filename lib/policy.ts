@@ -87,9 +87,9 @@ function sameEmail(a: string, b: string): boolean {
 
 /** The identity a body names must be the caller's own; what it leaves out comes from the claims. */
 function callerAsUser(caller: Caller, body: { id?: string; name?: string; email?: string }, fields: { id: string; name: string; email?: string }): JitsiUser {
-  if (body.id !== undefined && body.id !== caller.id) throw forbidden('The id must be the caller\'s own (or be omitted).', fields.id);
+  if (body.id !== undefined && body.id !== caller.id) throw forbidden("The id must be the caller's own (or be omitted).", fields.id);
   if (body.email !== undefined && (caller.email === undefined || !sameEmail(body.email, caller.email))) {
-    throw forbidden('The email must be the caller\'s own (or be omitted).', fields.email);
+    throw forbidden("The email must be the caller's own (or be omitted).", fields.email);
   }
   if (body.name !== undefined && caller.name !== undefined && body.name !== caller.name) {
     throw forbidden('The display name comes from the caller token; omit it or send the same one.', fields.name);
@@ -148,7 +148,11 @@ export function authorizeCreateRoom(caller: Caller | undefined, input: CreateRoo
  * Who may refresh a token: anyone holding one of ours that is (nearly) valid; with caller
  * authentication only its own holder, and a moderator token only while the role is still held.
  */
-export function authorizeRefresh(caller: Caller | undefined, verdict: Verdict, configuredSub: string): Pick<TokenGrant, 'room' | 'tenant' | 'user' | 'moderator'> {
+export function authorizeRefresh(
+  caller: Caller | undefined,
+  verdict: Verdict,
+  configuredSub: string,
+): Pick<TokenGrant, 'room' | 'tenant' | 'user' | 'moderator'> {
   if (!verdict.valid) throw invalidField('token', `cannot be refreshed (reason: ${verdict.reason})`);
   const { token } = verdict;
   if (token.user === undefined) throw invalidField('token', 'cannot be refreshed (reason: missing_claim)');

@@ -11,18 +11,30 @@ const displayName = (description: string) =>
   textField(description, { maxChars: 128, maxBytes: 512, humanText: true }, 'a display name (any script, 1 to 128 characters)');
 
 const identifier = (description: string) =>
-  textField(description, { maxChars: 128, maxBytes: 128, pattern: /^[A-Za-z0-9][A-Za-z0-9._:@|+=-]{0,127}$/ }, 'an id of letters, digits and . _ : @ | + = - (at most 128)');
+  textField(
+    description,
+    { maxChars: 128, maxBytes: 128, pattern: /^[A-Za-z0-9][A-Za-z0-9._:@|+=-]{0,127}$/ },
+    'an id of letters, digits and . _ : @ | + = - (at most 128)',
+  );
 
 const email = textField(
   'Email address; shown to other participants when present.',
-  { maxChars: 254, maxBytes: 254, pattern: /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/ },
+  {
+    maxChars: 254,
+    maxBytes: 254,
+    pattern: /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/,
+  },
   'an email address',
   { format: 'email' },
 );
 
 const avatarUrl = textField(
   'https URL of the avatar picture; shown to other participants.',
-  { maxChars: 2048, maxBytes: 2048, pattern: /^https:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?(?:\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?(?:\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$/ },
+  {
+    maxChars: 2048,
+    maxBytes: 2048,
+    pattern: /^https:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?(?:\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?(?:\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$/,
+  },
   'an https URL',
   { format: 'uri' },
 );
@@ -106,7 +118,10 @@ export function createRoomRequest() {
 export function validateTokenRequest() {
   return {
     token: tokenToCheck,
-    roomName: { ...roomName.optional, jsonSchema: { ...roomName.optional.jsonSchema, description: 'Also check that Jitsi would let the holder into this room.' } },
+    roomName: {
+      ...roomName.optional,
+      jsonSchema: { ...roomName.optional.jsonSchema, description: 'Also check that Jitsi would let the holder into this room.' },
+    },
     tenant: tenant.optional,
   } as const;
 }

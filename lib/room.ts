@@ -77,7 +77,12 @@ export interface AppointmentTokenRules extends AppointmentWindowRules {
  * open) until it closes. A window that has ended, lies too far ahead or outlasts the longest
  * token lifetime is refused.
  */
-export function appointmentTokenTimes(nowSeconds: number, startMs: number, durationMinutes: number, rules: AppointmentTokenRules): Pick<TokenGrant, 'issuedAt' | 'notBefore' | 'expiresAt'> {
+export function appointmentTokenTimes(
+  nowSeconds: number,
+  startMs: number,
+  durationMinutes: number,
+  rules: AppointmentTokenRules,
+): Pick<TokenGrant, 'issuedAt' | 'notBefore' | 'expiresAt'> {
   const window = appointmentWindow(startMs, durationMinutes, rules);
   if (window.closesAt <= nowSeconds + 60) throw invalidField('scheduledStartTime', 'the appointment window (start + duration + grace) has already ended');
   if (startMs / 1000 > nowSeconds + MAX_APPOINTMENT_LEAD_DAYS * 86_400) {
@@ -85,7 +90,10 @@ export function appointmentTokenTimes(nowSeconds: number, startMs: number, durat
   }
   const notBefore = Math.max(nowSeconds, window.opensAt) - NOT_BEFORE_SKEW_SECONDS;
   if (window.closesAt - notBefore > rules.tokenTtlMaxSeconds + NOT_BEFORE_SKEW_SECONDS) {
-    throw invalidField('durationMinutes', `the appointment window (early join + duration + grace) is longer than the longest token lifetime (${SETTINGS.tokenTtlMaxSeconds.variable})`);
+    throw invalidField(
+      'durationMinutes',
+      `the appointment window (early join + duration + grace) is longer than the longest token lifetime (${SETTINGS.tokenTtlMaxSeconds.variable})`,
+    );
   }
   return { issuedAt: nowSeconds, notBefore, expiresAt: window.closesAt };
 }

@@ -21,6 +21,7 @@ export type Infer<S extends RequestSchema> = {
 
 // Characters that are never part of a name a person would see: C0/C1 controls, bidi
 // embeddings/overrides/isolates and marks, zero-width characters, the BOM, lone surrogates.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
 const INVISIBLE_OR_CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]|\p{Cs}/u;
 // A zero-width joiner inside an emoji sequence (👩‍⚕️) is part of the emoji, not a hidden character.
 const EMOJI_JOINER = /(?<=\p{Extended_Pictographic}[\u{fe0f}\u{1f3fb}-\u{1f3ff}]?)\u200d(?=\p{Extended_Pictographic})/gu;
@@ -131,7 +132,9 @@ export function toJsonSchema(schema: RequestSchema): Record<string, unknown> {
   return {
     type: 'object',
     additionalProperties: false,
-    required: Object.entries(schema).filter(([, spec]) => spec.required).map(([field]) => field),
+    required: Object.entries(schema)
+      .filter(([, spec]) => spec.required)
+      .map(([field]) => field),
     properties: Object.fromEntries(Object.entries(schema).map(([field, spec]) => [field, spec.jsonSchema])),
   };
 }

@@ -211,7 +211,13 @@ function reasonFor(error: unknown): InvalidReason {
  * a numeric exp required) plus our own rules (no wildcards, bounded lifetime, our sub). The key
  * is always ours: jku, x5u, jwk and kid in the header are never used to choose it.
  */
-export function verifyJitsiToken(token: string, keys: readonly VerificationKey[], expected: TokenExpectations, nowSeconds: number, options: VerifyOptions = {}): Verdict {
+export function verifyJitsiToken(
+  token: string,
+  keys: readonly VerificationKey[],
+  expected: TokenExpectations,
+  nowSeconds: number,
+  options: VerifyOptions = {},
+): Verdict {
   if (!COMPACT_JWS.test(token)) return invalid('malformed');
   let verified: jwt.Jwt | undefined;
   let reason: InvalidReason = 'bad_signature';
@@ -220,7 +226,13 @@ export function verifyJitsiToken(token: string, keys: readonly VerificationKey[]
     try {
       // One alg per key: jsonwebtoken refuses any other before it looks at the signature.
       // exp is checked in checkClaims, so a refresh may allow a grace; nbf as Prosody does.
-      const candidate = jwt.verify(token, key, { algorithms: [key.type === 'secret' ? 'HS256' : 'RS256'], clockTimestamp: nowSeconds, clockTolerance: 0, ignoreExpiration: true, complete: true });
+      const candidate = jwt.verify(token, key, {
+        algorithms: [key.type === 'secret' ? 'HS256' : 'RS256'],
+        clockTimestamp: nowSeconds,
+        clockTolerance: 0,
+        ignoreExpiration: true,
+        complete: true,
+      });
       // Prosody fetches an RS256 key by kid: a token naming another kid would not verify there.
       if (kid !== undefined && candidate.header.kid !== kid) continue;
       verified = candidate;

@@ -66,14 +66,39 @@ function rawVerify(token: string, key: KeyObject, now: number): boolean {
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
   const header = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString());
   const claims = JSON.parse(Buffer.from(token.slice(token.indexOf('.') + 1, dot), 'base64url').toString());
-  return header.alg === 'HS256' && header.typ === 'JWT' && claims.iss === 'bench-app' && claims.aud === 'bench-app' && claims.sub === 'meet.example.com' && typeof claims.exp === 'number' && now < claims.exp && now >= claims.nbf;
+  return (
+    header.alg === 'HS256' &&
+    header.typ === 'JWT' &&
+    claims.iss === 'bench-app' &&
+    claims.aud === 'bench-app' &&
+    claims.sub === 'meet.example.com' &&
+    typeof claims.exp === 'number' &&
+    now < claims.exp &&
+    now >= claims.nbf
+  );
 }
 
 function event(path: string, body: unknown) {
   return {
-    version: '2.0', routeKey: `POST ${path}`, rawPath: path, rawQueryString: '', headers: { 'content-type': 'application/json' },
-    requestContext: { accountId: '1', apiId: 'bench', domainName: 'bench', domainPrefix: 'bench', http: { method: 'POST', path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' }, requestId: 'bench', routeKey: `POST ${path}`, stage: '$default', time: '', timeEpoch: 0 },
-    body: JSON.stringify(body), isBase64Encoded: false,
+    version: '2.0',
+    routeKey: `POST ${path}`,
+    rawPath: path,
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json' },
+    requestContext: {
+      accountId: '1',
+      apiId: 'bench',
+      domainName: 'bench',
+      domainPrefix: 'bench',
+      http: { method: 'POST', path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' },
+      requestId: 'bench',
+      routeKey: `POST ${path}`,
+      stage: '$default',
+      time: '',
+      timeEpoch: 0,
+    },
+    body: JSON.stringify(body),
+    isBase64Encoded: false,
   };
 }
 const { generateToken, createRoom, validateToken, refreshToken } = ROUTES;
@@ -99,10 +124,21 @@ async function main(): Promise<void> {
   // 1. sign and verify against the node:crypto floor
   const key = createSigningKey(SECRET);
   const now = Math.floor(Date.now() / 1000);
-  const claims = buildJitsiClaims({ room: 'bench-room', user: { id: 'u', name: 'Bench Person', email: 'bench@example.com' }, moderator: true, ...tokenTimesFrom(now, 3600) }, { appId: 'bench-app', audience: 'bench-app', sub: 'meet.example.com', group: undefined, moderatorFeatures: featureSet(DEFAULT_MODERATOR_FEATURES), participantFeatures: featureSet(DEFAULT_PARTICIPANT_FEATURES) });
+  const claims = buildJitsiClaims(
+    { room: 'bench-room', user: { id: 'u', name: 'Bench Person', email: 'bench@example.com' }, moderator: true, ...tokenTimesFrom(now, 3600) },
+    {
+      appId: 'bench-app',
+      audience: 'bench-app',
+      sub: 'meet.example.com',
+      group: undefined,
+      moderatorFeatures: featureSet(DEFAULT_MODERATOR_FEATURES),
+      participantFeatures: featureSet(DEFAULT_PARTICIPANT_FEATURES),
+    },
+  );
   const token = signJitsiToken(claims, key);
   const expectations = { appId: 'bench-app', audience: 'bench-app', sub: 'meet.example.com', maxLifetimeSeconds: 86_430 };
-  if (!rawVerify(token, key, now) || !verifyJitsiToken(rawSign(claims, key), [key], expectations, now).valid) throw new Error('bench: the floor and the library disagree');
+  if (!rawVerify(token, key, now) || !verifyJitsiToken(rawSign(claims, key), [key], expectations, now).valid)
+    throw new Error('bench: the floor and the library disagree');
   const floorSign = await opsPerSecond(() => rawSign(claims, key));
   const sign = await opsPerSecond(() => signJitsiToken(claims, key));
   row('sign (lib/token) ops/s', fmt(sign), fmt(floorSign), sign / floorSign, '≥ 0.50×', sign / floorSign >= 0.5);
@@ -114,7 +150,10 @@ async function main(): Promise<void> {
   rmSync(OUT, { recursive: true, force: true });
   const bundles: Record<string, string> = {};
   for (const variant of ['sdk-bundled', 'sdk-external'] as const) {
-    const entries = [...routes.map((route) => [route.name, join(PROJECT_ROOT, route.entry)] as const), ['minimal', join(PROJECT_ROOT, 'scripts/bench-minimal-entry.ts')] as const];
+    const entries = [
+      ...routes.map((route) => [route.name, join(PROJECT_ROOT, route.entry)] as const),
+      ['minimal', join(PROJECT_ROOT, 'scripts/bench-minimal-entry.ts')] as const,
+    ];
     for (const [name, entry] of entries) {
       const outfile = join(OUT, variant, name, 'index.mjs');
       await build(esbuildOptions(entry, outfile, { bundleAwsSdk: variant === 'sdk-bundled' }));
@@ -133,7 +172,9 @@ async function main(): Promise<void> {
   for (const route of routes) {
     handlers[route.name] = (await import(bundles[`sdk-bundled/${route.name}`]!)).handler;
     if (TAKES_A_TOKEN.includes(route)) {
-      bodies[route.name] = { token: JSON.parse(((await handlers[generateToken.name]!(event('/', bodies[generateToken.name]), context)) as { body: string }).body).token };
+      bodies[route.name] = {
+        token: JSON.parse(((await handlers[generateToken.name]!(event('/', bodies[generateToken.name]), context)) as { body: string }).body).token,
+      };
     }
     const first = await handlers[route.name]!(event(route.path, bodies[route.name]), context);
     if (first.statusCode !== 200) throw new Error(`bench: ${route.name} answered ${first.statusCode}`);
@@ -144,7 +185,14 @@ async function main(): Promise<void> {
     const warm = await opsPerSecond(() => handlers[route.name]!(prepared, context));
     const target = route === generateToken ? '≥ 0.25×' : '';
     process.stdout.write = write;
-    row(`${route.name} warm invocations/s`, fmt(warm), `${fmt(floorSign)} signs/s`, warm / floorSign, target, route === generateToken ? warm / floorSign >= 0.25 : undefined);
+    row(
+      `${route.name} warm invocations/s`,
+      fmt(warm),
+      `${fmt(floorSign)} signs/s`,
+      warm / floorSign,
+      target,
+      route === generateToken ? warm / floorSign >= 0.25 : undefined,
+    );
     process.stdout.write = (() => true) as typeof process.stdout.write;
   }
   const before = fake.calls.length;
@@ -156,7 +204,14 @@ async function main(): Promise<void> {
   // 3, 4, 6. bundles: size, cold start against the minimal bundle, peak RSS
   for (const route of routes) {
     const code = readFileSync(bundles[`sdk-bundled/${route.name}`]!);
-    row(`${route.name} bundle size (SDK bundled)`, `${fmt(code.length / 1024)} KiB raw, ${fmt(gzipSync(code).length / 1024)} KiB gzip`, '', undefined, '', undefined);
+    row(
+      `${route.name} bundle size (SDK bundled)`,
+      `${fmt(code.length / 1024)} KiB raw, ${fmt(gzipSync(code).length / 1024)} KiB gzip`,
+      '',
+      undefined,
+      '',
+      undefined,
+    );
   }
   const eventFiles: Record<string, string> = {};
   for (const route of routes) {
@@ -170,16 +225,27 @@ async function main(): Promise<void> {
     const samples: Record<string, Array<{ ms: number; rssKb: number }>> = {};
     const names = ['minimal', ...routes.map((route) => route.name)];
     for (let i = 0; i < COLD_RUNS; i++) {
-      for (const name of names) (samples[name] ??= []).push(await coldStart(bundles[`${variant}/${name}`]!, eventFiles[name === 'minimal' ? generateToken.name : name]!, lambdaEnv));
+      for (const name of names) {
+        samples[name] ??= [];
+        samples[name].push(await coldStart(bundles[`${variant}/${name}`]!, eventFiles[name === 'minimal' ? generateToken.name : name]!, lambdaEnv));
+      }
     }
     const floor = median(samples.minimal!.map((sample) => sample.ms));
     const floorRss = Math.max(...samples.minimal!.map((sample) => sample.rssKb)) / 1024;
     for (const route of routes) {
       const measured = median(samples[route.name]!.map((sample) => sample.ms));
       const ratio = measured / floor;
-      row(`${route.name} cold start, median of ${COLD_RUNS} (${variant})`, `${fmt(measured)} ms`, `${fmt(floor)} ms`, ratio, variant === 'sdk-bundled' ? '≤ 1.25×' : '', variant === 'sdk-bundled' ? ratio <= 1.25 : undefined);
+      row(
+        `${route.name} cold start, median of ${COLD_RUNS} (${variant})`,
+        `${fmt(measured)} ms`,
+        `${fmt(floor)} ms`,
+        ratio,
+        variant === 'sdk-bundled' ? '≤ 1.25×' : '',
+        variant === 'sdk-bundled' ? ratio <= 1.25 : undefined,
+      );
       const peakRss = Math.max(...samples[route.name]!.map((sample) => sample.rssKb)) / 1024;
-      if (variant === 'sdk-bundled') row(`${route.name} peak RSS of a cold process`, `${fmt(peakRss)} MB`, `${fmt(floorRss)} MB`, undefined, '< 100 MB', peakRss < 100);
+      if (variant === 'sdk-bundled')
+        row(`${route.name} peak RSS of a cold process`, `${fmt(peakRss)} MB`, `${fmt(floorRss)} MB`, undefined, '< 100 MB', peakRss < 100);
     }
   }
   await fake.close();
@@ -187,7 +253,8 @@ async function main(): Promise<void> {
   console.log(`\njitsi-token-api bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}, ${new Date().toISOString().slice(0, 10)}\n`);
   console.log('| figure | measured | floor | ratio | target | met |');
   console.log('|---|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.figure} | ${r.value} | ${r.floor} | ${r.ratio} | ${r.target} | ${r.met === undefined ? '' : r.met ? 'yes' : '**no**'} |`);
+  for (const r of rows)
+    console.log(`| ${r.figure} | ${r.value} | ${r.floor} | ${r.ratio} | ${r.target} | ${r.met === undefined ? '' : r.met ? 'yes' : '**no**'} |`);
   process.exit(0);
 }
 
@@ -201,7 +268,10 @@ function coldStart(bundle: string, eventFile: string, env: Record<string, string
     if (result.statusCode !== 200) throw new Error('status ' + result.statusCode);
     process.stdout.write('BENCH ' + JSON.stringify({ ms, rssKb: process.resourceUsage().maxRSS }) + '\\n');`;
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));

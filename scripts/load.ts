@@ -11,10 +11,17 @@ const CONNECTIONS = (process.env.LOAD_CONNECTIONS ?? '1,10,50').split(',').map(N
 const headers = { 'content-type': 'application/json' };
 
 const server = await startServerProcess();
-const minted = await fetch(`${server.url}${ROUTES.generateToken.path}`, { method: 'POST', headers, body: JSON.stringify({ roomName: 'load-room', userName: 'Load Test' }) });
+const minted = await fetch(`${server.url}${ROUTES.generateToken.path}`, {
+  method: 'POST',
+  headers,
+  body: JSON.stringify({ roomName: 'load-room', userName: 'Load Test' }),
+});
 const { token } = (await minted.json()) as { token: string };
 const targets = [
-  { route: ROUTES.generateToken, body: JSON.stringify({ roomName: 'load-room', userName: 'Load Test', userId: 'load-user', isModerator: false, expiresIn: 3600 }) },
+  {
+    route: ROUTES.generateToken,
+    body: JSON.stringify({ roomName: 'load-room', userName: 'Load Test', userId: 'load-user', isModerator: false, expiresIn: 3600 }),
+  },
   { route: ROUTES.validateToken, body: JSON.stringify({ token }) },
 ];
 
@@ -25,9 +32,13 @@ let failed = false;
 for (const target of targets) {
   for (const connections of CONNECTIONS) {
     const result = await autocannon({ url: `${server.url}${target.route.path}`, method: 'POST', headers, body: target.body, connections, duration: SECONDS });
-    const fiveHundreds = Object.entries(result.statusCodeStats ?? {}).filter(([status]) => status.startsWith('5')).reduce((sum, [, stats]) => sum + (stats.count ?? 0), 0);
+    const fiveHundreds = Object.entries(result.statusCodeStats ?? {})
+      .filter(([status]) => status.startsWith('5'))
+      .reduce((sum, [, stats]) => sum + (stats.count ?? 0), 0);
     if (result.errors > 0 || result.timeouts > 0 || fiveHundreds > 0 || result.non2xx > 0) failed = true;
-    console.log(`| ${target.route.name} | ${connections} | ${Math.round(result.requests.average)} | ${result.latency.p50} | ${result.latency.p99} | ${result.requests.total} | ${result.errors + result.timeouts} | ${result.non2xx} | ${fiveHundreds} |`);
+    console.log(
+      `| ${target.route.name} | ${connections} | ${Math.round(result.requests.average)} | ${result.latency.p50} | ${result.latency.p99} | ${result.requests.total} | ${result.errors + result.timeouts} | ${result.non2xx} | ${fiveHundreds} |`,
+    );
   }
 }
 await server.stop();

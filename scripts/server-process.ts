@@ -17,7 +17,11 @@ export interface ServerProcess {
 export function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
   const child = spawn(join(PROJECT_ROOT, 'node_modules/.bin/tsx'), [join(PROJECT_ROOT, 'infra/local/start.ts')], {
     cwd: PROJECT_ROOT,
-    env: { PATH: process.env.PATH ?? '', ...settingsEnvironment({ port: '0', appSecret: randomBytes(48).toString('base64url'), jitsiDomain: 'meet.example.com' }), ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...settingsEnvironment({ port: '0', appSecret: randomBytes(48).toString('base64url'), jitsiDomain: 'meet.example.com' }),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolvePromise, reject) => {
@@ -32,10 +36,11 @@ export function startServerProcess(env: Record<string, string> = {}): Promise<Se
         resolvePromise({
           url: match[1]!,
           child,
-          stop: () => new Promise((done) => {
-            child.once('exit', () => done());
-            child.kill('SIGTERM');
-          }),
+          stop: () =>
+            new Promise((done) => {
+              child.once('exit', () => done());
+              child.kill('SIGTERM');
+            }),
         });
       } else if (buffered.length > 100_000) buffered = buffered.slice(-10_000);
     });

@@ -32,7 +32,9 @@ export function flattenClaims(payload: JWTPayload): Record<string, string> {
 export function createAuthenticator(settings: Pick<LocalSettings, 'authIssuer' | 'authAudience'>): Authenticator {
   const { authIssuer: issuer, authAudience: audience } = settings;
   if (issuer === undefined || audience === undefined) {
-    throw new Error(`${SETTINGS.authMode.variable}=jwt needs ${SETTINGS.authIssuer.variable} (the OIDC issuer URL) and ${SETTINGS.authAudience.variable} (the app client id) for the local server`);
+    throw new Error(
+      `${SETTINGS.authMode.variable}=jwt needs ${SETTINGS.authIssuer.variable} (the OIDC issuer URL) and ${SETTINGS.authAudience.variable} (the app client id) for the local server`,
+    );
   }
   let keySet: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
   const keys = () => {

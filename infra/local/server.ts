@@ -62,7 +62,14 @@ function isTextContent(contentType: string | undefined): boolean {
   return contentType !== undefined && /^\s*(text\/|application\/([\w.+-]*\+)?json\b|application\/(xml|javascript|x-www-form-urlencoded))/i.test(contentType);
 }
 
-export function toApiGatewayEvent(request: IncomingMessage, body: Buffer, route: Pick<RouteDefinition, 'method' | 'path'>, requestId: string, claims?: Record<string, unknown>, pathParameters?: Record<string, string>): APIGatewayProxyEventV2 {
+export function toApiGatewayEvent(
+  request: IncomingMessage,
+  body: Buffer,
+  route: Pick<RouteDefinition, 'method' | 'path'>,
+  requestId: string,
+  claims?: Record<string, unknown>,
+  pathParameters?: Record<string, string>,
+): APIGatewayProxyEventV2 {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
@@ -143,7 +150,12 @@ const PAGE_HEADERS = {
 function consolePages(deps: LocalDeps): Map<string, HttpResult> {
   const { settings } = deps;
   const file = (name: string) => readFileSync(resolve(PROJECT_ROOT, 'infra/local/console', name));
-  const page = (contentType: string, body: Buffer): HttpResult => ({ statusCode: 200, headers: { ...PAGE_HEADERS, 'content-type': contentType }, cookies: [], body });
+  const page = (contentType: string, body: Buffer): HttpResult => ({
+    statusCode: 200,
+    headers: { ...PAGE_HEADERS, 'content-type': contentType },
+    cookies: [],
+    body,
+  });
   const config = {
     jitsiDomain: settings.jitsiDomain,
     sub: settings.defaultTenant ?? settings.sub,
@@ -181,13 +193,19 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const UNAUTHENTICATED = () => new HttpProblem('unauthenticated', 'The caller is not authenticated', { detail: 'Send a valid caller token: Authorization: Bearer <token>.', headers: { 'www-authenticate': 'Bearer' } });
+const UNAUTHENTICATED = () =>
+  new HttpProblem('unauthenticated', 'The caller is not authenticated', {
+    detail: 'Send a valid caller token: Authorization: Bearer <token>.',
+    headers: { 'www-authenticate': 'Bearer' },
+  });
 
 export async function startLocalServer(options: LocalServerOptions): Promise<RunningServer> {
   const { deps } = options;
   const { settings, logger } = deps;
   if (settings.authMode === 'jwt' && options.authenticate === undefined) {
-    throw new Error(`${SETTINGS.authMode.variable}=jwt needs ${SETTINGS.authIssuer.variable} and ${SETTINGS.authAudience.variable} so the local server can check caller tokens`);
+    throw new Error(
+      `${SETTINGS.authMode.variable}=jwt needs ${SETTINGS.authIssuer.variable} and ${SETTINGS.authAudience.variable} so the local server can check caller tokens`,
+    );
   }
   const loaded = await loadRouteHandlers(deps);
   const pages = consolePages(deps);
@@ -221,7 +239,10 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
       }
       const match = matches.find(({ route }) => route.method === request.method);
       if (match === undefined) {
-        return await refuseWith(new HttpProblem('method-not-allowed', 'Method not allowed on this endpoint', { headers: { allow: allowed.join(', ') } }), matches[0]!.route);
+        return await refuseWith(
+          new HttpProblem('method-not-allowed', 'Method not allowed on this endpoint', { headers: { allow: allowed.join(', ') } }),
+          matches[0]!.route,
+        );
       }
       const body = await readBody(request);
       if (body === 'too-large') return await refuseWith(new HttpProblem('payload-too-large', 'The request body is too large'), match.route);

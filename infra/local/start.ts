@@ -16,7 +16,9 @@ try {
     secretSource: settings.secretSource.kind === 'none' ? 'local-file' : settings.secretSource.kind,
   });
   const firstRoute = routes[0]!;
-  process.stdout.write(`\njitsi-token-api on ${running.url}  (try: curl -s ${running.url}${firstRoute.path} -H 'content-type: application/json' -d '{"roomName":"test-room-123","userName":"Test User"}')\n\n`);
+  process.stdout.write(
+    `\njitsi-token-api on ${running.url}  (try: curl -s ${running.url}${firstRoute.path} -H 'content-type: application/json' -d '{"roomName":"test-room-123","userName":"Test User"}')\n\n`,
+  );
   const stop = (signal: string) => {
     deps.logger.info('shutting down', { signal });
     void running.close().then(() => process.exit(0));

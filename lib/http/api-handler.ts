@@ -57,5 +57,6 @@ export function createRefusalResponder(deps: Pick<Deps, 'settings' | 'logger'>, 
     .handler(async (event) => {
       throw (event as ApiEvent & { refusal: Error }).refusal;
     });
-  return (event: ApiEvent, refusal: Error, context: Pick<Context, 'awsRequestId'>): Promise<ApiResult> => responder({ ...event, refusal } as ApiEvent, context as Context);
+  return (event: ApiEvent, refusal: Error, context: Pick<Context, 'awsRequestId'>): Promise<ApiResult> =>
+    responder({ ...event, refusal } as ApiEvent, context as Context);
 }

@@ -22,10 +22,20 @@ export function toProblem(error: unknown): HttpProblem | undefined {
   if (error instanceof InvalidInputError) return new HttpProblem('invalid-field', 'A request field is invalid', { field: error.field, detail: error.detail });
   if (error instanceof InvalidRequestError) return new HttpProblem(error.kind, REQUEST_TITLES[error.kind], { detail: error.detail });
   if (error instanceof TooLargeError) {
-    return new HttpProblem('payload-too-large', 'A request field is too large', error.field === undefined ? { detail: error.detail } : { field: error.field, detail: error.detail });
+    return new HttpProblem(
+      'payload-too-large',
+      'A request field is too large',
+      error.field === undefined ? { detail: error.detail } : { field: error.field, detail: error.detail },
+    );
   }
-  if (error instanceof UnauthenticatedError) return new HttpProblem('unauthenticated', 'The caller is not authenticated', { detail: error.detail, headers: { 'www-authenticate': 'Bearer' } });
-  if (error instanceof ForbiddenError) return new HttpProblem('forbidden', 'The caller may not do this', error.field === undefined ? { detail: error.detail } : { detail: error.detail, field: error.field });
+  if (error instanceof UnauthenticatedError)
+    return new HttpProblem('unauthenticated', 'The caller is not authenticated', { detail: error.detail, headers: { 'www-authenticate': 'Bearer' } });
+  if (error instanceof ForbiddenError)
+    return new HttpProblem(
+      'forbidden',
+      'The caller may not do this',
+      error.field === undefined ? { detail: error.detail } : { detail: error.detail, field: error.field },
+    );
   if (error instanceof NotFoundError) return new HttpProblem('not-found', 'Not found', { detail: error.detail });
   if (error instanceof UnavailableError) {
     const { type, title } = UNAVAILABLE[error.dependency];

@@ -38,7 +38,10 @@ describe.skipIf(chromiumMissing)('in Chromium', () => {
       disallowed = await startPageServer();
       issuer = await startOidcIssuer();
       const { createAuthenticator } = await import('../../infra/local/auth.ts');
-      api = await startServer({ AUTH_MODE: 'jwt', CORS_ORIGINS: allowed.origin, MODERATOR_CLAIM: 'roles', MODERATOR_VALUES: 'therapist' }, createAuthenticator({ authIssuer: issuer.issuer, authAudience: 'test-client' }));
+      api = await startServer(
+        { AUTH_MODE: 'jwt', CORS_ORIGINS: allowed.origin, MODERATOR_CLAIM: 'roles', MODERATOR_VALUES: 'therapist' },
+        createAuthenticator({ authIssuer: issuer.issuer, authAudience: 'test-client' }),
+      );
       callerToken = await issuer.sign({ sub: 'therapist-1', name: 'Browser Therapist', roles: ['therapist'] });
     });
     afterAll(async () => {
@@ -58,7 +61,13 @@ describe.skipIf(chromiumMissing)('in Chromium', () => {
             const headers: Record<string, string> = { 'content-type': 'application/json' };
             if (authorization) headers.authorization = authorization;
             const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
-            return { status: response.status, contentType: response.headers.get('content-type'), retryAfter: response.headers.get('retry-after'), requestId: response.headers.get('x-request-id'), body: await response.json() };
+            return {
+              status: response.status,
+              contentType: response.headers.get('content-type'),
+              retryAfter: response.headers.get('retry-after'),
+              requestId: response.headers.get('x-request-id'),
+              body: await response.json(),
+            };
           } catch (error) {
             return { blocked: String(error) };
           }
@@ -80,7 +89,11 @@ describe.skipIf(chromiumMissing)('in Chromium', () => {
       const invalid = await fetchFrom(allowed.origin, { roomName: 'Not A Room' });
       expect(invalid).toMatchObject({ status: 400, contentType: 'application/problem+json', body: { field: 'roomName' } });
       const unauthenticated = await fetchFrom(allowed.origin, { roomName: 'room-1' }, false);
-      expect(unauthenticated).toMatchObject({ status: 401, contentType: 'application/problem+json', body: { type: 'urn:jitsi-token-api:problem:unauthenticated' } });
+      expect(unauthenticated).toMatchObject({
+        status: 401,
+        contentType: 'application/problem+json',
+        body: { type: 'urn:jitsi-token-api:problem:unauthenticated' },
+      });
     });
 
     it('is blocked by the browser for a disallowed origin', async () => {

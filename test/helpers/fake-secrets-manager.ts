@@ -35,7 +35,13 @@ function reply(response: ServerResponse, status: number, body: string, errorType
 
 export async function startFakeSecretsManager(): Promise<FakeSecretsManager> {
   const hung: ServerResponse[] = [];
-  const fake: Omit<FakeSecretsManager, 'endpoint' | 'close'> = { calls: [], secrets: new Map(), previous: new Map(), fault: 'none', currentCreatedAt: Math.floor(Date.now() / 1000) };
+  const fake: Omit<FakeSecretsManager, 'endpoint' | 'close'> = {
+    calls: [],
+    secrets: new Map(),
+    previous: new Map(),
+    fault: 'none',
+    currentCreatedAt: Math.floor(Date.now() / 1000),
+  };
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -51,13 +57,20 @@ export async function startFakeSecretsManager(): Promise<FakeSecretsManager> {
       if (fake.fault === 'bad-json') return reply(response, 200, '{"SecretString": "unterminated');
       const error = ERRORS[fake.fault];
       if (error) return reply(response, error[0], JSON.stringify({ __type: error[1], message: 'fake failure' }), error[1]);
-      if (target !== 'secretsmanager.GetSecretValue') return reply(response, 400, JSON.stringify({ __type: 'UnknownOperationException' }), 'UnknownOperationException');
+      if (target !== 'secretsmanager.GetSecretValue')
+        return reply(response, 400, JSON.stringify({ __type: 'UnknownOperationException' }), 'UnknownOperationException');
       const stage = input.VersionStage ?? 'AWSCURRENT';
       const value = stage === 'AWSPREVIOUS' ? fake.previous.get(secretId) : fake.secrets.get(secretId);
       if (value === undefined) {
         return reply(response, 400, JSON.stringify({ __type: 'ResourceNotFoundException', message: 'not found' }), 'ResourceNotFoundException');
       }
-      const body: Record<string, unknown> = { ARN: secretId, Name: 'jitsi', VersionId: `v-${stage}`, VersionStages: [stage], CreatedDate: stage === 'AWSPREVIOUS' ? fake.currentCreatedAt - 86_400 * 30 : fake.currentCreatedAt };
+      const body: Record<string, unknown> = {
+        ARN: secretId,
+        Name: 'jitsi',
+        VersionId: `v-${stage}`,
+        VersionStages: [stage],
+        CreatedDate: stage === 'AWSPREVIOUS' ? fake.currentCreatedAt - 86_400 * 30 : fake.currentCreatedAt,
+      };
       if (fake.fault === 'binary') body.SecretBinary = Buffer.from(value).toString('base64');
       else body.SecretString = value;
       reply(response, 200, JSON.stringify(body));

@@ -53,7 +53,11 @@ export async function loadHandlers(env: Env = {}) {
 let counter = 0;
 export const lambdaContext = (): Context => ({ awsRequestId: `req-${++counter}`, functionName: 'test', callbackWaitsForEmptyEventLoop: false }) as Context;
 
-export function apiEvent(path: string, body: unknown, options: { headers?: Record<string, string>; claims?: Record<string, unknown>; method?: string; rawBody?: string } = {}): APIGatewayProxyEventV2 {
+export function apiEvent(
+  path: string,
+  body: unknown,
+  options: { headers?: Record<string, string>; claims?: Record<string, unknown>; method?: string; rawBody?: string } = {},
+): APIGatewayProxyEventV2 {
   const event = {
     version: '2.0',
     routeKey: `POST ${path}`,
@@ -61,9 +65,16 @@ export function apiEvent(path: string, body: unknown, options: { headers?: Recor
     rawQueryString: '',
     headers: { 'content-type': 'application/json', ...options.headers },
     requestContext: {
-      accountId: '123456789012', apiId: 'api', domainName: 'api.example.test', domainPrefix: 'api',
+      accountId: '123456789012',
+      apiId: 'api',
+      domainName: 'api.example.test',
+      domainPrefix: 'api',
       http: { method: options.method ?? 'POST', path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
-      requestId: `evt-${++counter}`, routeKey: `POST ${path}`, stage: '$default', time: new Date().toUTCString(), timeEpoch: Date.now(),
+      requestId: `evt-${++counter}`,
+      routeKey: `POST ${path}`,
+      stage: '$default',
+      time: new Date().toUTCString(),
+      timeEpoch: Date.now(),
       ...(options.claims ? { authorizer: { jwt: { claims: options.claims, scopes: null } } } : {}),
     },
     body: options.rawBody ?? JSON.stringify(body),

@@ -24,7 +24,11 @@ export function b64url(value: unknown): string {
  * Every rule of docs/JITSI.md "Our rules" for a token we issued, checked on the decoded parts.
  * Returns the list of broken rules (empty when the token is good).
  */
-export function jitsiRuleViolations(token: string, expected: { appId: string; audience: string; sub: string; maxLifetime: number }, nowSeconds = Math.floor(Date.now() / 1000)): string[] {
+export function jitsiRuleViolations(
+  token: string,
+  expected: { appId: string; audience: string; sub: string; maxLifetime: number },
+  nowSeconds = Math.floor(Date.now() / 1000),
+): string[] {
   const broken: string[] = [];
   const { header, payload } = decodeJwt(token);
   if (header.alg !== 'HS256') broken.push('alg');

@@ -12,7 +12,11 @@ export async function startServer(env: Record<string, string | undefined> = {}, 
   return startLocalServer({ deps, port: 0, host: '127.0.0.1', ...(authenticate ? { authenticate } : {}) });
 }
 
-export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: any; text: string }> {
+export async function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; body: any; text: string }> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },

@@ -8,7 +8,10 @@ export interface OidcIssuer {
   issuer: string;
   /** The served JWKS public key, in PEM, for key-confusion attacks. */
   publicKeyPem: string;
-  sign(claims: JWTPayload, options?: { expiresIn?: string | number; notBefore?: string | number; audience?: string; issuer?: string; key?: 'other' }): Promise<string>;
+  sign(
+    claims: JWTPayload,
+    options?: { expiresIn?: string | number; notBefore?: string | number; audience?: string; issuer?: string; key?: 'other' },
+  ): Promise<string>;
   requests: string[];
   close(): Promise<void>;
 }
@@ -34,7 +37,9 @@ export async function startOidcIssuer(): Promise<OidcIssuer> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const { createPublicKey } = await import('node:crypto');
-  const publicKeyPem = createPublicKey({ key: jwk as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+  const publicKeyPem = createPublicKey({ key: jwk as never, format: 'jwk' })
+    .export({ type: 'spki', format: 'pem' })
+    .toString();
   return {
     issuer,
     publicKeyPem,

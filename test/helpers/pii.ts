@@ -6,6 +6,17 @@ export const SECRETS_USED_IN_TESTS = [
   'bundle-test-secret-bundle-test-secret-0123456789',
   'sam-local-only-secret-replace-me-0123456789abcdef',
 ];
-export const NAMES_USED_IN_TESTS = ['Test User', 'Dr. Sarah Johnson', 'Sarah Johnson', 'Ada Lovelace', 'Dr. Therapist Example', 'Client Example', 'Grace', 'Alex', 'From Body', 'Given Family'];
+export const NAMES_USED_IN_TESTS = [
+  'Test User',
+  'Dr. Sarah Johnson',
+  'Sarah Johnson',
+  'Ada Lovelace',
+  'Dr. Therapist Example',
+  'Client Example',
+  'Grace',
+  'Alex',
+  'From Body',
+  'Given Family',
+];
 export const EMAIL_PATTERN = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/;
 export const JWT_PATTERN = /eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/;

@@ -16,4 +16,13 @@ export function synth(context: Record<string, unknown>, options: { bundle?: bool
   return { app, stack, template: Template.fromStack(stack), nagViolations: nag.violations };
 }
 
-export const JWT_CONTEXT = { authIssuer: 'https://issuer.example', authAudience: 'app-client', jitsiDomain: 'meet.acme.org', jitsiAppId: 'acme', jitsiSub: 'meet.jitsi', corsOrigins: 'https://app.acme.org', moderatorClaim: 'cognito:groups', moderatorValues: 'therapists' };
+export const JWT_CONTEXT = {
+  authIssuer: 'https://issuer.example',
+  authAudience: 'app-client',
+  jitsiDomain: 'meet.acme.org',
+  jitsiAppId: 'acme',
+  jitsiSub: 'meet.jitsi',
+  corsOrigins: 'https://app.acme.org',
+  moderatorClaim: 'cognito:groups',
+  moderatorValues: 'therapists',
+};

@@ -59,9 +59,17 @@ describe('bundled functions', () => {
     } as Record<string, string>;
     const currentCalls = () => fake.calls.filter((call) => call.versionStage === 'AWSCURRENT').length;
     const callsBefore = currentCalls();
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', INVOKE, bundle, join(process.cwd(), 'events', `${route.name}.json`)], { env, cwd: assetDir });
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', INVOKE, bundle, join(process.cwd(), 'events', `${route.name}.json`)], {
+      env,
+      cwd: assetDir,
+    });
     recordLogLines(stdout, 'bundle');
-    const result = JSON.parse(stdout.split('\n').find((line) => line.startsWith('RESULT '))!.slice(7));
+    const result = JSON.parse(
+      stdout
+        .split('\n')
+        .find((line) => line.startsWith('RESULT '))!
+        .slice(7),
+    );
     // The validate and refresh events carry a token for 2027-01-14 signed with env.json's secret:
     // here (another secret, today) it is a verdict, or a 400 for refresh.
     if (route.name === 'refresh-token') {
@@ -89,7 +97,11 @@ describe('what each deployed bundle loads', () => {
   it.each(routes.map((route) => [route.name, route] as const))('%s: no local-only module (infra/local) and no CDK code', async (_, route) => {
     const { build } = await import('esbuild');
     const { esbuildOptions } = await import('../../infra/bundling.ts');
-    const result = await build({ ...esbuildOptions(route.entry, join(outdir, 'metafile-check', route.name, 'index.mjs'), { bundleAwsSdk: true }), write: false, metafile: true });
+    const result = await build({
+      ...esbuildOptions(route.entry, join(outdir, 'metafile-check', route.name, 'index.mjs'), { bundleAwsSdk: true }),
+      write: false,
+      metafile: true,
+    });
     const inputs = Object.keys(result.metafile!.inputs);
     expect(inputs).toContain(route.entry);
     expect(inputs.filter((input) => input.startsWith('infra/local/') || input.includes('aws-cdk-lib') || input.includes('/jose/'))).toEqual([]);

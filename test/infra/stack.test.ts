@@ -25,8 +25,14 @@ describe('JitsiTokenStack', () => {
       JwtConfiguration: { Issuer: 'https://issuer.example', Audience: ['app-client'] },
     });
     for (const route of routes) {
-      if (route.caller === 'public') template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `${route.method} ${route.path}`, AuthorizationType: 'NONE' });
-      else template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `${route.method} ${route.path}`, AuthorizationType: 'JWT', AuthorizerId: Match.anyValue() });
+      if (route.caller === 'public')
+        template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `${route.method} ${route.path}`, AuthorizationType: 'NONE' });
+      else
+        template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+          RouteKey: `${route.method} ${route.path}`,
+          AuthorizationType: 'JWT',
+          AuthorizerId: Match.anyValue(),
+        });
       const fn = template.toJSON().Resources[functionLogicalId(route)];
       expect(fn?.Type).toBe('AWS::Lambda::Function');
     }
@@ -38,7 +44,14 @@ describe('JitsiTokenStack', () => {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], MemorySize: 256, Timeout: 10, Handler: 'index.handler' });
       expect(fn.Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', LogGroup: { Ref: expect.any(String) } });
       expect(fn.Properties.Environment.Variables).toMatchObject({
-        AUTH_MODE: 'jwt', JITSI_DOMAIN: 'meet.acme.org', JITSI_APP_ID: 'acme', JITSI_SUB: 'meet.jitsi', MODERATOR_CLAIM: 'cognito:groups', MODERATOR_VALUES: 'therapists', CORS_ORIGINS: 'https://app.acme.org', JITSI_SECRET_ARN: { Ref: expect.any(String) },
+        AUTH_MODE: 'jwt',
+        JITSI_DOMAIN: 'meet.acme.org',
+        JITSI_APP_ID: 'acme',
+        JITSI_SUB: 'meet.jitsi',
+        MODERATOR_CLAIM: 'cognito:groups',
+        MODERATOR_VALUES: 'therapists',
+        CORS_ORIGINS: 'https://app.acme.org',
+        JITSI_SECRET_ARN: { Ref: expect.any(String) },
       });
       expect(fn.Properties.Environment.Variables).not.toHaveProperty('JITSI_APP_SECRET');
     }
@@ -87,7 +100,12 @@ describe('JitsiTokenStack', () => {
   it('answers CORS preflight from the corsOrigins context', () => {
     jwtStack.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
       ProtocolType: 'HTTP',
-      CorsConfiguration: { AllowOrigins: ['https://app.acme.org'], AllowMethods: Match.arrayWith(['POST']), AllowHeaders: ['content-type', 'authorization'], MaxAge: 600 },
+      CorsConfiguration: {
+        AllowOrigins: ['https://app.acme.org'],
+        AllowMethods: Match.arrayWith(['POST']),
+        AllowHeaders: ['content-type', 'authorization'],
+        MaxAge: 600,
+      },
     });
   });
 

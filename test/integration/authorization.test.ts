@@ -18,12 +18,25 @@ interface Identity {
   groups: string[];
   isModerator: boolean;
 }
-const therapist: Identity = { sub: 'therapist-1', name: 'Dr. Therapist Example', email: 'therapist@example.com', groups: ['therapists', 'admins'], isModerator: true };
+const therapist: Identity = {
+  sub: 'therapist-1',
+  name: 'Dr. Therapist Example',
+  email: 'therapist@example.com',
+  groups: ['therapists', 'admins'],
+  isModerator: true,
+};
 const client: Identity = { sub: 'client-1', name: 'Client Example', email: 'client@example.com', groups: ['clients'], isModerator: false };
 const callers = { therapist, client };
 
 /** Claims as API Gateway's HTTP API hands them to the function: strings, arrays bracketed. */
-const gatewayClaims = (who: Identity) => ({ sub: who.sub, name: who.name, email: who.email, 'cognito:groups': `[${who.groups.join(' ')}]`, iss: 'https://issuer.example', exp: '9999999999' });
+const gatewayClaims = (who: Identity) => ({
+  sub: who.sub,
+  name: who.name,
+  email: who.email,
+  'cognito:groups': `[${who.groups.join(' ')}]`,
+  iss: 'https://issuer.example',
+  exp: '9999999999',
+});
 
 type Choice = 'omit' | 'own' | 'other';
 interface Case {
@@ -46,19 +59,34 @@ function generateCases(): Case[] {
           if (userEmail !== 'omit') body.userEmail = userEmail === 'own' ? who.email.toUpperCase() : 'someone@example.com';
           if (isModerator !== undefined) body.isModerator = isModerator;
           const expected: Case['expected'] =
-            isModerator === true && !who.isModerator ? { status: 403, field: 'isModerator' }
-            : userId === 'other' ? { status: 403, field: 'userId' }
-            : userEmail === 'other' ? { status: 403, field: 'userEmail' }
-            : { status: 200 };
+            isModerator === true && !who.isModerator
+              ? { status: 403, field: 'isModerator' }
+              : userId === 'other'
+                ? { status: 403, field: 'userId' }
+                : userEmail === 'other'
+                  ? { status: 403, field: 'userEmail' }
+                  : { status: 200 };
           cases.push({ caller, endpoint: 'generate-token', body, expected });
         }
       }
     }
-    for (const [userName, status] of [[who.name, 200], ['Someone Else', 403]] as const) {
-      cases.push({ caller, endpoint: 'generate-token', body: { roomName: 'room-1', userName }, expected: status === 200 ? { status } : { status, field: 'userName' } });
+    for (const [userName, status] of [
+      [who.name, 200],
+      ['Someone Else', 403],
+    ] as const) {
+      cases.push({
+        caller,
+        endpoint: 'generate-token',
+        body: { roomName: 'room-1', userName },
+        expected: status === 200 ? { status } : { status, field: 'userName' },
+      });
     }
     for (const therapistId of ['omit', 'own', 'other'] as Choice[]) {
-      const body: Record<string, unknown> = { appointmentId: 'appt-1', clientId: 'client-9', scheduledStartTime: new Date(Date.now() + 3_600_000).toISOString() };
+      const body: Record<string, unknown> = {
+        appointmentId: 'appt-1',
+        clientId: 'client-9',
+        scheduledStartTime: new Date(Date.now() + 3_600_000).toISOString(),
+      };
       if (therapistId !== 'omit') body.therapistId = therapistId === 'own' ? who.sub : 'another-therapist';
       const expected: Case['expected'] = !who.isModerator ? { status: 403 } : therapistId === 'other' ? { status: 403, field: 'therapistId' } : { status: 200 };
       cases.push({ caller, endpoint: 'create-room', body, expected });
@@ -94,7 +122,8 @@ function checkAnswer(testCase: Case, status: number, body: any, tally: Tally): v
   if (testCase.endpoint === 'generate-token') {
     const claims = decodeJwt(body.token).payload;
     if (claims.moderator && !who.isModerator) tally.moderatorTokensWithoutRole++;
-    if (claims.context.user.id !== who.sub || claims.context.user.email !== who.email || claims.context.user.name !== who.name) tally.tokensForAnotherIdentity++;
+    if (claims.context.user.id !== who.sub || claims.context.user.email !== who.email || claims.context.user.name !== who.name)
+      tally.tokensForAnotherIdentity++;
     expect(claims.moderator).toBe(testCase.body.isModerator === true);
   }
 }
@@ -106,7 +135,10 @@ describe('authorization matrix through the handlers (API Gateway claims)', () =>
     const byEndpoint = { 'generate-token': handlers.generateToken, 'create-room': handlers.createRoom, 'validate-token': handlers.validateToken };
     const tally: Tally = { moderatorTokensWithoutRole: 0, tokensForAnotherIdentity: 0, roomsCreatedByNonModerators: 0 };
     for (const testCase of cases) {
-      const result = await byEndpoint[testCase.endpoint](apiEvent(`/api/jitsi/${testCase.endpoint}`, testCase.body, { claims: gatewayClaims(callers[testCase.caller]) }), lambdaContext());
+      const result = await byEndpoint[testCase.endpoint](
+        apiEvent(`/api/jitsi/${testCase.endpoint}`, testCase.body, { claims: gatewayClaims(callers[testCase.caller]) }),
+        lambdaContext(),
+      );
       checkAnswer(testCase, result.statusCode!, json(result), tally);
     }
     expect(tally).toEqual({ moderatorTokensWithoutRole: 0, tokensForAnotherIdentity: 0, roomsCreatedByNonModerators: 0 });
@@ -142,7 +174,10 @@ describe('authorization matrix through the handlers (API Gateway claims)', () =>
   it('takes the display name from name, then given + family name, then the username; else asks the body', async () => {
     const handlers = await loadHandlers(AUTH_ENV);
     const nameOf = async (claims: Record<string, unknown>, body: Record<string, unknown> = {}) => {
-      const result = await handlers.generateToken(apiEvent('/api/jitsi/generate-token', { roomName: 'r', ...body }, { claims: { sub: 's', ...claims } }), lambdaContext());
+      const result = await handlers.generateToken(
+        apiEvent('/api/jitsi/generate-token', { roomName: 'r', ...body }, { claims: { sub: 's', ...claims } }),
+        lambdaContext(),
+      );
       return result.statusCode === 200 ? decodeJwt(json(result).token).payload.context.user.name : result.statusCode;
     };
     expect(await nameOf({ name: 'Full Name', given_name: 'G' })).toBe('Full Name');
@@ -155,10 +190,21 @@ describe('authorization matrix through the handlers (API Gateway claims)', () =>
 
   it('still serves the seed requests unchanged in AUTH_MODE=none', async () => {
     const handlers = await loadHandlers({ AUTH_MODE: 'none' });
-    const seed = { roomName: 'ataraxia-12345-1699999999999', userName: 'Dr. Sarah Johnson', userEmail: 'sarah.johnson@example.com', userId: 'therapist-123', isModerator: true, appointmentId: 'appt-456', expiresIn: 7200 };
+    const seed = {
+      roomName: 'ataraxia-12345-1699999999999',
+      userName: 'Dr. Sarah Johnson',
+      userEmail: 'sarah.johnson@example.com',
+      userId: 'therapist-123',
+      isModerator: true,
+      appointmentId: 'appt-456',
+      expiresIn: 7200,
+    };
     const result = await handlers.generateToken(apiEvent('/api/jitsi/generate-token', seed), lambdaContext());
     expect(result.statusCode).toBe(200);
-    expect(decodeJwt(json(result).token).payload).toMatchObject({ moderator: true, context: { user: { id: 'therapist-123', email: 'sarah.johnson@example.com' } } });
+    expect(decodeJwt(json(result).token).payload).toMatchObject({
+      moderator: true,
+      context: { user: { id: 'therapist-123', email: 'sarah.johnson@example.com' } },
+    });
   });
 });
 
@@ -206,14 +252,25 @@ describe('through the local server with a loopback OIDC issuer', () => {
     ['another audience', async () => `Bearer ${await issuer.sign({ sub: 'client-1' }, { audience: 'other-client' })}`],
     ['another issuer', async () => `Bearer ${await issuer.sign({ sub: 'client-1' }, { issuer: 'https://evil.example' })}`],
     ['another key', async () => `Bearer ${await issuer.sign({ sub: 'client-1' }, { key: 'other' })}`],
-    ['alg none', async () => `Bearer ${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: 'therapist-1', iss: issuer.issuer, aud: 'test-client', exp: Math.floor(Date.now() / 1000) + 600, 'cognito:groups': ['therapists'] })}.`],
-    ['HS256 signed with the JWKS public key', async () => {
-      const input = `${b64url({ alg: 'HS256', typ: 'JWT', kid: 'test-key-1' })}.${b64url({ sub: 'therapist-1', iss: issuer.issuer, aud: 'test-client', exp: Math.floor(Date.now() / 1000) + 600, 'cognito:groups': ['therapists'] })}`;
-      return `Bearer ${input}.${createHmac('sha256', issuer.publicKeyPem).update(input).digest('base64url')}`;
-    }],
+    [
+      'alg none',
+      async () =>
+        `Bearer ${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: 'therapist-1', iss: issuer.issuer, aud: 'test-client', exp: Math.floor(Date.now() / 1000) + 600, 'cognito:groups': ['therapists'] })}.`,
+    ],
+    [
+      'HS256 signed with the JWKS public key',
+      async () => {
+        const input = `${b64url({ alg: 'HS256', typ: 'JWT', kid: 'test-key-1' })}.${b64url({ sub: 'therapist-1', iss: issuer.issuer, aud: 'test-client', exp: Math.floor(Date.now() / 1000) + 600, 'cognito:groups': ['therapists'] })}`;
+        return `Bearer ${input}.${createHmac('sha256', issuer.publicKeyPem).update(input).digest('base64url')}`;
+      },
+    ],
   ])('refuses %s with 401 problem+json', async (_, authorization) => {
     const header = await authorization();
-    const response = await post(`${server.url}/api/jitsi/generate-token`, { roomName: 'room-1', userName: 'X', isModerator: true }, header ? { authorization: header } : {});
+    const response = await post(
+      `${server.url}/api/jitsi/generate-token`,
+      { roomName: 'room-1', userName: 'X', isModerator: true },
+      header ? { authorization: header } : {},
+    );
     expect(response.status).toBe(401);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
     expect(response.headers.get('www-authenticate')).toBe('Bearer');

@@ -28,7 +28,12 @@ describe('events/ for sam local', () => {
   it('runs each event through its handler: tokens for generate-token, create-room and refresh-token, a verdict for validate-token', async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: EVENT_DAY });
     const handlers = await loadHandlers({ ...env, AWS_SAM_LOCAL: 'true', AWS_LAMBDA_FUNCTION_NAME: 'sam-local' });
-    const byName: Record<string, Handler> = { 'generate-token': handlers.generateToken, 'create-room': handlers.createRoom, 'validate-token': handlers.validateToken, 'refresh-token': handlers.refreshToken };
+    const byName: Record<string, Handler> = {
+      'generate-token': handlers.generateToken,
+      'create-room': handlers.createRoom,
+      'validate-token': handlers.validateToken,
+      'refresh-token': handlers.refreshToken,
+    };
     const now = Math.floor(EVENT_DAY.getTime() / 1000);
     const expected = { appId: env.JITSI_APP_ID!, audience: env.JITSI_APP_ID!, sub: env.JITSI_DOMAIN!, maxLifetime: 86_400 };
 

@@ -7,7 +7,8 @@ import { apiEvent, json, lambdaContext, loadHandlers, TEST_APP_SECRET } from '..
 import { b64url, decodeJwt, jitsiRuleViolations } from '../helpers/jwt.ts';
 
 const now = () => Math.floor(Date.now() / 1000);
-const generate = (body: Record<string, unknown>, claims?: Record<string, unknown>) => apiEvent('/api/jitsi/generate-token', { roomName: 'room-1', userName: 'Depth Person', ...body }, claims ? { claims } : {});
+const generate = (body: Record<string, unknown>, claims?: Record<string, unknown>) =>
+  apiEvent('/api/jitsi/generate-token', { roomName: 'room-1', userName: 'Depth Person', ...body }, claims ? { claims } : {});
 const validate = (body: Record<string, unknown>) => apiEvent('/api/jitsi/validate-token', body);
 const refresh = (token: string, claims?: Record<string, unknown>) => apiEvent('/api/jitsi/refresh-token', { token }, claims ? { claims } : {});
 const hs = (header: object, payload: object, secret = TEST_APP_SECRET) => {
@@ -22,7 +23,10 @@ describe('tenants', () => {
     expect(body.joinUrl).toBe('https://meet.example.test/acme/room-1');
     expect(decodeJwt(body.token).payload.sub).toBe('acme');
     expect(json(await handlers.validateToken(validate({ token: body.token, tenant: 'acme' }), lambdaContext()))).toMatchObject({ valid: true });
-    expect(json(await handlers.validateToken(validate({ token: body.token, tenant: 'other' }), lambdaContext()))).toEqual({ valid: false, reason: 'sub_mismatch' });
+    expect(json(await handlers.validateToken(validate({ token: body.token, tenant: 'other' }), lambdaContext()))).toEqual({
+      valid: false,
+      reason: 'sub_mismatch',
+    });
     expect(json(await handlers.validateToken(validate({ token: body.token }), lambdaContext()))).toEqual({ valid: false, reason: 'sub_mismatch' });
     const badTenant = await handlers.generateToken(generate({ tenant: 'Acme/x' }), lambdaContext());
     expect(badTenant.statusCode).toBe(400);
@@ -31,7 +35,17 @@ describe('tenants', () => {
 
   it('uses JITSI_TENANT when a request names none, for create-room too', async () => {
     const handlers = await loadHandlers({ JITSI_TENANT: 'clinic' });
-    const room = json(await handlers.createRoom(apiEvent('/api/jitsi/create-room', { appointmentId: 'a-1', therapistId: 't', clientId: 'c', scheduledStartTime: new Date(Date.now() + 600_000).toISOString() }), lambdaContext()));
+    const room = json(
+      await handlers.createRoom(
+        apiEvent('/api/jitsi/create-room', {
+          appointmentId: 'a-1',
+          therapistId: 't',
+          clientId: 'c',
+          scheduledStartTime: new Date(Date.now() + 600_000).toISOString(),
+        }),
+        lambdaContext(),
+      ),
+    );
     expect(room.joinUrl).toMatch(/^https:\/\/meet\.example\.test\/clinic\/appt-[a-z2-7]{26}$/);
     expect(decodeJwt(room.clientToken).payload.sub).toBe('clinic');
     expect(json(await handlers.validateToken(validate({ token: room.clientToken }), lambdaContext()))).toMatchObject({ valid: true });
@@ -56,7 +70,9 @@ describe('features per role', () => {
   });
 
   it('refuses feature keys Jitsi does not know, naming the variable', async () => {
-    await expect(loadHandlers({ JITSI_FEATURES_MODERATOR: 'recording,teleport' })).rejects.toThrow(/JITSI_FEATURES_MODERATOR must be "none" or a comma-separated list of: recording/);
+    await expect(loadHandlers({ JITSI_FEATURES_MODERATOR: 'recording,teleport' })).rejects.toThrow(
+      /JITSI_FEATURES_MODERATOR must be "none" or a comma-separated list of: recording/,
+    );
   });
 });
 
@@ -68,7 +84,13 @@ describe('HS256 rotation across a Secrets Manager version change', () => {
     fake = await startFakeSecretsManager();
   });
   afterAll(() => fake.close());
-  const lambdaEnv = () => ({ ...sdkEnvironment(fake.endpoint), AWS_LAMBDA_FUNCTION_NAME: 'f', JITSI_SECRET_ARN: TEST_SECRET_ARN, JITSI_APP_SECRET: undefined, AUTH_MODE: 'none' });
+  const lambdaEnv = () => ({
+    ...sdkEnvironment(fake.endpoint),
+    AWS_LAMBDA_FUNCTION_NAME: 'f',
+    JITSI_SECRET_ARN: TEST_SECRET_ARN,
+    JITSI_APP_SECRET: undefined,
+    AUTH_MODE: 'none',
+  });
 
   it('accepts tokens signed with AWSPREVIOUS for the longest token lifetime after the rotation, and signs new ones with AWSCURRENT', async () => {
     fake.secrets.set(TEST_SECRET_ARN, OLD);
@@ -88,7 +110,14 @@ describe('HS256 rotation across a Secrets Manager version change', () => {
     expect(json(await after.validateToken(validate({ token: oldToken }), lambdaContext()))).toMatchObject({ valid: true });
     expect(fake.calls.map((call) => call.versionStage)).toEqual(['AWSPREVIOUS']);
     expect(json(await after.validateToken(validate({ token: newToken }), lambdaContext()))).toMatchObject({ valid: true });
-    expect(json(await after.validateToken(validate({ token: hs({ alg: 'HS256', typ: 'JWT' }, decodeJwt(oldToken).payload, 'a-third-secret-never-stored-anywhere-0123') }), lambdaContext()))).toEqual({ valid: false, reason: 'bad_signature' });
+    expect(
+      json(
+        await after.validateToken(
+          validate({ token: hs({ alg: 'HS256', typ: 'JWT' }, decodeJwt(oldToken).payload, 'a-third-secret-never-stored-anywhere-0123') }),
+          lambdaContext(),
+        ),
+      ),
+    ).toEqual({ valid: false, reason: 'bad_signature' });
 
     // Long after the rotation, the previous secret no longer counts.
     fake.currentCreatedAt = now() - 2 * 86_400;
@@ -103,7 +132,11 @@ describe('HS256 rotation across a Secrets Manager version change', () => {
     const handlers = await loadHandlers(lambdaEnv());
     await handlers.generateToken(generate({}), lambdaContext());
     fake.calls.length = 0;
-    const forged = hs({ alg: 'HS256', typ: 'JWT' }, { iss: 'test-app', aud: 'test-app', sub: 'meet.example.test', room: 'r', exp: now() + 60 }, 'attacker-secret-attacker-secret-attacker');
+    const forged = hs(
+      { alg: 'HS256', typ: 'JWT' },
+      { iss: 'test-app', aud: 'test-app', sub: 'meet.example.test', room: 'r', exp: now() + 60 },
+      'attacker-secret-attacker-secret-attacker',
+    );
     for (let i = 0; i < 20; i++) expect(json(await handlers.validateToken(validate({ token: forged }), lambdaContext())).valid).toBe(false);
     expect(fake.calls.length).toBe(1);
   });
@@ -118,7 +151,12 @@ describe('refresh-token', () => {
     const renewed = json(result);
     const before = decodeJwt(original.token).payload;
     const after = decodeJwt(renewed.token).payload;
-    expect(after).toMatchObject({ room: before.room, sub: 'acme', moderator: true, context: { user: { id: 'u-1', name: 'Depth Person', affiliation: 'owner' } } });
+    expect(after).toMatchObject({
+      room: before.room,
+      sub: 'acme',
+      moderator: true,
+      context: { user: { id: 'u-1', name: 'Depth Person', affiliation: 'owner' } },
+    });
     expect(after.exp - after.iat).toBe(7200);
     expect(renewed.joinUrl).toBe('https://meet.example.test/acme/room-1');
     expect(jitsiRuleViolations(renewed.token, { appId: 'test-app', audience: 'test-app', sub: 'acme', maxLifetime: 86_400 })).toEqual([]);
@@ -134,7 +172,10 @@ describe('refresh-token', () => {
     expect(refused.statusCode).toBe(400);
     expect(json(refused)).toMatchObject({ field: 'token', detail: 'cannot be refreshed (reason: expired)' });
     const foreign = hs({ alg: 'HS256', typ: 'JWT' }, { ...base, iat: now(), exp: now() + 60 }, 'someone-elses-secret-someone-elses-secret');
-    expect(json(await handlers.refreshToken(refresh(foreign), lambdaContext()))).toMatchObject({ status: 400, detail: 'cannot be refreshed (reason: bad_signature)' });
+    expect(json(await handlers.refreshToken(refresh(foreign), lambdaContext()))).toMatchObject({
+      status: 400,
+      detail: 'cannot be refreshed (reason: bad_signature)',
+    });
   });
 
   it('with caller authentication, renews only for the holder, and a moderator token only while the role is held', async () => {
@@ -175,7 +216,12 @@ describe('token doctor: every reason Jitsi refuses, from a test token', () => {
 
   it('says yes for the right room in any letter case, as Prosody compares', async () => {
     const handlers = await loadHandlers();
-    expect(json(await handlers.validateToken(validate({ token: hs(H, good()), roomName: 'room-1' }), lambdaContext()))).toMatchObject({ valid: true, room: 'room-1' });
-    expect(json(await handlers.validateToken(validate({ token: hs(H, { ...good(), room: 'ROOM-1' }), roomName: 'room-1' }), lambdaContext()))).toMatchObject({ valid: true });
+    expect(json(await handlers.validateToken(validate({ token: hs(H, good()), roomName: 'room-1' }), lambdaContext()))).toMatchObject({
+      valid: true,
+      room: 'room-1',
+    });
+    expect(json(await handlers.validateToken(validate({ token: hs(H, { ...good(), room: 'ROOM-1' }), roomName: 'room-1' }), lambdaContext()))).toMatchObject({
+      valid: true,
+    });
   });
 });

@@ -17,7 +17,10 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-function rawRequest(path: string, options: { method: string; headers?: Record<string, string>; body?: Buffer | string }): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function rawRequest(
+  path: string,
+  options: { method: string; headers?: Record<string, string>; body?: Buffer | string },
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
     const request = httpRequest(url(path), { method: options.method, headers: options.headers }, (response) => {
       const chunks: Buffer[] = [];
@@ -31,18 +34,36 @@ function rawRequest(path: string, options: { method: string; headers?: Record<st
 
 describe('local server: the token routes', () => {
   it('mints a seed-shaped token that meets every Jitsi rule', async () => {
-    const response = await post(url('/api/jitsi/generate-token'), { roomName: 'test-room-123', userName: 'Test User', userEmail: 'test@example.com', isModerator: true });
+    const response = await post(url('/api/jitsi/generate-token'), {
+      roomName: 'test-room-123',
+      userName: 'Test User',
+      userEmail: 'test@example.com',
+      isModerator: true,
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(response.body).toMatchObject({ roomName: 'test-room-123', joinUrl: 'https://meet.example.test/test-room-123' });
     expect(Date.parse(response.body.expiresAt) / 1000).toBe(decodeJwt(response.body.token).payload.exp);
     expect(jitsiRuleViolations(response.body.token, expected)).toEqual([]);
-    expect(decodeJwt(response.body.token).payload.context.user).toMatchObject({ name: 'Test User', email: 'test@example.com', moderator: 'true', affiliation: 'owner' });
+    expect(decodeJwt(response.body.token).payload.context.user).toMatchObject({
+      name: 'Test User',
+      email: 'test@example.com',
+      moderator: 'true',
+      affiliation: 'owner',
+    });
   });
 
   it('creates the same room for the same appointment, with a moderator and a participant token', async () => {
     const start = new Date(Date.now() + 3_600_000).toISOString();
-    const body = { appointmentId: 'appt-456', therapistId: 'therapist-123', clientId: 'client-789', scheduledStartTime: start, callType: 'video', therapistName: 'Dr. Sarah Johnson', clientName: 'Alex' };
+    const body = {
+      appointmentId: 'appt-456',
+      therapistId: 'therapist-123',
+      clientId: 'client-789',
+      scheduledStartTime: start,
+      callType: 'video',
+      therapistName: 'Dr. Sarah Johnson',
+      clientName: 'Alex',
+    };
     const first = await post(url('/api/jitsi/create-room'), body);
     const second = await post(url('/api/jitsi/create-room'), body);
     expect(first.status).toBe(200);
@@ -84,11 +105,19 @@ describe('local server: envelope, routing and errors', () => {
     ['text/plain', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' }, 415],
     ['form data', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=b' }, 415],
     ['latin-1 charset', { method: 'POST', headers: { 'content-type': 'application/json; charset=iso-8859-1' }, body: '{}' }, 415],
-    ['gzip', { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync('{"roomName":"a","userName":"b"}') }, 415],
+    [
+      'gzip',
+      { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync('{"roomName":"a","userName":"b"}') },
+      415,
+    ],
     ['binary garbage', { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.from([0xff, 0, 1]) }, 415],
     ['empty body', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '' }, 400],
     ['invalid UTF-8', { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.from([0x7b, 0xff, 0x7d]) }, 400],
-    ['body over 8 KiB', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ roomName: 'a', userName: 'x'.repeat(9000) }) }, 413],
+    [
+      'body over 8 KiB',
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ roomName: 'a', userName: 'x'.repeat(9000) }) },
+      413,
+    ],
     ['body over 1 MiB', { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(1_100_000) }, 413],
   ])('refuses %s', async (_, options, status) => {
     const response = await rawRequest('/api/jitsi/generate-token', options);
@@ -106,11 +135,17 @@ describe('local server: envelope, routing and errors', () => {
   });
 
   it('answers CORS preflight for allowed origins only, and puts CORS headers on errors too', async () => {
-    const preflight = await rawRequest('/api/jitsi/generate-token', { method: 'OPTIONS', headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, authorization' } });
+    const preflight = await rawRequest('/api/jitsi/generate-token', {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, authorization' },
+    });
     expect(preflight.status).toBe(204);
     expect(preflight.headers['access-control-allow-origin']).toBe('http://localhost:5173');
     expect(preflight.headers['access-control-allow-headers']).toContain('authorization');
-    const foreign = await rawRequest('/api/jitsi/generate-token', { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const foreign = await rawRequest('/api/jitsi/generate-token', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
     const error = await post(url('/api/jitsi/generate-token'), {}, { origin: 'http://127.0.0.1:8080' });
     expect(error.status).toBe(400);
@@ -130,7 +165,13 @@ describe('payload format 2.0 results', () => {
     expect(fromLambdaResult({ hello: 'world' })).toMatchObject({ statusCode: 200, headers: { 'content-type': 'application/json' } });
     expect(fromLambdaResult({ hello: 'world' }).body.toString()).toBe('{"hello":"world"}');
     expect(fromLambdaResult('text').body.toString()).toBe('"text"');
-    const binary = fromLambdaResult({ statusCode: 201, headers: { 'X-Thing': 'a' }, body: Buffer.from('hi').toString('base64'), isBase64Encoded: true, cookies: ['a=b'] });
+    const binary = fromLambdaResult({
+      statusCode: 201,
+      headers: { 'X-Thing': 'a' },
+      body: Buffer.from('hi').toString('base64'),
+      isBase64Encoded: true,
+      cookies: ['a=b'],
+    });
     expect(binary).toMatchObject({ statusCode: 201, headers: { 'x-thing': 'a' }, cookies: ['a=b'] });
     expect(binary.body.toString()).toBe('hi');
   });

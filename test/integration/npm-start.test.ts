@@ -66,7 +66,11 @@ describe('npm start with no configuration', () => {
   });
 
   it('refuses to start on a bad setting, naming the variable', async () => {
-    const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'infra/local/start.ts')], { cwd: workDir, env: { PATH: process.env.PATH ?? '', TOKEN_TTL_SECONDS: 'two hours' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'infra/local/start.ts')], {
+      cwd: workDir,
+      env: { PATH: process.env.PATH ?? '', TOKEN_TTL_SECONDS: 'two hours' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     started.push(child);
     let output = '';
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -52,7 +52,16 @@ describe('OpenAPI 3.1 description', () => {
     await record('generate-token', '/api/jitsi/generate-token', generated);
     await record('generate-token', '/api/jitsi/generate-token', await post(url('generate-token'), { roomName: 'Bad Room', userName: 'x' }));
     await record('generate-token', '/api/jitsi/generate-token', await post(url('generate-token'), 'x'.repeat(9000)));
-    await record('create-room', '/api/jitsi/create-room', await post(url('create-room'), { appointmentId: 'a', therapistId: 't', clientId: 'c', scheduledStartTime: new Date(Date.now() + 3_600_000).toISOString() }));
+    await record(
+      'create-room',
+      '/api/jitsi/create-room',
+      await post(url('create-room'), {
+        appointmentId: 'a',
+        therapistId: 't',
+        clientId: 'c',
+        scheduledStartTime: new Date(Date.now() + 3_600_000).toISOString(),
+      }),
+    );
     await record('validate-token', '/api/jitsi/validate-token', await post(url('validate-token'), { token: generated.body.token, tenant: 'acme' }));
     await record('validate-token', '/api/jitsi/validate-token', await post(url('validate-token'), { token: 'a.b.c' }));
     await record('refresh-token', '/api/jitsi/refresh-token', await post(url('refresh-token'), { token: generated.body.token }));

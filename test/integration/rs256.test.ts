@@ -9,7 +9,8 @@ import { decodeJwt, jitsiRuleViolations } from '../helpers/jwt.ts';
 import { post, startServer } from '../helpers/local-server.ts';
 import { startOidcIssuer, type OidcIssuer } from '../helpers/oidc-issuer.ts';
 
-const rsaSecret = (kid: string) => JSON.stringify({ kid, privateKey: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) });
+const rsaSecret = (kid: string) =>
+  JSON.stringify({ kid, privateKey: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) });
 const keyPath = (kid: string) => `/api/jitsi/keys/${createHash('sha256').update(kid).digest('hex')}.pem`;
 
 /** Verifies an RS256 JWT with a PEM public key, with node:crypto only (what Prosody does with it). */
@@ -26,7 +27,10 @@ describe('RS256 mode over HTTP', () => {
     server = await startServer({ JITSI_SIGNING: 'rs256', JITSI_APP_SECRET: rsaSecret('jitsi-2026-11') });
     issuer = await startOidcIssuer();
     const { createAuthenticator } = await import('../../infra/local/auth.ts');
-    jwtServer = await startServer({ JITSI_SIGNING: 'rs256', JITSI_APP_SECRET: rsaSecret('jwt-mode-key'), AUTH_MODE: 'jwt' }, createAuthenticator({ authIssuer: issuer.issuer, authAudience: 'test-client' }));
+    jwtServer = await startServer(
+      { JITSI_SIGNING: 'rs256', JITSI_APP_SECRET: rsaSecret('jwt-mode-key'), AUTH_MODE: 'jwt' },
+      createAuthenticator({ authIssuer: issuer.issuer, authAudience: 'test-client' }),
+    );
   });
   afterAll(async () => {
     await server.close();
@@ -38,7 +42,11 @@ describe('RS256 mode over HTTP', () => {
     const minted = await post(`${server.url}/api/jitsi/generate-token`, { roomName: 'room-1', userName: 'Asap Person', isModerator: true });
     const { header } = decodeJwt(minted.body.token);
     expect(header).toEqual({ alg: 'RS256', typ: 'JWT', kid: 'jitsi-2026-11' });
-    expect(jitsiRuleViolations(minted.body.token, { appId: 'test-app', audience: 'test-app', sub: 'meet.example.test', maxLifetime: 86_400 }).filter((rule) => rule !== 'alg')).toEqual([]);
+    expect(
+      jitsiRuleViolations(minted.body.token, { appId: 'test-app', audience: 'test-app', sub: 'meet.example.test', maxLifetime: 86_400 }).filter(
+        (rule) => rule !== 'alg',
+      ),
+    ).toEqual([]);
 
     const response = await fetch(`${server.url}${keyPath(header.kid as string)}`);
     expect(response.status).toBe(200);
@@ -71,8 +79,23 @@ describe('RS256 rotation in Secrets Manager', () => {
     fake = await startFakeSecretsManager();
   });
   afterAll(() => fake.close());
-  const env = () => ({ ...sdkEnvironment(fake.endpoint), AWS_LAMBDA_FUNCTION_NAME: 'f', JITSI_SECRET_ARN: TEST_SECRET_ARN, JITSI_APP_SECRET: undefined, JITSI_SIGNING: 'rs256', AUTH_MODE: 'none' });
-  const keysEvent = (kid: string) => ({ version: '2.0', rawPath: keyPath(kid), headers: {}, pathParameters: { keyFile: keyPath(kid).split('/').pop() }, requestContext: { http: { method: 'GET', path: keyPath(kid) }, requestId: 'k' }, isBase64Encoded: false }) as never;
+  const env = () => ({
+    ...sdkEnvironment(fake.endpoint),
+    AWS_LAMBDA_FUNCTION_NAME: 'f',
+    JITSI_SECRET_ARN: TEST_SECRET_ARN,
+    JITSI_APP_SECRET: undefined,
+    JITSI_SIGNING: 'rs256',
+    AUTH_MODE: 'none',
+  });
+  const keysEvent = (kid: string) =>
+    ({
+      version: '2.0',
+      rawPath: keyPath(kid),
+      headers: {},
+      pathParameters: { keyFile: keyPath(kid).split('/').pop() },
+      requestContext: { http: { method: 'GET', path: keyPath(kid) }, requestId: 'k' },
+      isBase64Encoded: false,
+    }) as never;
 
   it('keeps serving the previous key for the longest token lifetime after a new kid, then stops', async () => {
     fake.secrets.set(TEST_SECRET_ARN, rsaSecret('kid-2'));
@@ -92,7 +115,10 @@ describe('RS256 rotation in Secrets Manager', () => {
   });
 
   it('refuses a key that is not RSA 2048+ or a secret without a kid (503, never a token)', async () => {
-    fake.secrets.set(TEST_SECRET_ARN, JSON.stringify({ kid: 'small', privateKey: generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) }));
+    fake.secrets.set(
+      TEST_SECRET_ARN,
+      JSON.stringify({ kid: 'small', privateKey: generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) }),
+    );
     const handlers = await loadHandlers(env());
     const event = apiEvent('/api/jitsi/generate-token', { roomName: 'r', userName: 'N' });
     expect((await handlers.generateToken(event, lambdaContext())).statusCode).toBe(503);

@@ -51,25 +51,32 @@ describe('the app secret from Secrets Manager (real SDK, loopback endpoint)', ()
     expect((await generateToken(generateEvent(), lambdaContext())).statusCode).toBe(200);
   });
 
-  it.each<[Fault | 'too-short' | 'json-without-appSecret']>([['not-found'], ['denied'], ['throttled'], ['server-error'], ['hang'], ['bad-json'], ['binary'], ['too-short'], ['json-without-appSecret']])(
-    'answers 503 with Retry-After within 2 s when the secret is %s, never a 500',
-    async (fault) => {
-      if (fault === 'too-short') fake.secrets.set(TEST_SECRET_ARN, 'too-short');
-      else if (fault === 'json-without-appSecret') fake.secrets.set(TEST_SECRET_ARN, '{"secret":"x"}');
-      else fake.fault = fault;
-      const { generateToken } = await loadHandlers(lambdaEnv());
-      const started = performance.now();
-      const result = await generateToken(generateEvent(), lambdaContext());
-      const elapsed = performance.now() - started;
-      faultOutcomes.push({ fault, status: result.statusCode!, ms: Math.round(elapsed) });
-      expect(elapsed).toBeLessThan(2_000);
-      expect(result.statusCode).toBe(503);
-      expect(result.headers?.['retry-after']).toBe('5');
-      expect(result.headers?.['content-type']).toBe('application/problem+json');
-      expect(json(result)).toMatchObject({ type: 'urn:jitsi-token-api:problem:secret-unavailable', status: 503 });
-      expect(result.body).not.toContain('fake failure');
-    },
-  );
+  it.each<[Fault | 'too-short' | 'json-without-appSecret']>([
+    ['not-found'],
+    ['denied'],
+    ['throttled'],
+    ['server-error'],
+    ['hang'],
+    ['bad-json'],
+    ['binary'],
+    ['too-short'],
+    ['json-without-appSecret'],
+  ])('answers 503 with Retry-After within 2 s when the secret is %s, never a 500', async (fault) => {
+    if (fault === 'too-short') fake.secrets.set(TEST_SECRET_ARN, 'too-short');
+    else if (fault === 'json-without-appSecret') fake.secrets.set(TEST_SECRET_ARN, '{"secret":"x"}');
+    else fake.fault = fault;
+    const { generateToken } = await loadHandlers(lambdaEnv());
+    const started = performance.now();
+    const result = await generateToken(generateEvent(), lambdaContext());
+    const elapsed = performance.now() - started;
+    faultOutcomes.push({ fault, status: result.statusCode!, ms: Math.round(elapsed) });
+    expect(elapsed).toBeLessThan(2_000);
+    expect(result.statusCode).toBe(503);
+    expect(result.headers?.['retry-after']).toBe('5');
+    expect(result.headers?.['content-type']).toBe('application/problem+json');
+    expect(json(result)).toMatchObject({ type: 'urn:jitsi-token-api:problem:secret-unavailable', status: 503 });
+    expect(result.body).not.toContain('fake failure');
+  });
 
   it('recovers on a later request once Secrets Manager answers again', async () => {
     fake.fault = 'server-error';

@@ -18,28 +18,42 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
   mkdirSync('test-artifacts/figures', { recursive: true });
-  const fiveHundreds = Object.entries(statuses).filter(([status]) => status.startsWith('5')).reduce((sum, [, count]) => sum + count, 0);
+  const fiveHundreds = Object.entries(statuses)
+    .filter(([status]) => status.startsWith('5'))
+    .reduce((sum, [, count]) => sum + count, 0);
   writeFileSync('test-artifacts/figures/security-corpus.json', JSON.stringify({ cases: corpus.length, statuses, fiveHundreds }, null, 2));
 });
 
 function send(testCase: CorpusCase): Promise<RawResponse> {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...testCase.headers };
   if (headers['content-type'] === '') delete headers['content-type'];
-  const body = testCase.body === undefined ? undefined : typeof testCase.body === 'object' && !Buffer.isBuffer(testCase.body) ? JSON.stringify(testCase.body.json) : testCase.body;
+  const body =
+    testCase.body === undefined
+      ? undefined
+      : typeof testCase.body === 'object' && !Buffer.isBuffer(testCase.body)
+        ? JSON.stringify(testCase.body.json)
+        : testCase.body;
   return rawRequest(`${server.url}${testCase.path}`, { method: testCase.method ?? 'POST', headers, ...(body === undefined ? {} : { body }) });
 }
 
 function checkProblem(response: RawResponse, type: string): void {
   expect(response.headers['content-type']).toBe('application/problem+json');
   const problem = JSON.parse(response.text);
-  expect(problem).toMatchObject({ type: `urn:jitsi-token-api:problem:${type}`, status: response.status, title: expect.any(String), requestId: expect.any(String) });
+  expect(problem).toMatchObject({
+    type: `urn:jitsi-token-api:problem:${type}`,
+    status: response.status,
+    title: expect.any(String),
+    requestId: expect.any(String),
+  });
   expect(response.text).not.toMatch(/\bat .+:\d+:\d+|Error:|SyntaxError|Unexpected token/);
 }
 
 describe(`hostile-input corpus (${corpus.length} cases over HTTP)`, () => {
   it('has at least 150 cases across every group of docs/SECURITY.md', () => {
     expect(corpus.length).toBeGreaterThanOrEqual(150);
-    expect(new Set(corpus.map((testCase) => testCase.group))).toEqual(new Set(['envelope', 'JSON', 'structure', 'types', 'strings', 'room names', 'times', 'tokens']));
+    expect(new Set(corpus.map((testCase) => testCase.group))).toEqual(
+      new Set(['envelope', 'JSON', 'structure', 'types', 'strings', 'room names', 'times', 'tokens']),
+    );
   });
 
   it.each(corpus.map((testCase) => [`${testCase.group}: ${testCase.name}`, testCase] as const))('%s', async (_, testCase) => {
@@ -60,7 +74,10 @@ describe('caller group (AUTH_MODE=jwt, loopback OIDC issuer)', () => {
   beforeAll(async () => {
     issuer = await startOidcIssuer();
     const { createAuthenticator } = await import('../../infra/local/auth.ts');
-    jwtServer = await startServer({ AUTH_MODE: 'jwt', MODERATOR_CLAIM: 'roles', MODERATOR_VALUES: 'therapist' }, createAuthenticator({ authIssuer: issuer.issuer, authAudience: 'test-client' }));
+    jwtServer = await startServer(
+      { AUTH_MODE: 'jwt', MODERATOR_CLAIM: 'roles', MODERATOR_VALUES: 'therapist' },
+      createAuthenticator({ authIssuer: issuer.issuer, authAudience: 'test-client' }),
+    );
   });
   afterAll(async () => {
     await jwtServer.close();
@@ -70,10 +87,25 @@ describe('caller group (AUTH_MODE=jwt, loopback OIDC issuer)', () => {
   it.each([
     ['no credential', async () => ({}), { roomName: 'r' }, 401, 'unauthenticated'],
     ['a bad credential', async () => ({ authorization: 'Bearer x.y.z' }), { roomName: 'r' }, 401, 'unauthenticated'],
-    ['the wrong role', async () => ({ authorization: `Bearer ${await issuer.sign({ sub: 'c', name: 'C', roles: ['client'] })}` }), { roomName: 'r', isModerator: true }, 403, 'forbidden'],
-    ["someone else's identity", async () => ({ authorization: `Bearer ${await issuer.sign({ sub: 'c', name: 'C' })}` }), { roomName: 'r', userId: 'not-c' }, 403, 'forbidden'],
+    [
+      'the wrong role',
+      async () => ({ authorization: `Bearer ${await issuer.sign({ sub: 'c', name: 'C', roles: ['client'] })}` }),
+      { roomName: 'r', isModerator: true },
+      403,
+      'forbidden',
+    ],
+    [
+      "someone else's identity",
+      async () => ({ authorization: `Bearer ${await issuer.sign({ sub: 'c', name: 'C' })}` }),
+      { roomName: 'r', userId: 'not-c' },
+      403,
+      'forbidden',
+    ],
   ] as const)('%s', async (_, headers, body, status, type) => {
-    const response = await rawRequest(`${jwtServer.url}/api/jitsi/generate-token`, { headers: { 'content-type': 'application/json', ...(await headers()) }, body: JSON.stringify(body) });
+    const response = await rawRequest(`${jwtServer.url}/api/jitsi/generate-token`, {
+      headers: { 'content-type': 'application/json', ...(await headers()) },
+      body: JSON.stringify(body),
+    });
     statuses[response.status] = (statuses[response.status] ?? 0) + 1;
     expect(response.status).toBe(status);
     checkProblem(response, type);

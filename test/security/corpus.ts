@@ -26,21 +26,100 @@ const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('bas
 function envelope(): CorpusCase[] {
   const cases: CorpusCase[] = [];
   for (const path of [GENERATE, CREATE, VALIDATE]) {
-    for (const method of ['GET', 'PUT', 'DELETE', 'PATCH']) cases.push({ group: 'envelope', name: `${method} ${path}`, path, method, body: method === 'GET' || method === 'DELETE' ? undefined : { json: good }, status: 405, expect: 'method-not-allowed' });
+    for (const method of ['GET', 'PUT', 'DELETE', 'PATCH'])
+      cases.push({
+        group: 'envelope',
+        name: `${method} ${path}`,
+        path,
+        method,
+        body: method === 'GET' || method === 'DELETE' ? undefined : { json: good },
+        status: 405,
+        expect: 'method-not-allowed',
+      });
   }
-  for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'application/json-patch+json', 'application/json; charset=iso-8859-1', 'application/jsonx', 'json']) {
-    cases.push({ group: 'envelope', name: `content-type ${contentType}`, path: GENERATE, headers: { 'content-type': contentType }, body: JSON.stringify(good), status: 415, expect: 'unsupported-media-type' });
+  for (const contentType of [
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/xml',
+    'application/json-patch+json',
+    'application/json; charset=iso-8859-1',
+    'application/jsonx',
+    'json',
+  ]) {
+    cases.push({
+      group: 'envelope',
+      name: `content-type ${contentType}`,
+      path: GENERATE,
+      headers: { 'content-type': contentType },
+      body: JSON.stringify(good),
+      status: 415,
+      expect: 'unsupported-media-type',
+    });
   }
-  cases.push({ group: 'envelope', name: 'no content-type', path: GENERATE, headers: { 'content-type': '' }, body: JSON.stringify(good), status: 415, expect: 'unsupported-media-type' });
-  for (const encoding of ['gzip', 'deflate', 'br']) cases.push({ group: 'envelope', name: `content-encoding ${encoding}`, path: GENERATE, headers: { 'content-encoding': encoding }, body: gzipSync(JSON.stringify(good)), status: 415, expect: 'unsupported-media-type' });
-  cases.push({ group: 'envelope', name: 'base64 garbage as octet-stream', path: GENERATE, headers: { 'content-type': 'application/octet-stream' }, body: Buffer.from('bm90IGpzb24=\u0000\u00ff', 'latin1'), status: 415, expect: 'unsupported-media-type' });
-  cases.push({ group: 'envelope', name: 'base64 text as JSON', path: GENERATE, body: Buffer.from(JSON.stringify(good)).toString('base64'), status: 400, expect: 'invalid-json' });
+  cases.push({
+    group: 'envelope',
+    name: 'no content-type',
+    path: GENERATE,
+    headers: { 'content-type': '' },
+    body: JSON.stringify(good),
+    status: 415,
+    expect: 'unsupported-media-type',
+  });
+  for (const encoding of ['gzip', 'deflate', 'br'])
+    cases.push({
+      group: 'envelope',
+      name: `content-encoding ${encoding}`,
+      path: GENERATE,
+      headers: { 'content-encoding': encoding },
+      body: gzipSync(JSON.stringify(good)),
+      status: 415,
+      expect: 'unsupported-media-type',
+    });
+  cases.push({
+    group: 'envelope',
+    name: 'base64 garbage as octet-stream',
+    path: GENERATE,
+    headers: { 'content-type': 'application/octet-stream' },
+    body: Buffer.from('bm90IGpzb24=\u0000\u00ff', 'latin1'),
+    status: 415,
+    expect: 'unsupported-media-type',
+  });
+  cases.push({
+    group: 'envelope',
+    name: 'base64 text as JSON',
+    path: GENERATE,
+    body: Buffer.from(JSON.stringify(good)).toString('base64'),
+    status: 400,
+    expect: 'invalid-json',
+  });
   cases.push({ group: 'envelope', name: 'empty body', path: GENERATE, body: '', status: 400, expect: 'invalid-json' });
-  cases.push({ group: 'envelope', name: 'body of 8 KiB + 1', path: GENERATE, body: JSON.stringify({ ...good, userName: 'x'.repeat(8192) }), status: 413, expect: 'payload-too-large' });
+  cases.push({
+    group: 'envelope',
+    name: 'body of 8 KiB + 1',
+    path: GENERATE,
+    body: JSON.stringify({ ...good, userName: 'x'.repeat(8192) }),
+    status: 413,
+    expect: 'payload-too-large',
+  });
   cases.push({ group: 'envelope', name: 'body of 2 MiB', path: GENERATE, body: 'x'.repeat(2 * 1024 * 1024), status: 413, expect: 'payload-too-large' });
-  cases.push({ group: 'envelope', name: 'invalid UTF-8', path: GENERATE, body: Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x3a, 0x31, 0x7d]), status: 400, expect: 'invalid-json' });
+  cases.push({
+    group: 'envelope',
+    name: 'invalid UTF-8',
+    path: GENERATE,
+    body: Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x3a, 0x31, 0x7d]),
+    status: 400,
+    expect: 'invalid-json',
+  });
   cases.push({ group: 'envelope', name: 'unknown path', path: '/api/jitsi/generate-tokens', body: { json: good }, status: 404, expect: 'not-found' });
-  cases.push({ group: 'envelope', name: 'path traversal', path: '/api/jitsi/../jitsi/generate-token/..%2f', body: { json: good }, status: 404, expect: 'not-found' });
+  cases.push({
+    group: 'envelope',
+    name: 'path traversal',
+    path: '/api/jitsi/../jitsi/generate-token/..%2f',
+    body: { json: good },
+    status: 404,
+    expect: 'not-found',
+  });
   return cases;
 }
 
@@ -62,23 +141,70 @@ function jsonSyntax(): CorpusCase[] {
     ['only whitespace', '   '],
   ];
   const cases: CorpusCase[] = bodies.map(([name, body]) => ({ group: 'JSON', name, path: GENERATE, body, status: 400, expect: 'invalid-json' }));
-  for (const [name, body] of [['top-level array', '[]'], ['top-level string', '"x"'], ['top-level number', '42'], ['top-level null', 'null'], ['top-level true', 'true']] as const) {
+  for (const [name, body] of [
+    ['top-level array', '[]'],
+    ['top-level string', '"x"'],
+    ['top-level number', '42'],
+    ['top-level null', 'null'],
+    ['top-level true', 'true'],
+  ] as const) {
     cases.push({ group: 'JSON', name, path: GENERATE, body, status: 400, expect: 'invalid-request' });
   }
   cases.push({ group: 'JSON', name: 'nesting 5 deep', path: GENERATE, body: '{"a":{"b":{"c":{"d":{}}}}}', status: 400, expect: 'invalid-json' });
-  cases.push({ group: 'JSON', name: 'nesting 10 000 deep', path: GENERATE, body: `${'['.repeat(4000)}${']'.repeat(4000)}`, status: 400, expect: 'invalid-json' });
+  cases.push({
+    group: 'JSON',
+    name: 'nesting 10 000 deep',
+    path: GENERATE,
+    body: `${'['.repeat(4000)}${']'.repeat(4000)}`,
+    status: 400,
+    expect: 'invalid-json',
+  });
   return cases;
 }
 
 function structure(): CorpusCase[] {
   const cases: CorpusCase[] = [];
-  cases.push({ group: 'structure', name: 'duplicate key', path: GENERATE, body: '{"roomName":"a","roomName":"b","userName":"c"}', status: 400, expect: 'invalid-json' });
-  cases.push({ group: 'structure', name: 'duplicate key by escape', path: GENERATE, body: '{"roomName":"a","room\\u004eame":"b","userName":"c"}', status: 400, expect: 'invalid-json' });
-  cases.push({ group: 'structure', name: 'duplicate isModerator', path: GENERATE, body: '{"roomName":"a","userName":"c","isModerator":false,"isModerator":true}', status: 400, expect: 'invalid-json' });
+  cases.push({
+    group: 'structure',
+    name: 'duplicate key',
+    path: GENERATE,
+    body: '{"roomName":"a","roomName":"b","userName":"c"}',
+    status: 400,
+    expect: 'invalid-json',
+  });
+  cases.push({
+    group: 'structure',
+    name: 'duplicate key by escape',
+    path: GENERATE,
+    body: '{"roomName":"a","room\\u004eame":"b","userName":"c"}',
+    status: 400,
+    expect: 'invalid-json',
+  });
+  cases.push({
+    group: 'structure',
+    name: 'duplicate isModerator',
+    path: GENERATE,
+    body: '{"roomName":"a","userName":"c","isModerator":false,"isModerator":true}',
+    status: 400,
+    expect: 'invalid-json',
+  });
   for (const key of ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty']) {
-    cases.push({ group: 'structure', name: `key ${key}`, path: GENERATE, body: `{"roomName":"a","userName":"c","${key}":{"isModerator":true}}`, status: 400, expect: 'invalid-json' });
+    cases.push({
+      group: 'structure',
+      name: `key ${key}`,
+      path: GENERATE,
+      body: `{"roomName":"a","userName":"c","${key}":{"isModerator":true}}`,
+      status: 400,
+      expect: 'invalid-json',
+    });
   }
-  for (const [path, body] of [[GENERATE, { ...good, moderator: true }], [GENERATE, { ...good, room: '*' }], [GENERATE, { ...good, context: {} }], [CREATE, { ...goodRoom(), roomName: 'x' }], [VALIDATE, { token: 'a.b.c', key: 'x' }]] as const) {
+  for (const [path, body] of [
+    [GENERATE, { ...good, moderator: true }],
+    [GENERATE, { ...good, room: '*' }],
+    [GENERATE, { ...good, context: {} }],
+    [CREATE, { ...goodRoom(), roomName: 'x' }],
+    [VALIDATE, { token: 'a.b.c', key: 'x' }],
+  ] as const) {
     cases.push({ group: 'structure', name: `unknown field on ${path}`, path, body: { json: body }, status: 400, expect: 'unknown-field' });
   }
   return cases;
@@ -88,15 +214,61 @@ function types(): CorpusCase[] {
   const cases: CorpusCase[] = [];
   const wrongForString: unknown[] = [42, true, [], {}, null];
   for (const field of ['roomName', 'userName', 'userEmail', 'userId', 'appointmentId']) {
-    for (const value of wrongForString) cases.push({ group: 'types', name: `${field} = ${JSON.stringify(value)}`, path: GENERATE, body: { json: { ...good, [field]: value } }, status: 400, expect: 'invalid-field' });
+    for (const value of wrongForString)
+      cases.push({
+        group: 'types',
+        name: `${field} = ${JSON.stringify(value)}`,
+        path: GENERATE,
+        body: { json: { ...good, [field]: value } },
+        status: 400,
+        expect: 'invalid-field',
+      });
   }
-  for (const value of ['true', 1, 0, null, []]) cases.push({ group: 'types', name: `isModerator = ${JSON.stringify(value)}`, path: GENERATE, body: { json: { ...good, isModerator: value } }, status: 400, expect: 'invalid-field' });
-  for (const value of ['3600', 1.5, -1, 0, 59, 86_401, 1e21, true, null, [], {}, '1h']) cases.push({ group: 'types', name: `expiresIn = ${JSON.stringify(value)}`, path: GENERATE, body: { json: { ...good, expiresIn: value } }, status: 400, expect: 'invalid-field' });
-  for (const value of [60, '60']) cases.push({ group: 'types', name: `durationMinutes = ${JSON.stringify(value)}`, path: CREATE, body: { json: { ...goodRoom(), durationMinutes: value } }, status: typeof value === 'number' ? 200 : 400, expect: typeof value === 'number' ? 'ok' : 'invalid-field' });
-  cases.push({ group: 'types', name: 'callType = "screen"', path: CREATE, body: { json: { ...goodRoom(), callType: 'screen' } }, status: 400, expect: 'invalid-field' });
+  for (const value of ['true', 1, 0, null, []])
+    cases.push({
+      group: 'types',
+      name: `isModerator = ${JSON.stringify(value)}`,
+      path: GENERATE,
+      body: { json: { ...good, isModerator: value } },
+      status: 400,
+      expect: 'invalid-field',
+    });
+  for (const value of ['3600', 1.5, -1, 0, 59, 86_401, 1e21, true, null, [], {}, '1h'])
+    cases.push({
+      group: 'types',
+      name: `expiresIn = ${JSON.stringify(value)}`,
+      path: GENERATE,
+      body: { json: { ...good, expiresIn: value } },
+      status: 400,
+      expect: 'invalid-field',
+    });
+  for (const value of [60, '60'])
+    cases.push({
+      group: 'types',
+      name: `durationMinutes = ${JSON.stringify(value)}`,
+      path: CREATE,
+      body: { json: { ...goodRoom(), durationMinutes: value } },
+      status: typeof value === 'number' ? 200 : 400,
+      expect: typeof value === 'number' ? 'ok' : 'invalid-field',
+    });
+  cases.push({
+    group: 'types',
+    name: 'callType = "screen"',
+    path: CREATE,
+    body: { json: { ...goodRoom(), callType: 'screen' } },
+    status: 400,
+    expect: 'invalid-field',
+  });
   cases.push({ group: 'types', name: 'missing roomName', path: GENERATE, body: { json: { userName: 'x' } }, status: 400, expect: 'invalid-field' });
   cases.push({ group: 'types', name: 'missing userName', path: GENERATE, body: { json: { roomName: 'x' } }, status: 400, expect: 'invalid-field' });
-  cases.push({ group: 'types', name: 'missing clientId', path: CREATE, body: { json: { ...goodRoom(), clientId: undefined } }, status: 400, expect: 'invalid-field' });
+  cases.push({
+    group: 'types',
+    name: 'missing clientId',
+    path: CREATE,
+    body: { json: { ...goodRoom(), clientId: undefined } },
+    status: 400,
+    expect: 'invalid-field',
+  });
   return cases;
 }
 
@@ -124,51 +296,218 @@ function strings(): CorpusCase[] {
     ['HTML tag', '<b>Ada</b>'],
     ['script', '<script>alert(1)</script>'],
   ];
-  const cases: CorpusCase[] = bad.map(([name, value]) => ({ group: 'strings', name: `userName ${name}`, path: GENERATE, body: { json: { ...good, userName: value } }, status: 400, expect: 'invalid-field' }));
-  for (const [name, value] of [['therapistName with bidi', 'Dr\u202e'], ['clientName with NUL', 'C\u0000']] as const) {
+  const cases: CorpusCase[] = bad.map(([name, value]) => ({
+    group: 'strings',
+    name: `userName ${name}`,
+    path: GENERATE,
+    body: { json: { ...good, userName: value } },
+    status: 400,
+    expect: 'invalid-field',
+  }));
+  for (const [name, value] of [
+    ['therapistName with bidi', 'Dr\u202e'],
+    ['clientName with NUL', 'C\u0000'],
+  ] as const) {
     const field = name.split(' ')[0]!;
     cases.push({ group: 'strings', name, path: CREATE, body: { json: { ...goodRoom(), [field]: value } }, status: 400, expect: 'invalid-field' });
   }
-  const real: Array<[string, string]> = [['Arabic', 'محمد علي'], ['Hebrew', 'שרה כהן'], ['CJK', '王小明'], ['emoji', 'Zoë 👩‍⚕️'], ['family emoji', '👨‍👩‍👧'], ['Devanagari', 'प्रिया'], ['apostrophe and accents', "O'Brien-Núñez"], ['decomposed accent', 'Zoe\u0308']];
-  for (const [name, value] of real) cases.push({ group: 'strings', name: `userName ${name} accepted`, path: GENERATE, body: { json: { ...good, userName: value } }, status: 200, expect: 'ok' });
+  const real: Array<[string, string]> = [
+    ['Arabic', 'محمد علي'],
+    ['Hebrew', 'שרה כהן'],
+    ['CJK', '王小明'],
+    ['emoji', 'Zoë 👩‍⚕️'],
+    ['family emoji', '👨‍👩‍👧'],
+    ['Devanagari', 'प्रिया'],
+    ['apostrophe and accents', "O'Brien-Núñez"],
+    ['decomposed accent', 'Zoe\u0308'],
+  ];
+  for (const [name, value] of real)
+    cases.push({
+      group: 'strings',
+      name: `userName ${name} accepted`,
+      path: GENERATE,
+      body: { json: { ...good, userName: value } },
+      status: 200,
+      expect: 'ok',
+    });
   for (const value of ['not-an-email', 'a@b', 'a b@example.com', '<a@example.com>', `${'a'.repeat(65)}@example.com`]) {
-    cases.push({ group: 'strings', name: `userEmail ${value.slice(0, 20)}`, path: GENERATE, body: { json: { ...good, userEmail: value } }, status: 400, expect: 'invalid-field' });
+    cases.push({
+      group: 'strings',
+      name: `userEmail ${value.slice(0, 20)}`,
+      path: GENERATE,
+      body: { json: { ...good, userEmail: value } },
+      status: 400,
+      expect: 'invalid-field',
+    });
   }
   for (const value of ['http://example.com/a.png', 'javascript:alert(1)', 'data:image/png;base64,AAAA', 'https://exa mple.com/']) {
-    cases.push({ group: 'strings', name: `userAvatar ${value.slice(0, 20)}`, path: GENERATE, body: { json: { ...good, userAvatar: value } }, status: 400, expect: 'invalid-field' });
+    cases.push({
+      group: 'strings',
+      name: `userAvatar ${value.slice(0, 20)}`,
+      path: GENERATE,
+      body: { json: { ...good, userAvatar: value } },
+      status: 400,
+      expect: 'invalid-field',
+    });
   }
   for (const value of ['user 1', 'user\u0000', '../admin', 'a'.repeat(129), '*']) {
-    cases.push({ group: 'strings', name: `userId ${JSON.stringify(value).slice(0, 20)}`, path: GENERATE, body: { json: { ...good, userId: value } }, status: 400, expect: 'invalid-field' });
+    cases.push({
+      group: 'strings',
+      name: `userId ${JSON.stringify(value).slice(0, 20)}`,
+      path: GENERATE,
+      body: { json: { ...good, userId: value } },
+      status: 400,
+      expect: 'invalid-field',
+    });
   }
   return cases;
 }
 
 function roomNames(): CorpusCase[] {
-  const bad = ['a/b', 'a@b', 'my room', '..', '.', '*', 'a%2Fb', 'Room', 'ROOM', 'café', 'raum-ü', 'a'.repeat(129), '-room', '_room', 'room?x=1', 'room#x', 'room\\x', 'ro\u200bom', 'ｒｏｏｍ', 'room.name', 'room:1', ''];
-  const cases: CorpusCase[] = bad.map((roomName) => ({ group: 'room names', name: JSON.stringify(roomName).slice(0, 30), path: GENERATE, body: { json: { ...good, roomName } }, status: 400, expect: 'invalid-field' }));
-  for (const roomName of ['a', '0', 'room-1', 'room_1', 'a'.repeat(128)]) cases.push({ group: 'room names', name: `${roomName.slice(0, 20)} accepted`, path: GENERATE, body: { json: { ...good, roomName } }, status: 200, expect: 'ok' });
+  const bad = [
+    'a/b',
+    'a@b',
+    'my room',
+    '..',
+    '.',
+    '*',
+    'a%2Fb',
+    'Room',
+    'ROOM',
+    'café',
+    'raum-ü',
+    'a'.repeat(129),
+    '-room',
+    '_room',
+    'room?x=1',
+    'room#x',
+    'room\\x',
+    'ro\u200bom',
+    'ｒｏｏｍ',
+    'room.name',
+    'room:1',
+    '',
+  ];
+  const cases: CorpusCase[] = bad.map((roomName) => ({
+    group: 'room names',
+    name: JSON.stringify(roomName).slice(0, 30),
+    path: GENERATE,
+    body: { json: { ...good, roomName } },
+    status: 400,
+    expect: 'invalid-field',
+  }));
+  for (const roomName of ['a', '0', 'room-1', 'room_1', 'a'.repeat(128)])
+    cases.push({
+      group: 'room names',
+      name: `${roomName.slice(0, 20)} accepted`,
+      path: GENERATE,
+      body: { json: { ...good, roomName } },
+      status: 200,
+      expect: 'ok',
+    });
   return cases;
 }
 
 function times(): CorpusCase[] {
-  const bad = ['2026-11-14T10:00:00', '2026-11-14', '2026-02-30T10:00:00Z', '2025-02-29T10:00:00Z', '2026-13-01T00:00:00Z', '2026-11-14T24:00:00Z', '2026-11-14T10:60:00Z', '2026-11-14T10:00:00+25:00', '1699999999', 'tomorrow', '2000-01-01T00:00:00Z', '2099-01-01T00:00:00Z', '+275760-09-13T00:00:00Z', ''];
-  const cases: CorpusCase[] = bad.map((value) => ({ group: 'times', name: `scheduledStartTime ${JSON.stringify(value)}`, path: CREATE, body: { json: { ...goodRoom(), scheduledStartTime: value } }, status: 400, expect: 'invalid-field' }));
-  for (const value of [1_800_000_000, null, true]) cases.push({ group: 'times', name: `scheduledStartTime ${JSON.stringify(value)}`, path: CREATE, body: { json: { ...goodRoom(), scheduledStartTime: value } }, status: 400, expect: 'invalid-field' });
-  for (const value of [4, 721, 1.5, -60]) cases.push({ group: 'times', name: `durationMinutes ${value}`, path: CREATE, body: { json: { ...goodRoom(), durationMinutes: value } }, status: 400, expect: 'invalid-field' });
-  cases.push({ group: 'times', name: 'a window that is open now', path: CREATE, body: { json: { ...goodRoom(), scheduledStartTime: new Date(Date.now() - 600_000).toISOString() } }, status: 200, expect: 'ok' });
+  const bad = [
+    '2026-11-14T10:00:00',
+    '2026-11-14',
+    '2026-02-30T10:00:00Z',
+    '2025-02-29T10:00:00Z',
+    '2026-13-01T00:00:00Z',
+    '2026-11-14T24:00:00Z',
+    '2026-11-14T10:60:00Z',
+    '2026-11-14T10:00:00+25:00',
+    '1699999999',
+    'tomorrow',
+    '2000-01-01T00:00:00Z',
+    '2099-01-01T00:00:00Z',
+    '+275760-09-13T00:00:00Z',
+    '',
+  ];
+  const cases: CorpusCase[] = bad.map((value) => ({
+    group: 'times',
+    name: `scheduledStartTime ${JSON.stringify(value)}`,
+    path: CREATE,
+    body: { json: { ...goodRoom(), scheduledStartTime: value } },
+    status: 400,
+    expect: 'invalid-field',
+  }));
+  for (const value of [1_800_000_000, null, true])
+    cases.push({
+      group: 'times',
+      name: `scheduledStartTime ${JSON.stringify(value)}`,
+      path: CREATE,
+      body: { json: { ...goodRoom(), scheduledStartTime: value } },
+      status: 400,
+      expect: 'invalid-field',
+    });
+  for (const value of [4, 721, 1.5, -60])
+    cases.push({
+      group: 'times',
+      name: `durationMinutes ${value}`,
+      path: CREATE,
+      body: { json: { ...goodRoom(), durationMinutes: value } },
+      status: 400,
+      expect: 'invalid-field',
+    });
+  cases.push({
+    group: 'times',
+    name: 'a window that is open now',
+    path: CREATE,
+    body: { json: { ...goodRoom(), scheduledStartTime: new Date(Date.now() - 600_000).toISOString() } },
+    status: 200,
+    expect: 'ok',
+  });
   return cases;
 }
 
 function tokensToValidate(): CorpusCase[] {
   const cases: CorpusCase[] = [];
-  for (const [name, body] of [['missing token', {}], ['token number', { token: 42 }], ['token null', { token: null }], ['token array', { token: ['a.b.c'] }], ['token object', { token: { a: 1 } }]] as const) {
+  for (const [name, body] of [
+    ['missing token', {}],
+    ['token number', { token: 42 }],
+    ['token null', { token: null }],
+    ['token array', { token: ['a.b.c'] }],
+    ['token object', { token: { a: 1 } }],
+  ] as const) {
     cases.push({ group: 'tokens', name, path: VALIDATE, body: { json: body }, status: 400, expect: 'invalid-field' });
   }
-  cases.push({ group: 'tokens', name: 'token over 4 KiB', path: VALIDATE, body: { json: { token: `${'a'.repeat(3000)}.${'b'.repeat(1000)}.${'c'.repeat(200)}` } }, status: 413, expect: 'payload-too-large' });
+  cases.push({
+    group: 'tokens',
+    name: 'token over 4 KiB',
+    path: VALIDATE,
+    body: { json: { token: `${'a'.repeat(3000)}.${'b'.repeat(1000)}.${'c'.repeat(200)}` } },
+    status: 413,
+    expect: 'payload-too-large',
+  });
   const header = b64({ alg: 'HS256', typ: 'JWT' });
   const payload = b64({ iss: 'test-app', aud: 'test-app', sub: 'meet.example.test', room: 'r', exp: 9_999_999_999 });
-  const invalid = ['', ' ', 'Bearer a.b.c', 'a.b', 'a.b.c.d', `${header}.${payload}`, `${header}.${payload}.`, `${header}.${payload}.c2ln==`, `${header}.${payload}.c2ln+/`, `\t${header}.${payload}.sig`, 'null', '{"alg":"none"}', '..', 'ÿ.ÿ.ÿ'];
-  for (const token of invalid) cases.push({ group: 'tokens', name: `token ${JSON.stringify(token).slice(0, 24)}`, path: VALIDATE, body: { json: { token } }, status: 200, expect: 'verdict:false' });
+  const invalid = [
+    '',
+    ' ',
+    'Bearer a.b.c',
+    'a.b',
+    'a.b.c.d',
+    `${header}.${payload}`,
+    `${header}.${payload}.`,
+    `${header}.${payload}.c2ln==`,
+    `${header}.${payload}.c2ln+/`,
+    `\t${header}.${payload}.sig`,
+    'null',
+    '{"alg":"none"}',
+    '..',
+    'ÿ.ÿ.ÿ',
+  ];
+  for (const token of invalid)
+    cases.push({
+      group: 'tokens',
+      name: `token ${JSON.stringify(token).slice(0, 24)}`,
+      path: VALIDATE,
+      body: { json: { token } },
+      status: 200,
+      expect: 'verdict:false',
+    });
   return cases;
 }
 

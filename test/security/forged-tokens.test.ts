@@ -13,7 +13,17 @@ let genuine: string;
 const results: Array<{ name: string; valid: boolean }> = [];
 
 const now = () => Math.floor(Date.now() / 1000);
-const claims = () => ({ iss: 'test-app', aud: 'test-app', sub: 'meet.example.test', room: 'room-1', iat: now(), nbf: now() - 30, exp: now() + 3600, moderator: true, context: { user: { id: 'attacker', name: 'Mallory', moderator: 'true', affiliation: 'owner' } } });
+const claims = () => ({
+  iss: 'test-app',
+  aud: 'test-app',
+  sub: 'meet.example.test',
+  room: 'room-1',
+  iat: now(),
+  nbf: now() - 30,
+  exp: now() + 3600,
+  moderator: true,
+  context: { user: { id: 'attacker', name: 'Mallory', moderator: 'true', affiliation: 'owner' } },
+});
 const hs = (header: object, payload: object, secret: string | Buffer = TEST_APP_SECRET, algorithm = 'sha256') => {
   const input = `${b64url(header)}.${b64url(payload)}`;
   return `${input}.${createHmac(algorithm, secret).update(input).digest('base64url')}`;
@@ -33,7 +43,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
   mkdirSync('test-artifacts/figures', { recursive: true });
-  writeFileSync('test-artifacts/figures/forged-tokens.json', JSON.stringify({ tried: results.length, accepted: results.filter((result) => result.valid).length }, null, 2));
+  writeFileSync(
+    'test-artifacts/figures/forged-tokens.json',
+    JSON.stringify({ tried: results.length, accepted: results.filter((result) => result.valid).length }, null, 2),
+  );
 });
 
 function catalogue(): Array<[string, () => string]> {
@@ -51,7 +64,10 @@ function catalogue(): Array<[string, () => string]> {
   entries.push(['HS256 signed with an RSA public key (PEM)', () => hs(H, claims(), attackerPublicPem)]);
   entries.push(['HS256 signed with an RSA public key (DER)', () => hs(H, claims(), attacker.publicKey.export({ type: 'spki', format: 'der' }))]);
   entries.push(['embedded jwk with the attacker key', () => rs256({ alg: 'RS256', typ: 'JWT', jwk: attacker.publicKey.export({ format: 'jwk' }) }, claims())]);
-  entries.push(['embedded oct jwk, HS256', () => hs({ ...H, jwk: { kty: 'oct', k: b64url('attacker-secret-attacker-secret-attacker') } }, claims(), 'attacker-secret-attacker-secret-attacker')]);
+  entries.push([
+    'embedded oct jwk, HS256',
+    () => hs({ ...H, jwk: { kty: 'oct', k: b64url('attacker-secret-attacker-secret-attacker') } }, claims(), 'attacker-secret-attacker-secret-attacker'),
+  ]);
   entries.push(['jku pointing at an attacker JWKS', () => rs256({ alg: 'RS256', typ: 'JWT', jku: 'https://attacker.example/jwks.json' }, claims())]);
   entries.push(['x5u pointing at an attacker certificate', () => rs256({ alg: 'RS256', typ: 'JWT', x5u: 'https://attacker.example/cert.pem' }, claims())]);
   for (const kid of ['../../../../dev/null', "' OR '1'='1", '| cat /etc/passwd', '\u0000', 'AWSPREVIOUS', '*']) {
@@ -65,7 +81,10 @@ function catalogue(): Array<[string, () => string]> {
   entries.push(['empty signature', () => `${h}.${p}.`]);
   entries.push(['padded signature', () => `${h}.${p}.${s}=`]);
   entries.push(['standard-base64 signature', () => `${h}.${p}.${Buffer.from(s, 'base64url').toString('base64')}`]);
-  entries.push(['signature with a flipped bit', () => `${h}.${p}.${Buffer.from(Buffer.from(s, 'base64url').map((byte, index) => (index === 0 ? byte ^ 1 : byte))).toString('base64url')}`]);
+  entries.push([
+    'signature with a flipped bit',
+    () => `${h}.${p}.${Buffer.from(Buffer.from(s, 'base64url').map((byte, index) => (index === 0 ? byte ^ 1 : byte))).toString('base64url')}`,
+  ]);
   entries.push(['two parts', () => `${h}.${p}`]);
   entries.push(['four parts', () => `${genuine}.${s}`]);
   entries.push(['whitespace around', () => ` ${genuine} `]);
@@ -93,7 +112,13 @@ function catalogue(): Array<[string, () => string]> {
   entries.push(['no nbf or iat, exp far ahead', () => hs(H, { ...claims(), nbf: undefined, iat: undefined, exp: now() + 30 * 86_400 })]);
   entries.push(['signed with another secret', () => hs(H, claims(), 'another-secret-another-secret-another-secret')]);
   entries.push(['signed with an empty secret', () => hs(H, claims(), '')]);
-  entries.push(['payload not JSON', () => `${b64url(H)}.${b64url('not json')}.${createHmac('sha256', TEST_APP_SECRET).update(`${b64url(H)}.${b64url('not json')}`).digest('base64url')}`]);
+  entries.push([
+    'payload not JSON',
+    () =>
+      `${b64url(H)}.${b64url('not json')}.${createHmac('sha256', TEST_APP_SECRET)
+        .update(`${b64url(H)}.${b64url('not json')}`)
+        .digest('base64url')}`,
+  ]);
   entries.push(['payload a JSON array', () => hs(H, [claims()])]);
   return entries;
 }

@@ -36,10 +36,23 @@ function checkAnswer(result: APIGatewayProxyStructuredResultV2, tokenFields: str
   for (const field of tokenFields) expect(jitsiRuleViolations(body[field], EXPECTED)).toEqual([]);
 }
 
-const anyValue = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }), fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }));
+const anyValue = fc.oneof(
+  fc.string(),
+  fc.string({ unit: 'grapheme' }),
+  fc.string({ unit: 'binary' }),
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.string(), { maxLength: 3 }),
+  fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }),
+);
 const roomish = fc.oneof(fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,20}$/), anyValue);
 const nameish = fc.oneof(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }), anyValue);
-const isoish = fc.oneof(fc.date({ min: new Date(Date.now() - 86_400_000), max: new Date(Date.now() + 400 * 86_400_000), noInvalidDate: true }).map((date) => date.toISOString()), anyValue);
+const isoish = fc.oneof(
+  fc.date({ min: new Date(Date.now() - 86_400_000), max: new Date(Date.now() + 400 * 86_400_000), noInvalidDate: true }).map((date) => date.toISOString()),
+  anyValue,
+);
 
 const call = (handler: Handler, path: string, body: string) => handler(apiEvent(path, undefined, { rawBody: body }), lambdaContext());
 
@@ -61,36 +74,73 @@ describe(`properties (${RUNS} runs each)`, () => {
   });
 
   it.prop(
-    [fc.record({ roomName: roomish, userName: nameish, userEmail: anyValue, userId: anyValue, userAvatar: anyValue, isModerator: fc.oneof(fc.boolean(), anyValue), appointmentId: anyValue, expiresIn: fc.oneof(fc.integer({ min: -10, max: 100_000 }), anyValue) }, { requiredKeys: [] })],
+    [
+      fc.record(
+        {
+          roomName: roomish,
+          userName: nameish,
+          userEmail: anyValue,
+          userId: anyValue,
+          userAvatar: anyValue,
+          isModerator: fc.oneof(fc.boolean(), anyValue),
+          appointmentId: anyValue,
+          expiresIn: fc.oneof(fc.integer({ min: -10, max: 100_000 }), anyValue),
+        },
+        { requiredKeys: [] },
+      ),
+    ],
     params,
   )('generate-token: any value in every field', async (body) => {
     checkAnswer(await call(handlers.generateToken, '/api/jitsi/generate-token', JSON.stringify(body)), ['token']);
   });
 
   it.prop(
-    [fc.record({ appointmentId: anyValue, therapistId: anyValue, clientId: anyValue, scheduledStartTime: isoish, durationMinutes: fc.oneof(fc.integer({ min: 0, max: 1000 }), anyValue), callType: fc.oneof(fc.constantFrom('video', 'audio'), anyValue), therapistName: nameish, clientName: nameish }, { requiredKeys: [] })],
+    [
+      fc.record(
+        {
+          appointmentId: anyValue,
+          therapistId: anyValue,
+          clientId: anyValue,
+          scheduledStartTime: isoish,
+          durationMinutes: fc.oneof(fc.integer({ min: 0, max: 1000 }), anyValue),
+          callType: fc.oneof(fc.constantFrom('video', 'audio'), anyValue),
+          therapistName: nameish,
+          clientName: nameish,
+        },
+        { requiredKeys: [] },
+      ),
+    ],
     params,
   )('create-room: any value in every field', async (body) => {
     checkAnswer(await call(handlers.createRoom, '/api/jitsi/create-room', JSON.stringify(body)), ['therapistToken', 'clientToken']);
   });
 
-  it.prop([fc.oneof(fc.string(), fc.string({ unit: 'binary', maxLength: 5000 }), fc.stringMatching(/^[A-Za-z0-9_-]{1,60}\.[A-Za-z0-9_-]{1,200}\.[A-Za-z0-9_-]{0,60}$/))], params)(
-    'validate-token: any token string is a verdict (or 413 over 4 KiB), never "valid"',
-    async (token) => {
-      const result = await call(handlers.validateToken, '/api/jitsi/validate-token', JSON.stringify({ token }));
+  it.prop(
+    [
+      fc.oneof(
+        fc.string(),
+        fc.string({ unit: 'binary', maxLength: 5000 }),
+        fc.stringMatching(/^[A-Za-z0-9_-]{1,60}\.[A-Za-z0-9_-]{1,200}\.[A-Za-z0-9_-]{0,60}$/),
+      ),
+    ],
+    params,
+  )('validate-token: any token string is a verdict (or 413 over 4 KiB), never "valid"', async (token) => {
+    const result = await call(handlers.validateToken, '/api/jitsi/validate-token', JSON.stringify({ token }));
+    checkAnswer(result, []);
+    if (result.statusCode === 200) expect(json(result).valid).toBe(false);
+  });
+
+  it.prop([fc.integer({ min: 0, max: 400 }), fc.integer({ min: 0, max: 255 })], params)(
+    'validate-token: a genuine token with any one byte changed is refused',
+    async (position, value) => {
+      const index = position % genuine.length;
+      const mutated = genuine.slice(0, index) + String.fromCharCode(value) + genuine.slice(index + 1);
+      const result = await call(handlers.validateToken, '/api/jitsi/validate-token', JSON.stringify({ token: mutated }));
       checkAnswer(result, []);
-      if (result.statusCode === 200) expect(json(result).valid).toBe(false);
+      // base64url has two spellings of the last character's unused bits; only those may survive.
+      if (mutated !== genuine && json(result).valid === true) {
+        expect(Buffer.from(mutated.split('.')[2] ?? '', 'base64url')).toEqual(Buffer.from(genuine.split('.')[2]!, 'base64url'));
+      }
     },
   );
-
-  it.prop([fc.integer({ min: 0, max: 400 }), fc.integer({ min: 0, max: 255 })], params)('validate-token: a genuine token with any one byte changed is refused', async (position, value) => {
-    const index = position % genuine.length;
-    const mutated = genuine.slice(0, index) + String.fromCharCode(value) + genuine.slice(index + 1);
-    const result = await call(handlers.validateToken, '/api/jitsi/validate-token', JSON.stringify({ token: mutated }));
-    checkAnswer(result, []);
-    // base64url has two spellings of the last character's unused bits; only those may survive.
-    if (mutated !== genuine && json(result).valid === true) {
-      expect(Buffer.from(mutated.split('.')[2] ?? '', 'base64url')).toEqual(Buffer.from(genuine.split('.')[2]!, 'base64url'));
-    }
-  });
 });

@@ -7,8 +7,16 @@ describe('loadSettings', () => {
   it('works with no configuration at all, locally, with no secret source (the local server generates one) and warnings', () => {
     const settings = loadLocalSettings({});
     expect(settings).toMatchObject({
-      runtime: 'local', jitsiDomain: 'meet.example.com', appId: 'local-dev-app', sub: 'meet.example.com', audience: 'local-dev-app',
-      tokenTtlSeconds: 7200, tokenTtlMaxSeconds: 86_400, authMode: 'none', corsOrigins: 'localhost', port: 3001,
+      runtime: 'local',
+      jitsiDomain: 'meet.example.com',
+      appId: 'local-dev-app',
+      sub: 'meet.example.com',
+      audience: 'local-dev-app',
+      tokenTtlSeconds: 7200,
+      tokenTtlMaxSeconds: 86_400,
+      authMode: 'none',
+      corsOrigins: 'localhost',
+      port: 3001,
       secretSource: { kind: 'none' },
     });
     expect(settings.warnings.join(' ')).toMatch(/JITSI_DOMAIN/);
@@ -16,8 +24,36 @@ describe('loadSettings', () => {
   });
 
   it('reads every documented variable', () => {
-    const settings = loadLocalSettings({ JITSI_DOMAIN: 'meet.acme.org', JITSI_APP_ID: 'acme', JITSI_SUB: 'meet.jitsi', JITSI_AUDIENCE: 'jitsi', JITSI_GROUP: 'wellness', TOKEN_TTL_SECONDS: '600', TOKEN_TTL_MAX_SECONDS: '3600', AUTH_MODE: 'jwt', MODERATOR_CLAIM: 'roles', MODERATOR_VALUES: 'therapists, admins', CORS_ORIGINS: 'https://app.acme.org,http://localhost:5173', PORT: '8080', JITSI_APP_SECRET: 's' });
-    expect(settings).toMatchObject({ jitsiDomain: 'meet.acme.org', appId: 'acme', sub: 'meet.jitsi', audience: 'jitsi', group: 'wellness', tokenTtlSeconds: 600, tokenTtlMaxSeconds: 3600, authMode: 'jwt', moderatorClaim: 'roles', moderatorValues: ['therapists', 'admins'], corsOrigins: ['https://app.acme.org', 'http://localhost:5173'], port: 8080, secretSource: { kind: 'env', value: 's' } });
+    const settings = loadLocalSettings({
+      JITSI_DOMAIN: 'meet.acme.org',
+      JITSI_APP_ID: 'acme',
+      JITSI_SUB: 'meet.jitsi',
+      JITSI_AUDIENCE: 'jitsi',
+      JITSI_GROUP: 'wellness',
+      TOKEN_TTL_SECONDS: '600',
+      TOKEN_TTL_MAX_SECONDS: '3600',
+      AUTH_MODE: 'jwt',
+      MODERATOR_CLAIM: 'roles',
+      MODERATOR_VALUES: 'therapists, admins',
+      CORS_ORIGINS: 'https://app.acme.org,http://localhost:5173',
+      PORT: '8080',
+      JITSI_APP_SECRET: 's',
+    });
+    expect(settings).toMatchObject({
+      jitsiDomain: 'meet.acme.org',
+      appId: 'acme',
+      sub: 'meet.jitsi',
+      audience: 'jitsi',
+      group: 'wellness',
+      tokenTtlSeconds: 600,
+      tokenTtlMaxSeconds: 3600,
+      authMode: 'jwt',
+      moderatorClaim: 'roles',
+      moderatorValues: ['therapists', 'admins'],
+      corsOrigins: ['https://app.acme.org', 'http://localhost:5173'],
+      port: 8080,
+      secretSource: { kind: 'env', value: 's' },
+    });
   });
 
   it.each([

@@ -16,7 +16,13 @@ import type { IssuedToken } from '../../lib/issue.ts';
 
 const context = { awsRequestId: 'lambda-request' } as Context;
 const event = (overrides: Partial<ApiEvent> = {}): ApiEvent =>
-  ({ headers: { 'content-type': 'application/json' }, requestContext: { requestId: 'gateway-request', http: { method: 'POST' } }, body: '{"name":"Ada"}', isBase64Encoded: false, ...overrides }) as ApiEvent;
+  ({
+    headers: { 'content-type': 'application/json' },
+    requestContext: { requestId: 'gateway-request', http: { method: 'POST' } },
+    body: '{"name":"Ada"}',
+    isBase64Encoded: false,
+    ...overrides,
+  }) as ApiEvent;
 const logLines = () => {
   const lines: Record<string, unknown>[] = [];
   return { lines, logger: createLogger((line) => lines.push(JSON.parse(line))) };
@@ -25,7 +31,9 @@ const ok: ApiResult = { statusCode: 200, body: '{}' };
 
 describe('strictJsonBody', () => {
   const schema = { name: textField('a name', { maxChars: 10, maxBytes: 10 }, 'a short name').required };
-  const handler = middy<ApiEvent, ApiResult>({ timeoutEarlyInMillis: 0 }).use(strictJsonBody({ schema, maxBytes: 64 })).handler(async (input) => ({ statusCode: 200, body: JSON.stringify((input as EventWithInput<unknown>).input) }));
+  const handler = middy<ApiEvent, ApiResult>({ timeoutEarlyInMillis: 0 })
+    .use(strictJsonBody({ schema, maxBytes: 64 }))
+    .handler(async (input) => ({ statusCode: 200, body: JSON.stringify((input as EventWithInput<unknown>).input) }));
 
   it('leaves the validated input on the event', async () => {
     expect(await handler(event(), context)).toEqual({ statusCode: 200, body: '{"name":"Ada"}' });
@@ -54,9 +62,11 @@ describe('strictJsonBody', () => {
 describe('problemErrors', () => {
   const failWith = (error: unknown) => {
     const { lines, logger } = logLines();
-    const handler = middy<ApiEvent, ApiResult>({ timeoutEarlyInMillis: 0 }).use(problemErrors({ logger, route: 'test' })).handler(async () => {
-      throw error;
-    });
+    const handler = middy<ApiEvent, ApiResult>({ timeoutEarlyInMillis: 0 })
+      .use(problemErrors({ logger, route: 'test' }))
+      .handler(async () => {
+        throw error;
+      });
     return { lines, result: handler(event(), context) };
   };
 
@@ -64,7 +74,14 @@ describe('problemErrors', () => {
     const invalid = await failWith(new InvalidInputError('roomName', 'must be a room name')).result;
     expect(invalid.statusCode).toBe(400);
     expect(invalid.headers).toEqual({ 'content-type': 'application/problem+json' });
-    expect(JSON.parse(invalid.body!)).toEqual({ type: 'urn:jitsi-token-api:problem:invalid-field', title: 'A request field is invalid', status: 400, field: 'roomName', detail: 'must be a room name', requestId: 'gateway-request' });
+    expect(JSON.parse(invalid.body!)).toEqual({
+      type: 'urn:jitsi-token-api:problem:invalid-field',
+      title: 'A request field is invalid',
+      status: 400,
+      field: 'roomName',
+      detail: 'must be a room name',
+      requestId: 'gateway-request',
+    });
     expect((await failWith(new ForbiddenError('not yours')).result).statusCode).toBe(403);
     const unavailable = await failWith(new UnavailableError('secret', 'later')).result;
     expect(unavailable.statusCode).toBe(503);
@@ -82,11 +99,18 @@ describe('problemErrors', () => {
 });
 
 describe('replySerializer', () => {
-  const serve = (reply: unknown) => middy<ApiEvent, ApiResult>({ timeoutEarlyInMillis: 0 }).use(replySerializer()).handler(async () => reply as ApiResult)(event(), context);
+  const serve = (reply: unknown) =>
+    middy<ApiEvent, ApiResult>({ timeoutEarlyInMillis: 0 })
+      .use(replySerializer())
+      .handler(async () => reply as ApiResult)(event(), context);
 
   it('turns a JSON reply into a 200 JSON result and a text reply into its document', async () => {
     expect(await serve({ body: { a: 1 } })).toEqual({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
-    expect(await serve({ text: 'PEM', contentType: 'application/x-pem-file', cacheControl: 'public, max-age=60' })).toEqual({ statusCode: 200, headers: { 'content-type': 'application/x-pem-file', 'cache-control': 'public, max-age=60' }, body: 'PEM' });
+    expect(await serve({ text: 'PEM', contentType: 'application/x-pem-file', cacheControl: 'public, max-age=60' })).toEqual({
+      statusCode: 200,
+      headers: { 'content-type': 'application/x-pem-file', 'cache-control': 'public, max-age=60' },
+      body: 'PEM',
+    });
   });
 });
 
@@ -101,8 +125,18 @@ describe('responseHeaders', () => {
       });
 
   it('adds no-store, the security headers, the request id and CORS for an allowed origin, keeping the content type', async () => {
-    const result = await handler({ ...ok, headers: { 'content-type': 'application/json' } })(event({ headers: { origin: 'https://app.example.com' } }), context);
-    expect(result.headers).toMatchObject({ 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'x-request-id': 'gateway-request', 'access-control-allow-origin': 'https://app.example.com', vary: 'origin' });
+    const result = await handler({ ...ok, headers: { 'content-type': 'application/json' } })(
+      event({ headers: { origin: 'https://app.example.com' } }),
+      context,
+    );
+    expect(result.headers).toMatchObject({
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'x-request-id': 'gateway-request',
+      'access-control-allow-origin': 'https://app.example.com',
+      vary: 'origin',
+    });
   });
 
   it('adds them to problems too, and no CORS for another origin', async () => {

@@ -19,15 +19,19 @@ function sourceFiles(folder: string): string[] {
 }
 
 const files = ['lib', 'functions', 'infra', 'scripts'].flatMap(sourceFiles);
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /** The code of a file without its comments (a comment may explain with a route's or setting's name). */
-const withoutComments = (text: string): string => text.replace(/<!--[\s\S]*?-->/g, '').replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"\x60])\/\/.*$/gm, '$1');
+const withoutComments = (text: string): string =>
+  text
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/(^|[^:'"\x60])\/\/.*$/gm, '$1');
 const code = new Map(files.map((file) => [file, withoutComments(readFileSync(file, 'utf8'))]));
 
 /** The files whose code holds a text as a whole word (a handler file's own path excepted). */
 function occurrences(text: string): string[] {
-  const pattern = new RegExp(`(?<![\\w./-])${escape(text)}(?![\\w-]|\\.ts)`);
+  const pattern = new RegExp(`(?<![\\w./-])${escapeRegExp(text)}(?![\\w-]|\\.ts)`);
   return files.filter((file) => pattern.test(code.get(file)!));
 }
 

@@ -7,7 +7,10 @@ const withClaims = (claims: Record<string, unknown>) => ({ requestContext: { aut
 
 describe('claimValues', () => {
   it.each([
-    [['a', 'b'], ['a', 'b']],
+    [
+      ['a', 'b'],
+      ['a', 'b'],
+    ],
     ['[a b]', ['a', 'b']],
     ['a,b', ['a', 'b']],
     ['a, b', ['a', 'b']],
@@ -26,7 +29,12 @@ describe('identifyCaller', () => {
   });
 
   it('reads id, name, email and role from the claims', () => {
-    expect(identifyCaller(withClaims({ sub: 'u1', name: 'N', email: 'e@example.com', 'cognito:groups': '[therapists]' }), settings)).toEqual({ id: 'u1', name: 'N', email: 'e@example.com', isModerator: true });
+    expect(identifyCaller(withClaims({ sub: 'u1', name: 'N', email: 'e@example.com', 'cognito:groups': '[therapists]' }), settings)).toEqual({
+      id: 'u1',
+      name: 'N',
+      email: 'e@example.com',
+      isModerator: true,
+    });
   });
 
   it('skips a name claim that would not be a safe display name', () => {

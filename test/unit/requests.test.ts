@@ -19,7 +19,15 @@ const base = { roomName: 'room-1', userName: 'Ada' };
 
 describe('generate-token request', () => {
   it('accepts the seed request unchanged', () => {
-    const seed = { roomName: 'ataraxia-12345-1699999999999', userName: 'Dr. Sarah Johnson', userEmail: 'sarah.johnson@example.com', userId: 'therapist-123', isModerator: true, appointmentId: 'appt-456', expiresIn: 7200 };
+    const seed = {
+      roomName: 'ataraxia-12345-1699999999999',
+      userName: 'Dr. Sarah Johnson',
+      userEmail: 'sarah.johnson@example.com',
+      userId: 'therapist-123',
+      isModerator: true,
+      appointmentId: 'appt-456',
+      expiresIn: 7200,
+    };
     expect(parseRequest(generate, seed)).toEqual(seed);
   });
 
@@ -89,7 +97,13 @@ describe('generate-token request', () => {
 
 describe('create-room and validate-token requests', () => {
   it('accepts the seed create-room request', () => {
-    const seed = { appointmentId: 'appt-456', therapistId: 'therapist-123', clientId: 'client-789', scheduledStartTime: '2024-11-14T10:00:00Z', callType: 'video' };
+    const seed = {
+      appointmentId: 'appt-456',
+      therapistId: 'therapist-123',
+      clientId: 'client-789',
+      scheduledStartTime: '2024-11-14T10:00:00Z',
+      callType: 'video',
+    };
     expect(parseRequest(createRoomRequest(), seed)).toMatchObject({ appointmentId: 'appt-456', scheduledStartTime: Date.UTC(2024, 10, 14, 10) });
   });
 
@@ -110,8 +124,18 @@ describe('parseIsoDateTime', () => {
     ['2024-02-29T10:00:00Z', Date.UTC(2024, 1, 29, 10)],
   ])('reads %s', (text, expected) => expect(parseIsoDateTime(text)).toBe(expected));
 
-  it.each(['2026-11-14T10:00:00', '2026-11-14', '2026-02-30T10:00:00Z', '2025-02-29T10:00:00Z', '2026-13-01T00:00:00Z', '2026-11-14T24:00:00Z', '2026-11-14T10:60:00Z', '2026-11-14T10:00:60Z', '2026-11-14T10:00:00+15:00', '1699999999', 'tomorrow', '2026-11-14 10:00:00Z'])(
-    'refuses %s',
-    (text) => expect(parseIsoDateTime(text)).toBeUndefined(),
-  );
+  it.each([
+    '2026-11-14T10:00:00',
+    '2026-11-14',
+    '2026-02-30T10:00:00Z',
+    '2025-02-29T10:00:00Z',
+    '2026-13-01T00:00:00Z',
+    '2026-11-14T24:00:00Z',
+    '2026-11-14T10:60:00Z',
+    '2026-11-14T10:00:60Z',
+    '2026-11-14T10:00:00+15:00',
+    '1699999999',
+    'tomorrow',
+    '2026-11-14 10:00:00Z',
+  ])('refuses %s', (text) => expect(parseIsoDateTime(text)).toBeUndefined());
 });

@@ -10,7 +10,13 @@ const NEWER = 'a-newer-app-secret-a-newer-app-secret-01';
 function setup(fetcher: SecretFetcher) {
   let clock = 0;
   const lines: string[] = [];
-  const cache = createAppSecretCache(fetcher, { refreshMs: 300_000, staleMs: 3_600_000, logger: createLogger((line) => lines.push(line)), now: () => clock, deadlineMs: 200 });
+  const cache = createAppSecretCache(fetcher, {
+    refreshMs: 300_000,
+    staleMs: 3_600_000,
+    logger: createLogger((line) => lines.push(line)),
+    now: () => clock,
+    deadlineMs: 200,
+  });
   return { cache, lines, advance: (ms: number) => (clock += ms) };
 }
 
@@ -96,12 +102,22 @@ describe('local development secrets', () => {
     const dir = mkdtempSync(join(tmpdir(), 'local-secret-'));
     const lines: string[] = [];
     const logger = createLogger((line) => lines.push(line));
-    const rsa = createAppSecretCache(createLocalFileFetcher(join(dir, 'rs.json'), logger, 'rs256'), { signing: 'rs256', refreshMs: 1000, staleMs: 1000, logger });
+    const rsa = createAppSecretCache(createLocalFileFetcher(join(dir, 'rs.json'), logger, 'rs256'), {
+      signing: 'rs256',
+      refreshMs: 1000,
+      staleMs: 1000,
+      logger,
+    });
     const first = await rsa.get();
     expect(first.kid).toMatch(/^local-[0-9a-f]{12}$/);
     expect(first.publicKeyPem).toMatch(/^-----BEGIN PUBLIC KEY-----/);
     expect(statSync(join(dir, 'rs.json')).mode & 0o777).toBe(0o600);
-    const again = await createAppSecretCache(createLocalFileFetcher(join(dir, 'rs.json'), logger, 'rs256'), { signing: 'rs256', refreshMs: 1000, staleMs: 1000, logger }).get();
+    const again = await createAppSecretCache(createLocalFileFetcher(join(dir, 'rs.json'), logger, 'rs256'), {
+      signing: 'rs256',
+      refreshMs: 1000,
+      staleMs: 1000,
+      logger,
+    }).get();
     expect(again.kid).toBe(first.kid);
     await createAppSecretCache(createLocalFileFetcher(join(dir, 'hs'), logger, 'hs256'), { refreshMs: 1000, staleMs: 1000, logger }).get();
     expect(readFileSync(join(dir, 'hs'), 'utf8').trim()).toMatch(/^[A-Za-z0-9_-]{64}$/);

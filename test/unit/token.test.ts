@@ -26,10 +26,22 @@ const goodPayload = { iss: 'my-app', aud: 'my-aud', sub: 'meet.jitsi', room: 'ro
 
 describe('buildJitsiClaims and signJitsiToken', () => {
   it('writes every claim Jitsi reads, decoded independently', () => {
-    const token = signJitsiToken(buildJitsiClaims(grant({ moderator: true, user: { id: 'u-1', name: 'Ada', email: 'ada@example.com' } }), { ...issuer, group: 'wellness' }), key);
+    const token = signJitsiToken(
+      buildJitsiClaims(grant({ moderator: true, user: { id: 'u-1', name: 'Ada', email: 'ada@example.com' } }), { ...issuer, group: 'wellness' }),
+      key,
+    );
     const { header, payload } = decodeJwt(token);
     expect(header).toEqual({ alg: 'HS256', typ: 'JWT' });
-    expect(payload).toMatchObject({ iss: 'my-app', aud: 'my-aud', sub: 'meet.jitsi', room: 'room-1', iat: NOW, nbf: NOW - 30, exp: NOW + 3600, moderator: true });
+    expect(payload).toMatchObject({
+      iss: 'my-app',
+      aud: 'my-aud',
+      sub: 'meet.jitsi',
+      room: 'room-1',
+      iat: NOW,
+      nbf: NOW - 30,
+      exp: NOW + 3600,
+      moderator: true,
+    });
     expect(payload.context.user).toEqual({ id: 'u-1', name: 'Ada', email: 'ada@example.com', moderator: 'true', affiliation: 'owner' });
     expect(payload.context.group).toBe('wellness');
     expect(payload.context.features).toMatchObject({ recording: false, livestreaming: false, transcription: false });
@@ -64,7 +76,18 @@ describe('verifyJitsiToken', () => {
 
   it('accepts our own token and reports room, role and user', () => {
     const token = signJitsiToken(buildJitsiClaims(grant({ moderator: true }), issuer), key);
-    expect(verify(token)).toEqual({ valid: true, token: { room: 'room-1', sub: 'meet.jitsi', user: { id: 'u-1', name: 'Ada' }, moderator: true, issuedAt: NOW, expiresAt: NOW + 3600, notBefore: NOW - 30 } });
+    expect(verify(token)).toEqual({
+      valid: true,
+      token: {
+        room: 'room-1',
+        sub: 'meet.jitsi',
+        user: { id: 'u-1', name: 'Ada' },
+        moderator: true,
+        issuedAt: NOW,
+        expiresAt: NOW + 3600,
+        notBefore: NOW - 30,
+      },
+    });
   });
 
   it('has no clock tolerance, exactly as Prosody: now >= exp and now < nbf fail', () => {
@@ -102,7 +125,11 @@ describe('verifyJitsiToken', () => {
     ['other sub', handSigned({ alg: 'HS256', typ: 'JWT' }, { ...goodPayload, sub: 'other.domain' }), 'sub_mismatch'],
     ['exp in milliseconds', handSigned({ alg: 'HS256', typ: 'JWT' }, { ...goodPayload, exp: (NOW + 3600) * 1000 }), 'lifetime_too_long'],
     ['lifetime over the maximum', handSigned({ alg: 'HS256', typ: 'JWT' }, { ...goodPayload, exp: NOW - 30 + 86_400 + 31 }), 'lifetime_too_long'],
-    ['far exp without nbf or iat', handSigned({ alg: 'HS256', typ: 'JWT' }, { ...goodPayload, nbf: undefined, iat: undefined, exp: NOW + 10 * 86_400 }), 'lifetime_too_long'],
+    [
+      'far exp without nbf or iat',
+      handSigned({ alg: 'HS256', typ: 'JWT' }, { ...goodPayload, nbf: undefined, iat: undefined, exp: NOW + 10 * 86_400 }),
+      'lifetime_too_long',
+    ],
   ])('refuses %s (%s)', (_, token, reason) => {
     expect(verify(token)).toEqual({ valid: false, reason });
   });
@@ -118,7 +145,14 @@ describe('verifyJitsiToken', () => {
 
   it('ignores jwk, jku, x5u and kid headers when choosing the key', () => {
     const attacker = 'attacker-chosen-secret-long-enough-to-be-a-key';
-    const header = { alg: 'HS256', typ: 'JWT', jku: 'https://evil.example/jwks', x5u: 'https://evil.example/cert', kid: '../../dev/null', jwk: { kty: 'oct', k: b64url(attacker) } };
+    const header = {
+      alg: 'HS256',
+      typ: 'JWT',
+      jku: 'https://evil.example/jwks',
+      x5u: 'https://evil.example/cert',
+      kid: '../../dev/null',
+      jwk: { kty: 'oct', k: b64url(attacker) },
+    };
     expect(verify(handSigned(header, goodPayload, attacker))).toEqual({ valid: false, reason: 'bad_signature' });
     expect(verify(handSigned(header, goodPayload)).valid).toBe(true);
   });
@@ -128,7 +162,10 @@ describe('verifyJitsiToken', () => {
     const token = handSigned({ alg: 'HS256', typ: 'JWT' }, goodPayload, 'previous-secret-previous-secret-previous');
     expect(verifyJitsiToken(token, [key, oldKey], expected, NOW).valid).toBe(true);
     const [h, , s] = token.split('.');
-    expect(verifyJitsiToken(`${h}.${b64url({ ...goodPayload, room: 'other' })}.${s}`, [key, oldKey], expected, NOW)).toEqual({ valid: false, reason: 'bad_signature' });
+    expect(verifyJitsiToken(`${h}.${b64url({ ...goodPayload, room: 'other' })}.${s}`, [key, oldKey], expected, NOW)).toEqual({
+      valid: false,
+      reason: 'bad_signature',
+    });
   });
 
   it('never reaches jwt.sign with request-shaped keys: claims are built field by field', () => {

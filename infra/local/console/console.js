@@ -24,7 +24,11 @@ async function call(path, body) {
   const response = await fetch(path, { method: 'POST', headers, body });
   const text = await response.text();
   let json;
-  try { json = JSON.parse(text); } catch { json = undefined; }
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
   return { status: response.status, json, text };
 }
 
@@ -51,7 +55,11 @@ function decodePart(part) {
 
 function describeSpan(seconds) {
   const s = Math.abs(Math.round(seconds));
-  const parts = [[Math.floor(s / 3600), 'h'], [Math.floor((s % 3600) / 60), 'm'], [s % 60, 's']].filter(([n], i) => n > 0 || i === 2);
+  const parts = [
+    [Math.floor(s / 3600), 'h'],
+    [Math.floor((s % 3600) / 60), 'm'],
+    [s % 60, 's'],
+  ].filter(([n], i) => n > 0 || i === 2);
   return parts.map(([n, unit]) => `${n}${unit}`).join(' ');
 }
 
@@ -61,7 +69,8 @@ function showLifetime(claims) {
     const now = Date.now() / 1000;
     let text;
     if (typeof claims.exp !== 'number') text = 'No exp claim: Jitsi would accept it forever (we never issue such tokens).';
-    else if (typeof claims.nbf === 'number' && now < claims.nbf) text = `Not valid yet: usable in ${describeSpan(claims.nbf - now)}, then for ${describeSpan(claims.exp - claims.nbf)}.`;
+    else if (typeof claims.nbf === 'number' && now < claims.nbf)
+      text = `Not valid yet: usable in ${describeSpan(claims.nbf - now)}, then for ${describeSpan(claims.exp - claims.nbf)}.`;
     else if (now >= claims.exp) text = `Expired ${describeSpan(now - claims.exp)} ago.`;
     else text = `Remaining lifetime: ${describeSpan(claims.exp - now)} (until ${new Date(claims.exp * 1000).toISOString()}).`;
     $('lifetime').textContent = text;
@@ -73,7 +82,7 @@ function showLifetime(claims) {
 function joinLink(token, claims) {
   const room = $('room').value.trim() || claims.room;
   const tenant = claims.sub && claims.sub !== config.sub ? `${claims.sub}/` : '';
-  const base = lastJoinUrl && lastJoinUrl.endsWith(`/${room}`) ? lastJoinUrl : `https://${config.jitsiDomain}/${tenant}${room}`;
+  const base = lastJoinUrl?.endsWith(`/${room}`) ? lastJoinUrl : `https://${config.jitsiDomain}/${tenant}${room}`;
   return `${base}?jwt=${encodeURIComponent(token)}`;
 }
 
@@ -116,11 +125,22 @@ async function inspect() {
 }
 
 $('endpoint').addEventListener('change', fillExample);
-$('send').addEventListener('click', () => send().catch((error) => { $('status').textContent = String(error); }));
-$('inspect').addEventListener('click', () => inspect().catch((error) => { $('verdict').textContent = String(error); }));
-fetch('/console/config.json').then((response) => response.json()).then((value) => {
-  config = value;
-  $('mode').textContent = `Local server only; not deployed. Caller authentication: ${config.authMode}, Jitsi at ${config.jitsiDomain}.`;
-  for (const route of config.routes) $('endpoint').append(new Option(`POST ${route.path}`, route.name));
-  fillExample();
-}).catch(() => {});
+$('send').addEventListener('click', () =>
+  send().catch((error) => {
+    $('status').textContent = String(error);
+  }),
+);
+$('inspect').addEventListener('click', () =>
+  inspect().catch((error) => {
+    $('verdict').textContent = String(error);
+  }),
+);
+fetch('/console/config.json')
+  .then((response) => response.json())
+  .then((value) => {
+    config = value;
+    $('mode').textContent = `Local server only; not deployed. Caller authentication: ${config.authMode}, Jitsi at ${config.jitsiDomain}.`;
+    for (const route of config.routes) $('endpoint').append(new Option(`POST ${route.path}`, route.name));
+    fillExample();
+  })
+  .catch(() => {});
