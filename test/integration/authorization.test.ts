@@ -8,6 +8,7 @@ import { apiEvent, json, lambdaContext, loadHandlers } from '../helpers/handlers
 import { b64url, decodeJwt } from '../helpers/jwt.ts';
 import { post, startServer } from '../helpers/local-server.ts';
 import { startOidcIssuer, type OidcIssuer } from '../helpers/oidc-issuer.ts';
+import { SEED_GENERATE_TOKEN_REQUEST } from '../helpers/seed.ts';
 
 const AUTH_ENV = { AUTH_MODE: 'jwt', MODERATOR_CLAIM: 'cognito:groups', MODERATOR_VALUES: 'therapists' };
 
@@ -190,15 +191,7 @@ describe('authorization matrix through the handlers (API Gateway claims)', () =>
 
   it('still serves the seed requests unchanged in AUTH_MODE=none', async () => {
     const handlers = await loadHandlers({ AUTH_MODE: 'none' });
-    const seed = {
-      roomName: 'ataraxia-12345-1699999999999',
-      userName: 'Dr. Sarah Johnson',
-      userEmail: 'sarah.johnson@example.com',
-      userId: 'therapist-123',
-      isModerator: true,
-      appointmentId: 'appt-456',
-      expiresIn: 7200,
-    };
+    const seed = { ...SEED_GENERATE_TOKEN_REQUEST };
     const result = await handlers.generateToken(apiEvent('/api/jitsi/generate-token', seed), lambdaContext());
     expect(result.statusCode).toBe(200);
     expect(decodeJwt(json(result).token).payload).toMatchObject({

@@ -3,6 +3,7 @@ import { toProblem } from '../../lib/http/problem-errors.ts';
 import type { HttpProblem } from '../../lib/problem.ts';
 import { createRoomRequest, generateTokenRequest, parseIsoDateTime, validateTokenRequest } from '../../lib/requests.ts';
 import { parseRequest } from '../../lib/schema.ts';
+import { SEED_GENERATE_TOKEN_REQUEST } from '../helpers/seed.ts';
 
 const generate = generateTokenRequest({ tokenTtlMaxSeconds: 86_400 });
 const problemOf = (fn: () => unknown): HttpProblem => {
@@ -19,15 +20,7 @@ const base = { roomName: 'room-1', userName: 'Ada' };
 
 describe('generate-token request', () => {
   it('accepts the seed request unchanged', () => {
-    const seed = {
-      roomName: 'ataraxia-12345-1699999999999',
-      userName: 'Dr. Sarah Johnson',
-      userEmail: 'sarah.johnson@example.com',
-      userId: 'therapist-123',
-      isModerator: true,
-      appointmentId: 'appt-456',
-      expiresIn: 7200,
-    };
+    const seed = { ...SEED_GENERATE_TOKEN_REQUEST };
     expect(parseRequest(generate, seed)).toEqual(seed);
   });
 
