@@ -1,36 +1,32 @@
-// The room of an appointment and a token each for therapist and client, valid only in the
+// The therapist registers an appointment (first call), or gets its room again (same time), or
+// moves it (new time), and receives a token each for therapist and client, valid only in the
 // appointment's window.
+import { registerAppointment } from '#lib/appointments';
 import { deployedHandler, type Deps } from '#lib/deps';
 import { createApiHandler } from '#lib/http/api-handler';
-import { issueTokens } from '#lib/issue';
 import { authorizeCreateRoom } from '#lib/policy';
-import { appointmentTokenTimes, deriveAppointmentRoom } from '#lib/room';
 import { ROUTES } from '#lib/routes';
 import { isoFromSeconds } from '#lib/token';
 
-export function createCreateRoomHandler({ settings, logger, keyring, clock }: Deps) {
-  return createApiHandler(ROUTES.createRoom, { settings, logger }, async ({ input, caller }) => {
+export function createCreateRoomHandler(deps: Deps) {
+  const { settings } = deps;
+  return createApiHandler(ROUTES.createRoom, deps, async ({ input, caller, requestId }) => {
     const { therapist, client } = authorizeCreateRoom(caller, input);
-    const times = appointmentTokenTimes(clock.nowSeconds(), input.scheduledStartTime, input.durationMinutes ?? settings.appointmentDefaultDurationMinutes, {
-      earlyJoinMinutes: settings.appointmentEarlyJoinMinutes,
-      graceMinutes: settings.appointmentGraceMinutes,
-      tokenTtlMaxSeconds: settings.tokenTtlMaxSeconds,
-    });
-    const { roomKey } = await keyring.current();
-    const room = deriveAppointmentRoom(roomKey, settings.roomPrefix, input.appointmentId);
-    const tokens = await issueTokens(keyring, settings, [
-      { room, tenant: input.tenant, user: therapist, moderator: true, times },
-      { room, tenant: input.tenant, user: client, moderator: false, times },
-    ]);
-    const [therapistToken, clientToken] = tokens as [(typeof tokens)[0], (typeof tokens)[0]];
+    const schedule = { startMs: input.scheduledStartTime, durationMinutes: input.durationMinutes ?? settings.appointmentDefaultDurationMinutes };
+    const { appointment, tokens } = await registerAppointment(
+      deps,
+      { appointmentId: input.appointmentId, tenant: input.tenant ?? settings.defaultTenant, therapist, client, schedule },
+      { actor: therapist.id, requestId },
+    );
+    const [therapistToken, clientToken] = tokens;
     return {
       body: {
-        roomName: room,
-        joinUrl: therapistToken.joinUrl,
-        therapistToken: therapistToken.token,
-        clientToken: clientToken.token,
-        notBefore: isoFromSeconds(times.notBefore),
-        expiresAt: isoFromSeconds(times.expiresAt),
+        roomName: appointment.room,
+        joinUrl: therapistToken!.joinUrl,
+        therapistToken: therapistToken!.token,
+        clientToken: clientToken!.token,
+        notBefore: isoFromSeconds(therapistToken!.notBefore),
+        expiresAt: isoFromSeconds(therapistToken!.expiresAt),
         callType: input.callType ?? 'video',
       },
       tokens,

@@ -1,16 +1,26 @@
-// A token for one person in one room, for a bounded time.
+// A token for one person in one room, for a bounded time. For an appointment (its id, or its
+// room) the token is the caller's own: room, role and window come from the store. Any other
+// room is ad-hoc, under the identity rules alone.
+import { appointmentForRequest, memberToken } from '#lib/appointments';
 import { deployedHandler, type Deps } from '#lib/deps';
 import { createApiHandler } from '#lib/http/api-handler';
 import { issueTokens, tokenBody } from '#lib/issue';
-import { authorizeGenerateToken } from '#lib/policy';
+import { authorizeGenerateToken, requestingUser } from '#lib/policy';
 import { ROUTES } from '#lib/routes';
 import { tokenTimesFrom } from '#lib/token';
 
-export function createGenerateTokenHandler({ settings, logger, keyring, clock }: Deps) {
-  return createApiHandler(ROUTES.generateToken, { settings, logger }, async ({ input, caller }) => {
+export function createGenerateTokenHandler(deps: Deps) {
+  const { settings, keyring, clock } = deps;
+  return createApiHandler(ROUTES.generateToken, deps, async ({ input, caller, requestId }) => {
+    const appointment = await appointmentForRequest(deps, input);
+    if (appointment !== undefined) {
+      const user = requestingUser(caller, input);
+      const issued = await memberToken(deps, appointment, user, input.isModerator, { actor: user.id, requestId });
+      return { body: tokenBody(issued), tokens: [issued] };
+    }
     const grant = authorizeGenerateToken(caller, input);
     const times = tokenTimesFrom(clock.nowSeconds(), input.expiresIn ?? settings.tokenTtlSeconds);
-    const [issued] = await issueTokens(keyring, settings, [{ room: input.roomName, tenant: input.tenant, ...grant, times }]);
+    const [issued] = await issueTokens(keyring, settings, [{ room: input.roomName!, tenant: input.tenant, ...grant, times }]);
     return { body: tokenBody(issued!), tokens: [issued!] };
   });
 }

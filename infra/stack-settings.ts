@@ -66,6 +66,7 @@ function functionSettingsFrom(node: Node, authMode: 'jwt' | 'none'): Record<stri
     loadSettings({
       ...environment,
       [SETTINGS.secretArn.variable]: SYNTH_CHECK_SECRET_ARN,
+      [SETTINGS.appointmentsTable.variable]: 'synth-check',
       AWS_LAMBDA_FUNCTION_NAME: 'synth-check',
       [SETTINGS.appId.variable]: environment[SETTINGS.appId.variable] ?? 'synth-check',
     });

@@ -4,7 +4,9 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { CorsHttpMethod, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { TABLE_SCHEMA } from '#lib/store';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, CORS_MAX_AGE_SECONDS } from '#lib/cors';
@@ -20,6 +22,7 @@ export interface JitsiTokenStackProps extends StackProps {
 export class JitsiTokenStack extends Stack {
   readonly api: HttpApi;
   readonly secret: ISecret;
+  readonly table: Table;
   readonly functions: TokenFunction[];
 
   constructor(scope: Construct, id: string, props: JitsiTokenStackProps) {
@@ -28,6 +31,7 @@ export class JitsiTokenStack extends Stack {
     for (const warning of settings.warnings) Validations.of(this).addWarning('jitsi-token-api:settings', warning);
 
     this.secret = this.appSecret(settings);
+    this.table = this.appointmentsTable();
 
     this.api = new HttpApi(this, 'Api', {
       description: 'jitsi-token-api: Jitsi Meet tokens for a web app',
@@ -37,7 +41,7 @@ export class JitsiTokenStack extends Stack {
           ? undefined
           : {
               allowOrigins: settings.corsOrigins,
-              allowMethods: [CorsHttpMethod.POST, CorsHttpMethod.GET],
+              allowMethods: [CorsHttpMethod.POST, CorsHttpMethod.GET, CorsHttpMethod.PATCH, CorsHttpMethod.DELETE],
               allowHeaders: [...CORS_ALLOWED_HEADERS],
               exposeHeaders: [...CORS_EXPOSED_HEADERS],
               maxAge: Duration.seconds(CORS_MAX_AGE_SECONDS),
@@ -87,6 +91,7 @@ export class JitsiTokenStack extends Stack {
       const tokenFunction = new TokenFunction(this, route.name, {
         route,
         secret: this.secret,
+        table: this.table,
         environment,
         logRetentionDays: settings.logRetentionDays,
         bundleAwsSdk: settings.bundleAwsSdk,
@@ -110,6 +115,25 @@ export class JitsiTokenStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Base URL of the API: point the front end (REACT_APP_BACKEND_URL) here' });
     new CfnOutput(this, 'SecretArn', { value: this.secret.secretArn, description: 'Put the Jitsi app_secret here (aws secretsmanager put-secret-value)' });
+    new CfnOutput(this, 'AppointmentsTable', { value: this.table.tableName, description: 'The appointments table (kept when the stack is deleted)' });
+  }
+
+  /**
+   * Appointments, room pointers and audit records: on demand, point-in-time recovery, encrypted,
+   * expired by TTL after the retention period, and kept when the stack is deleted (it is the
+   * audit trail).
+   */
+  private appointmentsTable(): Table {
+    return new Table(this, 'Appointments', {
+      partitionKey: { name: TABLE_SCHEMA.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: TABLE_SCHEMA.sortKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.AWS_MANAGED,
+      timeToLiveAttribute: TABLE_SCHEMA.ttlAttribute,
+      removalPolicy: RemovalPolicy.RETAIN,
+      deletionProtection: true,
+    });
   }
 
   private appSecret(settings: StackSettings): ISecret {

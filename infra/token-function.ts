@@ -4,6 +4,7 @@ import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { dirname, join, resolve } from 'node:path';
@@ -21,6 +22,8 @@ export const functionLogicalId = (route: Pick<RouteDefinition, 'name'>): string 
 export interface TokenFunctionProps extends BundlePolicy {
   route: RouteDefinition;
   secret: ISecret;
+  /** The appointments table: named in every function's settings, granted only the route's actions. */
+  table: ITable;
   environment: Record<string, string>;
   logRetentionDays: number;
 }
@@ -48,7 +51,11 @@ export class TokenFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
       description: props.route.summary,
-      environment: { ...props.environment, [SETTINGS.secretArn.variable]: props.secret.secretArn },
+      environment: {
+        ...props.environment,
+        [SETTINGS.secretArn.variable]: props.secret.secretArn,
+        [SETTINGS.appointmentsTable.variable]: props.table.tableName,
+      },
       bundling: {
         format: OutputFormat.ESM,
         target: NODE_TARGET,
@@ -63,6 +70,8 @@ export class TokenFunction extends Construct {
       },
     });
     props.secret.grantRead(this.function);
+    // Least privilege: exactly the table actions the route's row names, and none for a route without any.
+    if (props.route.store.length > 0) props.table.grant(this.function, ...props.route.store);
     // A stable logical id, so `sam local invoke GenerateTokenFunction` works.
     (this.function.node.defaultChild as CfnFunction).overrideLogicalId(functionLogicalId(props.route));
   }

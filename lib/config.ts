@@ -348,6 +348,40 @@ export const SETTINGS = {
     defaultDoc: '15',
     parse: minutes(0, 240, 15),
   }),
+  appointmentsTable: row({
+    variable: 'APPOINTMENTS_TABLE',
+    scope: 'lambda',
+    doc: 'the DynamoDB table of appointments, room pointers and audit records (the stack sets it)',
+    defaultDoc: 'local: `jitsi-appointments` in the embedded store; Lambda: required',
+    parse(value, context, name) {
+      if (value === undefined && context.runtime === 'lambda') throw new ConfigError(name, 'is required in Lambda (the DynamoDB table the stack creates)');
+      return matching(/^[A-Za-z0-9_.-]{3,255}$/, 'a DynamoDB table name (3 to 255 letters, digits, "_", "-" or ".")')(value, name) ?? 'jitsi-appointments';
+    },
+  }),
+  adhocRooms: row({
+    variable: 'ADHOC_ROOMS',
+    context: 'adhocRooms',
+    scope: 'lambda',
+    doc: '`on`: any room name outside the appointment prefix gets tokens under the identity rules; `off`: appointment rooms only',
+    defaultDoc: '`on`',
+    parse: (value, context, name) => oneOf(['on', 'off'], '"on" or "off"', () => 'on', { ignoreCase: true })(value, context, name) === 'on',
+  }),
+  adhocSessionMaxMinutes: row({
+    variable: 'ADHOC_SESSION_MAX_MINUTES',
+    context: 'adhocSessionMaxMinutes',
+    scope: 'lambda',
+    doc: 'how long refresh can keep an ad-hoc room token going, counted from its first issue',
+    defaultDoc: '720',
+    parse: minutes(5, 10_080, 720),
+  }),
+  auditRetentionDays: row({
+    variable: 'AUDIT_RETENTION_DAYS',
+    context: 'auditRetentionDays',
+    scope: 'lambda',
+    doc: 'how long audit records (and ended appointments) are kept before DynamoDB TTL removes them',
+    defaultDoc: '2190 (six years)',
+    parse: (value, _context, name) => wholeNumber(value, name, 1, 36_500, 2_190),
+  }),
   secretRefreshSeconds: row({
     variable: 'SECRET_REFRESH_SECONDS',
     scope: 'lambda',
@@ -376,6 +410,13 @@ export const SETTINGS = {
     defaultDoc: '`127.0.0.1`',
     parse: (value, _context, name) =>
       matching(/^[0-9a-fA-F:.]{2,45}$|^localhost$/, 'an IP address to bind, e.g. 127.0.0.1 or 0.0.0.0')(value, name) ?? '127.0.0.1',
+  }),
+  localStore: row({
+    variable: 'LOCAL_STORE',
+    scope: 'local',
+    doc: 'where the embedded DynamoDB-compatible store keeps its data: a folder, or `memory`',
+    defaultDoc: '`.jitsi-dev-store` (untracked)',
+    parse: (value, _context, name) => matching(/^[^\0]{1,1024}$/, 'a folder path or "memory"')(value, name) ?? '.jitsi-dev-store',
   }),
   authIssuer: row({
     variable: 'AUTH_ISSUER',

@@ -1,14 +1,16 @@
-// What a handler is built from: settings, logger, signing keys and clock. A Lambda function
+// What a handler is built from: settings, logger, signing keys, the appointment store and clock. A Lambda function
 // builds them once from its environment (defaultDeps); tests and the local server hand their own.
 import { detectRuntime, loadSettings, type Settings } from './config.ts';
 import { createKeyring, systemClock, type Clock, type Keyring } from './keyring.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createSecretsManagerFetcher, fetcherFor, type AwsClientConfig, type SecretFetcher } from './secret.ts';
+import { createDynamoStore, type AppointmentStore } from './store.ts';
 
 export interface Deps {
   settings: Settings;
   logger: Logger;
   keyring: Keyring;
+  store: AppointmentStore;
   clock: Clock;
 }
 
@@ -17,8 +19,10 @@ export interface DepsOptions {
   clock?: Clock;
   /** Where the current secret comes from, instead of what the settings name. */
   secretFetcher?: SecretFetcher;
-  /** For the AWS SDK clients (tests: a loopback endpoint and fake credentials). */
-  aws?: AwsClientConfig;
+  /** For the Secrets Manager client (tests: a loopback endpoint and fake credentials). */
+  secretsManagerClient?: AwsClientConfig;
+  /** For the DynamoDB client (the embedded store's endpoint locally and in tests). */
+  storeClient?: AwsClientConfig;
 }
 
 /** Builds the dependencies and starts the first secret fetch right away (the Lambda init phase). */
@@ -30,14 +34,19 @@ export function createDeps(settings: Settings, options: DepsOptions = {}): Deps 
   const keyring = createKeyring(
     settings,
     {
-      current: options.secretFetcher ?? fetcherFor(source, options.aws),
-      previous: source.kind === 'secrets-manager' ? createSecretsManagerFetcher(source.secretId, 'AWSPREVIOUS', options.aws) : undefined,
+      current: options.secretFetcher ?? fetcherFor(source, options.secretsManagerClient),
+      previous: source.kind === 'secrets-manager' ? createSecretsManagerFetcher(source.secretId, 'AWSPREVIOUS', options.secretsManagerClient) : undefined,
     },
     logger,
     clock,
   );
   keyring.prefetch();
-  return { settings, logger, keyring, clock };
+  const store = createDynamoStore({
+    tableName: settings.appointmentsTable,
+    retentionDays: settings.auditRetentionDays,
+    ...(options.storeClient ? { client: options.storeClient } : {}),
+  });
+  return { settings, logger, keyring, store, clock };
 }
 
 let processDeps: Deps | undefined;

@@ -61,20 +61,41 @@ export class NotFoundError extends Error {
   }
 }
 
+/** The request conflicts with the appointment's state: cancelled, ended, or registered otherwise. */
+export class AppointmentStateError extends Error {
+  override name = 'AppointmentStateError';
+  constructor(
+    readonly state: 'cancelled' | 'ended' | 'conflict' | 'moved',
+    readonly detail: string,
+    readonly field?: string,
+  ) {
+    super(detail);
+  }
+}
+
 /** A dependency cannot answer right now: the request may be retried. */
 export class UnavailableError extends Error {
   override name = 'UnavailableError';
   constructor(
-    readonly dependency: 'secret',
+    readonly dependency: 'secret' | 'store',
     readonly detail: string,
   ) {
     super(detail);
   }
 }
 
-export type DomainError = InvalidInputError | InvalidRequestError | TooLargeError | UnauthenticatedError | ForbiddenError | NotFoundError | UnavailableError;
+export type DomainError =
+  | InvalidInputError
+  | InvalidRequestError
+  | TooLargeError
+  | UnauthenticatedError
+  | ForbiddenError
+  | NotFoundError
+  | AppointmentStateError
+  | UnavailableError;
 
 export const invalidField = (field: string, detail: string): InvalidInputError => new InvalidInputError(field, detail);
 export const forbidden = (detail: string, field?: string): ForbiddenError => new ForbiddenError(detail, field);
 export const unauthenticated = (detail: string): UnauthenticatedError => new UnauthenticatedError(detail);
 export const secretUnavailable = (): UnavailableError => new UnavailableError('secret', 'The service cannot load its signing secret right now; retry shortly.');
+export const storeUnavailable = (): UnavailableError => new UnavailableError('store', 'The appointment store cannot answer right now; retry shortly.');

@@ -12,6 +12,8 @@ export interface TokenRequest {
   user: JitsiUser;
   moderator: boolean;
   times: Pick<TokenGrant, 'issuedAt' | 'notBefore' | 'expiresAt'>;
+  appointmentVersion?: number | undefined;
+  sessionStart?: number | undefined;
 }
 
 export interface IssuedToken {
@@ -30,7 +32,18 @@ export async function issueTokens(keyring: Keyring, settings: IssuerSettings, re
   const { signingKey, kid } = await keyring.current();
   return requests.map((request) => {
     const tenant = request.tenant ?? settings.defaultTenant;
-    const claims = buildJitsiClaims({ room: request.room, tenant, user: request.user, moderator: request.moderator, ...request.times }, settings);
+    const claims = buildJitsiClaims(
+      {
+        room: request.room,
+        tenant,
+        user: request.user,
+        moderator: request.moderator,
+        ...request.times,
+        appointmentVersion: request.appointmentVersion,
+        sessionStart: request.sessionStart,
+      },
+      settings,
+    );
     return {
       token: signJitsiToken(claims, signingKey, kid),
       roomName: request.room,

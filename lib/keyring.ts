@@ -69,7 +69,7 @@ export function createKeyring(settings: KeyringSettings, sources: KeyringSources
       const expectations = expectationsFor(tenant);
       const now = clock.nowSeconds();
       const verdict = verifyJitsiToken(token, [current.verificationKey], expectations, now, options);
-      if (verdict.valid || verdict.reason !== 'bad_signature') return verdict;
+      if (verdict.valid || verdict.reason !== 'bad_signature' || options.currentSecretOnly) return verdict;
       const previous = await previousWithinRotationWindow(current);
       return previous ? verifyJitsiToken(token, [previous.verificationKey], expectations, now, options) : verdict;
     },

@@ -41,22 +41,28 @@ const gatewayOrProblemResponse = (description: string) => ({
   },
 });
 
+/** The failures a route can answer, from what its row says it takes and touches. */
 function errorResponses(route: RouteDefinition): Record<string, unknown> {
-  if (route.method === 'GET')
-    return {
-      404: problemResponse('No such key (or HS256 mode)'),
-      429: gatewayOrProblemResponse('Throttled (by API Gateway)'),
-      503: problemResponse('The signing secret is unavailable (Retry-After)'),
-    };
-  return {
-    400: problemResponse('Invalid input (the field is named)'),
-    401: gatewayOrProblemResponse('No valid caller token (with caller authentication): API Gateway\'s authorizer answers {"message":"Unauthorized"}'),
-    403: problemResponse('The caller may not do this'),
-    413: problemResponse('Body or token too large'),
-    415: problemResponse('Not JSON'),
-    429: gatewayOrProblemResponse('Throttled (by API Gateway)'),
-    503: problemResponse('The signing secret is unavailable (Retry-After)'),
-  };
+  const takesInput = route.request !== undefined || route.params !== undefined || route.query !== undefined;
+  const errors: Record<string, unknown> = {};
+  if (takesInput) errors[400] = problemResponse('Invalid input (the field is named)');
+  if (route.caller === 'required') {
+    errors[401] = gatewayOrProblemResponse('No valid caller token (with caller authentication): API Gateway\'s authorizer answers {"message":"Unauthorized"}');
+    errors[403] = problemResponse('The caller may not do this (for appointments: not its therapist or client, whether or not it exists)');
+  }
+  if (route.pathParameters !== undefined) errors[404] = problemResponse('No such key (or HS256 mode)');
+  if (route.store.includes('dynamodb:PutItem') || route.store.includes('dynamodb:BatchWriteItem')) {
+    errors[409] = problemResponse('The appointment was cancelled, has ended, was moved, or is registered differently (its own problem type)');
+  }
+  if (route.request !== undefined) {
+    errors[413] = problemResponse('Body or token too large');
+    errors[415] = problemResponse('Not JSON');
+  }
+  errors[429] = gatewayOrProblemResponse('Throttled (by API Gateway)');
+  errors[503] = problemResponse(
+    route.store.length > 0 ? 'The signing secret or the appointment store is unavailable (Retry-After)' : 'The signing secret is unavailable (Retry-After)',
+  );
+  return errors;
 }
 
 /** OpenAPI path syntax is API Gateway's: `{name}`. */
@@ -65,7 +71,11 @@ function operation(route: RouteDefinition, limits: RequestLimits): Record<string
     200: { description: route.response.description, content: { [route.response.contentType]: { schema: route.response.schema } } },
     ...errorResponses(route),
   };
-  const parameters = Object.entries(route.pathParameters ?? {}).map(([name, schema]) => ({ name, in: 'path', required: true, schema }));
+  const parameters = [
+    ...Object.entries(route.pathParameters ?? {}).map(([name, schema]) => ({ name, in: 'path', required: true, schema })),
+    ...Object.entries(route.params?.() ?? {}).map(([name, spec]) => ({ name, in: 'path', required: true, schema: spec.jsonSchema })),
+    ...Object.entries(route.query?.() ?? {}).map(([name, spec]) => ({ name, in: 'query', required: spec.required, schema: spec.jsonSchema })),
+  ];
   const request = route.request?.(limits);
   return {
     operationId: route.name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase()),

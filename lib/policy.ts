@@ -5,7 +5,7 @@ import type { AuthMode } from './config.ts';
 import { forbidden, invalidField, unauthenticated } from './errors.ts';
 import type { CreateRoomInput, GenerateTokenInput } from './requests.ts';
 import { parseText } from './schema.ts';
-import type { JitsiUser, TokenGrant, Verdict } from './token.ts';
+import type { JitsiUser, Verdict, VerifiedToken } from './token.ts';
 
 export interface PolicySettings {
   authMode: AuthMode;
@@ -106,19 +106,45 @@ export interface ParticipantGrant {
   moderator: boolean;
 }
 
-export function authorizeGenerateToken(caller: Caller | undefined, input: GenerateTokenInput): ParticipantGrant {
-  const moderator = input.isModerator ?? false;
+/** Who a token request is for: the caller (jwt mode), or the body's user (AUTH_MODE=none; a guest id when it names none). */
+export function requestingUser(caller: Caller | undefined, input: GenerateTokenInput): JitsiUser {
+  let user: JitsiUser;
   if (caller === undefined) {
     if (input.userName === undefined) throw invalidField('userName', 'is required');
-    const user: JitsiUser = { id: input.userId ?? guestId(), name: input.userName };
+    user = { id: input.userId ?? guestId(), name: input.userName };
     if (input.userEmail !== undefined) user.email = input.userEmail;
-    if (input.userAvatar !== undefined) user.avatar = input.userAvatar;
-    return { user, moderator };
+  } else {
+    user = callerAsUser(caller, { id: input.userId, name: input.userName, email: input.userEmail }, { id: 'userId', name: 'userName', email: 'userEmail' });
   }
-  if (moderator && !caller.isModerator) throw forbidden('Only callers with the moderator role may ask for a moderator token.', 'isModerator');
-  const user = callerAsUser(caller, { id: input.userId, name: input.userName, email: input.userEmail }, { id: 'userId', name: 'userName', email: 'userEmail' });
   if (input.userAvatar !== undefined) user.avatar = input.userAvatar;
-  return { user, moderator };
+  return user;
+}
+
+/** An ad-hoc room's token: the role the body asks for, the moderator role only for callers who hold it. */
+export function authorizeGenerateToken(caller: Caller | undefined, input: GenerateTokenInput): ParticipantGrant {
+  const moderator = input.isModerator ?? false;
+  if (caller !== undefined && moderator && !caller.isModerator) {
+    throw forbidden('Only callers with the moderator role may ask for a moderator token.', 'isModerator');
+  }
+  return { user: requestingUser(caller, input), moderator };
+}
+
+/** A refreshed token's holder: rebuilt from the caller's claims (jwt mode), else the old token's. */
+export function refreshedUser(caller: Caller | undefined, holder: JitsiUser): JitsiUser {
+  if (caller === undefined) return holder;
+  const user: JitsiUser = { id: caller.id, name: caller.name ?? holder.name };
+  if (caller.email !== undefined) user.email = caller.email;
+  return user;
+}
+
+/** Who asks about an appointment resource: the caller, or (AUTH_MODE=none) the `userId` the request names. */
+export function resourceRequester(caller: Caller | undefined, userId: string | undefined): string {
+  if (caller === undefined) {
+    if (userId === undefined) throw invalidField('userId', 'is required without caller authentication (the id of the therapist or client asking)');
+    return userId;
+  }
+  if (userId !== undefined && userId !== caller.id) throw forbidden("The userId must be the caller's own (or be omitted).", 'userId');
+  return caller.id;
 }
 
 export interface AppointmentGrant {
@@ -148,11 +174,7 @@ export function authorizeCreateRoom(caller: Caller | undefined, input: CreateRoo
  * Who may refresh a token: anyone holding one of ours that is (nearly) valid; with caller
  * authentication only its own holder, and a moderator token only while the role is still held.
  */
-export function authorizeRefresh(
-  caller: Caller | undefined,
-  verdict: Verdict,
-  configuredSub: string,
-): Pick<TokenGrant, 'room' | 'tenant' | 'user' | 'moderator'> {
+export function authorizeRefresh(caller: Caller | undefined, verdict: Verdict): { token: VerifiedToken; holder: JitsiUser } {
   if (!verdict.valid) throw invalidField('token', `cannot be refreshed (reason: ${verdict.reason})`);
   const { token } = verdict;
   if (token.user === undefined) throw invalidField('token', 'cannot be refreshed (reason: missing_claim)');
@@ -160,5 +182,5 @@ export function authorizeRefresh(
     if (token.user.id !== caller.id) throw forbidden('Only the holder of a token may refresh it.', 'token');
     if (token.moderator && !caller.isModerator) throw forbidden('The caller no longer holds the moderator role.', 'token');
   }
-  return { room: token.room, tenant: token.sub === configuredSub ? undefined : token.sub, user: token.user, moderator: token.moderator };
+  return { token, holder: token.user };
 }

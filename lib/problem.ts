@@ -13,9 +13,14 @@ export const PROBLEM_TYPES = {
   'method-not-allowed': 405,
   'payload-too-large': 413,
   'unsupported-media-type': 415,
+  'appointment-cancelled': 409,
+  'appointment-ended': 409,
+  'appointment-conflict': 409,
+  'appointment-moved': 409,
   throttled: 429,
   'internal-error': 500,
   'secret-unavailable': 503,
+  'store-unavailable': 503,
 } as const;
 
 export type ProblemType = keyof typeof PROBLEM_TYPES;
@@ -67,4 +72,4 @@ export function problemBody(problem: HttpProblem, requestId: string): ProblemBod
 }
 
 /** Seconds a client should wait before retrying when a dependency cannot answer. */
-export const RETRY_AFTER_SECONDS = 5;
+export const RETRY_AFTER_SECONDS = { secret: 5, store: 2 } as const;

@@ -89,13 +89,21 @@ export interface RequestLimits {
 
 export function generateTokenRequest(limits: RequestLimits) {
   return {
-    roomName: roomName.required,
+    roomName: {
+      ...roomName.optional,
+      jsonSchema: {
+        ...roomName.optional.jsonSchema,
+        description: 'Jitsi room name. Required unless appointmentId names a registered appointment (whose room is used).',
+      },
+    },
     userName: displayName('Display name shown in the meeting. Required unless the caller token carries a name.').optional,
     userEmail: email.optional,
     userId: identifier('User id. With caller authentication it must equal the caller (or be omitted).').optional,
     userAvatar: avatarUrl.optional,
     isModerator: booleanField('Ask for the moderator role. With caller authentication the caller must hold the role.').optional,
-    appointmentId: identifier('The appointment this token is for (accepted for compatibility; not put in the token).').optional,
+    appointmentId: identifier(
+      "A registered appointment: the token is the caller's own for it (room, role and window from the store). An unregistered id is ignored (ad-hoc room).",
+    ).optional,
     expiresIn: integerField('Token lifetime in seconds.', 60, limits.tokenTtlMaxSeconds, 'seconds').optional,
     tenant: tenant.optional,
   } as const;
@@ -134,3 +142,27 @@ export type GenerateTokenInput = Infer<ReturnType<typeof generateTokenRequest>>;
 export type CreateRoomInput = Infer<ReturnType<typeof createRoomRequest>>;
 export type ValidateTokenInput = Infer<ReturnType<typeof validateTokenRequest>>;
 export type RefreshTokenInput = Infer<ReturnType<typeof refreshTokenRequest>>;
+
+/** A new time for an appointment (PATCH on the appointment). */
+export function moveAppointmentRequest() {
+  return {
+    scheduledStartTime,
+    durationMinutes: integerField('Planned length of the appointment.', 5, 720, 'minutes').optional,
+  } as const;
+}
+
+/** The appointment resource's path. */
+export function appointmentPath() {
+  return { appointmentId: identifier('The appointment id.').required } as const;
+}
+
+/** Who asks, without caller authentication: the therapist's or client's id. */
+export function requesterQuery() {
+  return {
+    userId: identifier(
+      `Without caller authentication (${SETTINGS.authMode.variable}=none): the id of the therapist or client asking. With it: the caller (or omitted).`,
+    ).optional,
+  } as const;
+}
+
+export type MoveAppointmentInput = Infer<ReturnType<typeof moveAppointmentRequest>>;

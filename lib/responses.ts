@@ -5,7 +5,8 @@ import type { InvalidReason } from './token.ts';
 export type JsonSchema = Readonly<Record<string, unknown>>;
 
 /** Every reason validate-token can give (the API description lists them). */
-export const INVALID_REASONS: readonly InvalidReason[] = [
+export const INVALID_REASONS: readonly (InvalidReason | 'appointment_cancelled')[] = [
+  'appointment_cancelled',
   'malformed',
   'wrong_typ',
   'wrong_alg',
@@ -70,8 +71,57 @@ export const validateTokenResponse: JsonSchema = {
         userId: { type: ['string', 'null'] },
       },
     },
+    {
+      type: 'object',
+      required: ['valid', 'expiresAt'],
+      additionalProperties: false,
+      description: "Valid, for a caller who is neither the token's holder nor the appointment's therapist: no identity, room or role.",
+      properties: { valid: { const: true }, expiresAt: isoDateTime },
+    },
     { type: 'object', required: ['valid', 'reason'], additionalProperties: false, properties: { valid: { const: false }, reason: { enum: INVALID_REASONS } } },
   ],
+};
+
+export const appointmentResponse: JsonSchema = {
+  type: 'object',
+  required: ['appointmentId', 'status', 'role', 'scheduledStartTime', 'durationMinutes', 'windowOpensAt', 'windowClosesAt', 'version'],
+  additionalProperties: false,
+  properties: {
+    appointmentId: { type: 'string' },
+    status: { enum: ['scheduled', 'cancelled'] },
+    role: { enum: ['therapist', 'client'], description: "The asker's role in the appointment." },
+    scheduledStartTime: isoDateTime,
+    durationMinutes: { type: 'integer' },
+    windowOpensAt: isoDateTime,
+    windowClosesAt: isoDateTime,
+    version: { type: 'integer', description: 'Moves on every change.' },
+  },
+};
+
+export const auditTrailResponse: JsonSchema = {
+  type: 'object',
+  required: ['appointmentId', 'records'],
+  additionalProperties: false,
+  properties: {
+    appointmentId: { type: 'string' },
+    records: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['at', 'action', 'actor', 'requestId'],
+        additionalProperties: false,
+        properties: {
+          at: isoDateTime,
+          action: { type: 'string' },
+          actor: { type: 'string', description: 'The id of whoever asked (never a name).' },
+          role: { enum: ['therapist', 'client'] },
+          requestId: { type: 'string' },
+          tokenHash: { type: 'string', description: 'SHA-256 of the issued token, base64url.' },
+          note: { type: 'string' },
+        },
+      },
+    },
+  },
 };
 
 export const pemResponse: JsonSchema = { type: 'string' };

@@ -1,7 +1,7 @@
 // Room names, appointment rooms and windows, join URLs: the rules of docs/JITSI.md, "Joining a room".
-import { createHmac, hkdfSync } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { SETTINGS } from './config.ts';
-import { invalidField } from './errors.ts';
+import { AppointmentStateError, invalidField } from './errors.ts';
 import { NOT_BEFORE_SKEW_SECONDS, SAFE_NAME_PATTERN, type TokenGrant } from './token.ts';
 
 /** Only names that survive Jitsi's lowercasing and URL-encoding unchanged: refuse the rest, never rewrite. */
@@ -31,19 +31,13 @@ function base32(bytes: Uint8Array): string {
   return output;
 }
 
-/** A key for room names only, so a room name never reveals anything about the signing secret. */
-export function deriveRoomKey(appSecret: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', appSecret, 'jitsi-token-api', 'appointment room names v1', 32));
+/** `<prefix>-<26 base32 characters>`: 130 random bits, so the name cannot be guessed and holds no appointment id. */
+export function randomAppointmentRoom(prefix: string): string {
+  return `${prefix}-${base32(randomBytes(17)).slice(0, 26)}`;
 }
 
-/**
- * `<prefix>-<26 base32 chars of HMAC-SHA256(roomKey, appointmentId)>`: the same appointment always
- * gets the same room, the name cannot be guessed (130 bits) and holds no appointment id.
- */
-export function deriveAppointmentRoom(roomKey: Buffer, prefix: string, appointmentId: string): string {
-  const digest = createHmac('sha256', roomKey).update(appointmentId, 'utf8').digest();
-  return `${prefix}-${base32(digest).slice(0, 26)}`;
-}
+/** Names with the appointment prefix are reserved for the store: ad-hoc requests never get them. */
+export const isAppointmentRoom = (room: string, prefix: string): boolean => room.startsWith(`${prefix}-`);
 
 export interface AppointmentWindowRules {
   earlyJoinMinutes: number;
@@ -73,18 +67,14 @@ export interface AppointmentTokenRules extends AppointmentWindowRules {
 }
 
 /**
- * Token times for an appointment: usable from the window's opening (or now, if it is already
- * open) until it closes. A window that has ended, lies too far ahead or outlasts the longest
- * token lifetime is refused.
+ * The window of an appointment being registered or moved: refused when it has ended, lies too
+ * far ahead, or outlasts the longest token lifetime.
  */
-export function appointmentTokenTimes(
-  nowSeconds: number,
-  startMs: number,
-  durationMinutes: number,
-  rules: AppointmentTokenRules,
-): Pick<TokenGrant, 'issuedAt' | 'notBefore' | 'expiresAt'> {
+export function plannedWindow(nowSeconds: number, startMs: number, durationMinutes: number, rules: AppointmentTokenRules): TimeWindow {
   const window = appointmentWindow(startMs, durationMinutes, rules);
-  if (window.closesAt <= nowSeconds + 60) throw invalidField('scheduledStartTime', 'the appointment window (start + duration + grace) has already ended');
+  if (window.closesAt <= nowSeconds + 60) {
+    throw new AppointmentStateError('ended', 'The appointment window (start + duration + grace) has already ended: book a new time.', 'scheduledStartTime');
+  }
   if (startMs / 1000 > nowSeconds + MAX_APPOINTMENT_LEAD_DAYS * 86_400) {
     throw invalidField('scheduledStartTime', `must be at most ${MAX_APPOINTMENT_LEAD_DAYS} days ahead`);
   }
@@ -95,7 +85,16 @@ export function appointmentTokenTimes(
       `the appointment window (early join + duration + grace) is longer than the longest token lifetime (${SETTINGS.tokenTtlMaxSeconds.variable})`,
     );
   }
-  return { issuedAt: nowSeconds, notBefore, expiresAt: window.closesAt };
+  return window;
+}
+
+/**
+ * Token times for an appointment's window: usable from its opening (or now, if it is already
+ * open) until it closes; an ended window gets none.
+ */
+export function appointmentTokenTimes(nowSeconds: number, window: TimeWindow): Pick<TokenGrant, 'issuedAt' | 'notBefore' | 'expiresAt'> {
+  if (window.closesAt <= nowSeconds) throw new AppointmentStateError('ended', 'The appointment has already ended.');
+  return { issuedAt: nowSeconds, notBefore: Math.max(nowSeconds, window.opensAt) - NOT_BEFORE_SKEW_SECONDS, expiresAt: window.closesAt };
 }
 
 /** `https://<domain>/<room>`, or `https://<domain>/<tenant>/<room>` for multi-tenant set-ups. */

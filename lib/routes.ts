@@ -2,14 +2,37 @@
 // the API description, the sam local events, the handler test loader and the console all read
 // it. Adding a route is one row, one handler file, its event and its tests. This module has no
 // side effects (the stack imports it at synth).
-import { createRoomRequest, generateTokenRequest, refreshTokenRequest, validateTokenRequest, type RequestLimits } from './requests.ts';
-import { createRoomResponse, pemResponse, tokenResponse, validateTokenResponse, type JsonSchema } from './responses.ts';
+import {
+  appointmentPath,
+  createRoomRequest,
+  generateTokenRequest,
+  moveAppointmentRequest,
+  refreshTokenRequest,
+  requesterQuery,
+  validateTokenRequest,
+  type RequestLimits,
+} from './requests.ts';
+import {
+  appointmentResponse,
+  auditTrailResponse,
+  createRoomResponse,
+  pemResponse,
+  tokenResponse,
+  validateTokenResponse,
+  type JsonSchema,
+} from './responses.ts';
 import type { RequestSchema } from './schema.ts';
 import { KEY_FILE_PATTERN } from './token.ts';
 
-export type HttpMethod = 'POST' | 'GET';
+export type HttpMethod = 'POST' | 'GET' | 'PATCH' | 'DELETE';
 
-export interface RouteDefinition<S extends RequestSchema = RequestSchema> {
+/** What a route's function may do to the appointments table (its IAM grant is exactly these). */
+export type StoreAction = 'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:BatchWriteItem' | 'dynamodb:Query';
+
+const READS_AND_AUDITS: readonly StoreAction[] = ['dynamodb:GetItem', 'dynamodb:BatchWriteItem'];
+const WRITES_AND_AUDITS: readonly StoreAction[] = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'];
+
+export interface RouteDefinition<S extends RequestSchema = RequestSchema, P extends RequestSchema = RequestSchema, Q extends RequestSchema = RequestSchema> {
   /** Names the handler file, the function, its sam local event and its log lines. */
   name: string;
   method: HttpMethod;
@@ -18,10 +41,16 @@ export interface RouteDefinition<S extends RequestSchema = RequestSchema> {
   summary: string;
   /** The handler module, relative to the project root. */
   entry: string;
-  /** POST routes: the JSON body's schema (limits come from the settings). */
+  /** POST and PATCH routes: the JSON body's schema (limits come from the settings). */
   request?: (limits: RequestLimits) => S;
-  /** Path parameters and the JSON Schema each must match. */
+  /** Path parameters, parsed into the input like body fields. */
+  params?: () => P;
+  /** Query parameters, parsed into the input like body fields (unknown ones are refused). */
+  query?: () => Q;
+  /** Path parameters the function checks itself, for the API description only. */
   pathParameters?: Readonly<Record<string, JsonSchema>>;
+  /** The appointment-table actions its function is granted (none: no store access at all). */
+  store: readonly StoreAction[];
   response: { contentType: 'application/json' | 'application/x-pem-file'; description: string; schema: JsonSchema };
   /** `required`: behind the caller authorizer (AUTH_MODE=jwt); `public`: never (Prosody calls it). */
   caller: 'required' | 'public';
@@ -31,7 +60,9 @@ export interface RouteDefinition<S extends RequestSchema = RequestSchema> {
   example?: Readonly<Record<string, unknown>>;
 }
 
-const row = <S extends RequestSchema>(definition: RouteDefinition<S>): RouteDefinition<S> => Object.freeze(definition);
+const row = <S extends RequestSchema = Record<never, never>, P extends RequestSchema = Record<never, never>, Q extends RequestSchema = Record<never, never>>(
+  definition: RouteDefinition<S, P, Q>,
+): RouteDefinition<S, P, Q> => Object.freeze(definition);
 
 export const ROUTES = {
   generateToken: row({
@@ -41,6 +72,7 @@ export const ROUTES = {
     entry: 'functions/generate-token.ts',
     summary: 'Mint a Jitsi token for one user in one room.',
     request: generateTokenRequest,
+    store: READS_AND_AUDITS,
     response: { contentType: 'application/json', description: 'OK', schema: tokenResponse },
     caller: 'required',
     deployment: 'lambda',
@@ -53,6 +85,7 @@ export const ROUTES = {
     entry: 'functions/create-room.ts',
     summary: 'Create the room of an appointment, with a therapist and a client token.',
     request: createRoomRequest,
+    store: WRITES_AND_AUDITS,
     response: { contentType: 'application/json', description: 'OK', schema: createRoomResponse },
     caller: 'required',
     deployment: 'lambda',
@@ -72,6 +105,7 @@ export const ROUTES = {
     entry: 'functions/validate-token.ts',
     summary: 'Check whether Jitsi would accept a token (optionally for a room), with a reason when not.',
     request: validateTokenRequest,
+    store: ['dynamodb:GetItem'],
     response: { contentType: 'application/json', description: 'OK', schema: validateTokenResponse },
     caller: 'required',
     deployment: 'lambda',
@@ -84,6 +118,7 @@ export const ROUTES = {
     entry: 'functions/refresh-token.ts',
     summary: 'Renew a token this service issued, for the same room, role and identity.',
     request: refreshTokenRequest,
+    store: READS_AND_AUDITS,
     response: { contentType: 'application/json', description: 'OK', schema: tokenResponse },
     caller: 'required',
     deployment: 'lambda',
@@ -96,8 +131,63 @@ export const ROUTES = {
     entry: 'functions/jitsi-keys.ts',
     summary: "RS256 mode: the public keys for Prosody's asap_key_server.",
     pathParameters: { keyFile: { type: 'string', pattern: KEY_FILE_PATTERN.source } },
+    store: [],
     response: { contentType: 'application/x-pem-file', description: 'The PEM public key', schema: pemResponse },
     caller: 'public',
+    deployment: 'lambda',
+  }),
+  getAppointment: row({
+    name: 'get-appointment',
+    method: 'GET',
+    path: '/api/jitsi/appointments/{appointmentId}',
+    entry: 'functions/get-appointment.ts',
+    summary: "An appointment's status and window, for its therapist and client (ids and times only).",
+    params: appointmentPath,
+    query: requesterQuery,
+    store: ['dynamodb:GetItem'],
+    response: { contentType: 'application/json', description: 'OK', schema: appointmentResponse },
+    caller: 'required',
+    deployment: 'lambda',
+  }),
+  moveAppointment: row({
+    name: 'move-appointment',
+    method: 'PATCH',
+    path: '/api/jitsi/appointments/{appointmentId}',
+    entry: 'functions/move-appointment.ts',
+    summary: 'Move an appointment to a new time (its therapist only): tokens issued for the old time can no longer be refreshed.',
+    request: moveAppointmentRequest,
+    params: appointmentPath,
+    query: requesterQuery,
+    store: WRITES_AND_AUDITS,
+    response: { contentType: 'application/json', description: 'The moved appointment', schema: appointmentResponse },
+    caller: 'required',
+    deployment: 'lambda',
+    example: { scheduledStartTime: '', durationMinutes: 50 },
+  }),
+  cancelAppointment: row({
+    name: 'cancel-appointment',
+    method: 'DELETE',
+    path: '/api/jitsi/appointments/{appointmentId}',
+    entry: 'functions/cancel-appointment.ts',
+    summary: 'Cancel an appointment (its therapist only): no token is issued or refreshed for it afterwards.',
+    params: appointmentPath,
+    query: requesterQuery,
+    store: WRITES_AND_AUDITS,
+    response: { contentType: 'application/json', description: 'The cancelled appointment', schema: appointmentResponse },
+    caller: 'required',
+    deployment: 'lambda',
+  }),
+  appointmentAudit: row({
+    name: 'appointment-audit',
+    method: 'GET',
+    path: '/api/jitsi/appointments/{appointmentId}/audit',
+    entry: 'functions/appointment-audit.ts',
+    summary: "An appointment's audit trail (its therapist only): who was let in or refused, and every change.",
+    params: appointmentPath,
+    query: requesterQuery,
+    store: ['dynamodb:Query'],
+    response: { contentType: 'application/json', description: 'OK', schema: auditTrailResponse },
+    caller: 'required',
     deployment: 'lambda',
   }),
   openApi: row({
@@ -107,6 +197,7 @@ export const ROUTES = {
     entry: 'infra/local/openapi-route.ts',
     summary: 'This API description (local server only).',
     response: { contentType: 'application/json', description: 'The OpenAPI 3.1 document', schema: { type: 'object' } },
+    store: [],
     caller: 'public',
     deployment: 'local',
   }),

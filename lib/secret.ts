@@ -5,7 +5,6 @@ import type { KeyObject } from 'node:crypto';
 import type { SecretSource, Signing } from './config.ts';
 import type { Logger } from './log.ts';
 import { secretUnavailable } from './errors.ts';
-import { deriveRoomKey } from './room.ts';
 import { createSigningKey, MIN_SECRET_BYTES, type VerificationKey } from './token.ts';
 
 export interface AppSecret {
@@ -16,7 +15,6 @@ export interface AppSecret {
   verificationKey: VerificationKey;
   /** RS256 only: what the keys route serves. */
   publicKeyPem: string | undefined;
-  roomKey: Buffer;
   /** When this version was created in Secrets Manager (seconds), if the source knows. */
   createdAt: number | undefined;
 }
@@ -110,7 +108,7 @@ export function parseSecretString(secretString: string): string {
 function hs256Secret(appSecret: string, createdAt: number | undefined): AppSecret {
   if (Buffer.byteLength(appSecret, 'utf8') < MIN_SECRET_BYTES) throw new SecretFetchError('secret_too_short');
   const signingKey = createSigningKey(appSecret);
-  return { signingKey, kid: undefined, verificationKey: signingKey, publicKeyPem: undefined, roomKey: deriveRoomKey(appSecret), createdAt };
+  return { signingKey, kid: undefined, verificationKey: signingKey, publicKeyPem: undefined, createdAt };
 }
 
 export const KID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -142,7 +140,6 @@ function rs256Secret(secretString: string, createdAt: number | undefined): AppSe
     kid: parsed.kid,
     verificationKey: { key: publicKey, kid: parsed.kid },
     publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-    roomKey: deriveRoomKey(parsed.privateKey),
     createdAt,
   };
 }

@@ -32,6 +32,10 @@ export interface TokenGrant {
   issuedAt: number;
   notBefore: number;
   expiresAt: number;
+  /** Appointment rooms: the appointment version the token was issued for (a move makes it stale). */
+  appointmentVersion?: number | undefined;
+  /** When the first token of this session was issued (refresh keeps it; it bounds ad-hoc sessions). */
+  sessionStart?: number | undefined;
 }
 
 /** iat now, nbf 30 s earlier, exp after the lifetime: the times of a token for immediate use. */
@@ -68,6 +72,9 @@ export interface JitsiClaims {
   nbf: number;
   exp: number;
   moderator: boolean;
+  /** Ours, ignored by Jitsi and not shown to participants (only context.user is). */
+  appointment_version?: number;
+  session_start?: number;
   context: {
     user: {
       id: string;
@@ -99,7 +106,7 @@ export function buildJitsiClaims(grant: TokenGrant, issuer: TokenIssuer): JitsiC
     features: grant.moderator ? issuer.moderatorFeatures : issuer.participantFeatures,
   };
   if (issuer.group !== undefined) context.group = issuer.group;
-  return {
+  const claims: JitsiClaims = {
     iss: issuer.appId,
     aud: issuer.audience,
     sub: grant.tenant ?? issuer.sub,
@@ -110,7 +117,13 @@ export function buildJitsiClaims(grant: TokenGrant, issuer: TokenIssuer): JitsiC
     moderator: grant.moderator,
     context,
   };
+  if (grant.appointmentVersion !== undefined) claims.appointment_version = grant.appointmentVersion;
+  claims.session_start = grant.sessionStart ?? grant.issuedAt;
+  return claims;
 }
+
+/** What the audit trail keeps of a token: its SHA-256, never the token. */
+export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('base64url');
 
 /** A KeyObject, made once per secret value: jsonwebtoken with a string key is ~40× slower. */
 export function createSigningKey(secret: string): KeyObject {
@@ -179,6 +192,8 @@ export interface VerifyOptions {
   expiredGraceSeconds?: number;
   /** Accept any safe tenant name as `sub`, besides the expected one (refresh keeps the tenant). */
   anySafeTenant?: boolean;
+  /** Only the current secret counts (refresh never renews a token a rotated-out secret signed). */
+  currentSecretOnly?: boolean;
 }
 
 export interface VerifiedToken {
@@ -189,6 +204,8 @@ export interface VerifiedToken {
   issuedAt: number | undefined;
   expiresAt: number;
   notBefore: number | undefined;
+  appointmentVersion: number | undefined;
+  sessionStart: number | undefined;
 }
 
 export type Verdict = { valid: true; token: VerifiedToken } | { valid: false; reason: InvalidReason };
@@ -289,6 +306,8 @@ function checkClaims(claims: Record<string, unknown>, expected: TokenExpectation
       issuedAt: iat as number | undefined,
       expiresAt: exp,
       notBefore: nbf as number | undefined,
+      appointmentVersion: typeof claims.appointment_version === 'number' ? claims.appointment_version : undefined,
+      sessionStart: typeof claims.session_start === 'number' ? claims.session_start : undefined,
     },
   };
 }

@@ -6,7 +6,10 @@ import { routes } from '#lib/routes';
 try {
   const settings = loadLocalSettings();
   const [{ createLocalDeps }, { startLocalServer }] = await Promise.all([import('./deps.ts'), import('./server.ts')]);
-  const deps = createLocalDeps(settings);
+  const { startEmbeddedStore, ensureTable } = await import('./embedded-store.ts');
+  const store = await startEmbeddedStore(settings.localStore);
+  await ensureTable(store.client, settings.appointmentsTable);
+  const deps = createLocalDeps(settings, { storeClient: store.client });
   const authenticate = settings.authMode === 'jwt' ? (await import('./auth.ts')).createAuthenticator(settings) : undefined;
   const running = await startLocalServer({ deps, ...(authenticate ? { authenticate } : {}) });
   deps.logger.info('jitsi-token-api listening', {
@@ -14,6 +17,7 @@ try {
     routes: routes.map((route) => `${route.method} ${route.path}`).join(', '),
     authMode: settings.authMode,
     secretSource: settings.secretSource.kind === 'none' ? 'local-file' : settings.secretSource.kind,
+    store: settings.localStore === 'memory' ? 'embedded, in memory' : 'embedded, on disk',
   });
   const firstRoute = routes[0]!;
   process.stdout.write(
@@ -21,7 +25,10 @@ try {
   );
   const stop = (signal: string) => {
     deps.logger.info('shutting down', { signal });
-    void running.close().then(() => process.exit(0));
+    void running
+      .close()
+      .then(() => store.close())
+      .then(() => process.exit(0));
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));

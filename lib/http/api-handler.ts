@@ -4,7 +4,7 @@ import middy from '@middy/core';
 import type { Deps } from '../deps.ts';
 import { identifyCaller, type Caller } from '../policy.ts';
 import type { RouteDefinition } from '../routes.ts';
-import type { Infer, RequestSchema } from '../schema.ts';
+import { parseRequest, type Infer, type RequestSchema } from '../schema.ts';
 import { accessLog } from './access-log.ts';
 import { problemErrors } from './problem-errors.ts';
 import { replySerializer } from './reply.ts';
@@ -14,8 +14,10 @@ import type { Context } from 'aws-lambda';
 import type { ApiEvent, ApiResult, Reply } from './types.ts';
 
 export interface RouteCall<T> {
-  /** The body, parsed and validated by the route's schema ({} for GET routes). */
+  /** The body, path and query parameters, parsed and validated by the route's schemas. */
   input: T;
+  /** API Gateway's request id: the audit trail and the log line name it. */
+  requestId: string;
   /** The authenticated caller, or undefined with AUTH_MODE=none (and on public routes). */
   caller: Caller | undefined;
   event: ApiEvent;
@@ -23,16 +25,32 @@ export interface RouteCall<T> {
 
 export type RouteFunction<T> = (call: RouteCall<T>) => Promise<Reply>;
 
-export function createApiHandler<S extends RequestSchema>(route: RouteDefinition<S>, deps: Pick<Deps, 'settings' | 'logger'>, handle: RouteFunction<Infer<S>>) {
+/** Path and query parameters, parsed like body fields; absent ones are absent, unknown query parameters refused. */
+function parameters(event: ApiEvent, params: RequestSchema | undefined, query: RequestSchema | undefined): Record<string, unknown> {
+  const parsedParams = params === undefined ? {} : parseRequest(params, { ...event.pathParameters });
+  if (query === undefined) return parsedParams;
+  const given = Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).filter(([, value]) => value !== undefined && value !== ''));
+  return { ...parsedParams, ...parseRequest(query, given) };
+}
+
+export function createApiHandler<S extends RequestSchema, P extends RequestSchema = Record<never, never>, Q extends RequestSchema = Record<never, never>>(
+  route: RouteDefinition<S, P, Q>,
+  deps: Pick<Deps, 'settings' | 'logger'>,
+  handle: RouteFunction<Infer<S> & Infer<P> & Infer<Q>>,
+) {
   const { settings, logger } = deps;
   const schema = route.request?.(settings);
-  const base = async (event: ApiEvent): Promise<ApiResult> => {
+  const params = route.params?.();
+  const query = route.query?.();
+  const base = async (event: ApiEvent, context: Context): Promise<ApiResult> => {
     if (schema === undefined) requireMethod(event, route.method);
-    const input = schema === undefined ? ({} as Infer<S>) : (event as EventWithInput<Infer<S>>).input;
+    const body = schema === undefined ? {} : (event as EventWithInput<Infer<S>>).input;
+    const input = (params === undefined && query === undefined ? body : { ...parameters(event, params, query), ...body }) as Infer<S> & Infer<P> & Infer<Q>;
+    const requestId = event.requestContext?.requestId || context?.awsRequestId || 'unknown-request';
     // No claims on a caller route in jwt mode means the authorizer is missing: 401, never a guess.
     const caller = route.caller === 'required' ? identifyCaller(event, settings) : undefined;
     // The reply serializer turns the reply into the result.
-    return (await handle({ input, caller, event })) as unknown as ApiResult;
+    return (await handle({ input, caller, event, requestId })) as unknown as ApiResult;
   };
   // No early-timeout timer: the handlers finish in milliseconds and a timer per call costs.
   const handler = middy<ApiEvent, ApiResult>({ timeoutEarlyInMillis: 0 })
@@ -40,7 +58,7 @@ export function createApiHandler<S extends RequestSchema>(route: RouteDefinition
     .use(responseHeaders({ corsOrigins: settings.corsOrigins }))
     .use(problemErrors({ logger, route: route.name }))
     .use(replySerializer());
-  if (schema !== undefined) handler.use(strictJsonBody({ schema }));
+  if (schema !== undefined) handler.use(strictJsonBody({ schema, method: route.method }));
   return handler.handler(base);
 }
 

@@ -1,7 +1,16 @@
 // Middleware: the only place an error becomes a response. Domain errors (lib/errors.ts) and
 // HTTP problems map to problem+json with a stable type, a title, the field at fault and the
 // request id; anything else is a bug, logged by class and stack (never its message) as a 500.
-import { ForbiddenError, InvalidInputError, InvalidRequestError, NotFoundError, TooLargeError, UnauthenticatedError, UnavailableError } from '../errors.ts';
+import {
+  AppointmentStateError,
+  ForbiddenError,
+  InvalidInputError,
+  InvalidRequestError,
+  NotFoundError,
+  TooLargeError,
+  UnauthenticatedError,
+  UnavailableError,
+} from '../errors.ts';
 import { describeError, type Logger } from '../log.ts';
 import { HttpProblem, problemBody, RETRY_AFTER_SECONDS } from '../problem.ts';
 import { PROBLEM_TYPE, requestIdOf, type ApiMiddleware } from './types.ts';
@@ -14,6 +23,14 @@ const REQUEST_TITLES = {
 
 const UNAVAILABLE = {
   secret: { type: 'secret-unavailable', title: 'The signing secret is unavailable' },
+  store: { type: 'store-unavailable', title: 'The appointment store is unavailable' },
+} as const;
+
+const APPOINTMENT_STATES = {
+  cancelled: { type: 'appointment-cancelled', title: 'The appointment was cancelled' },
+  ended: { type: 'appointment-ended', title: 'The appointment has already ended' },
+  conflict: { type: 'appointment-conflict', title: 'The appointment is registered differently' },
+  moved: { type: 'appointment-moved', title: 'The appointment was moved to another time' },
 } as const;
 
 /** The problem an error means, or undefined for an error that is a bug. */
@@ -37,9 +54,13 @@ export function toProblem(error: unknown): HttpProblem | undefined {
       error.field === undefined ? { detail: error.detail } : { detail: error.detail, field: error.field },
     );
   if (error instanceof NotFoundError) return new HttpProblem('not-found', 'Not found', { detail: error.detail });
+  if (error instanceof AppointmentStateError) {
+    const { type, title } = APPOINTMENT_STATES[error.state];
+    return new HttpProblem(type, title, error.field === undefined ? { detail: error.detail } : { detail: error.detail, field: error.field });
+  }
   if (error instanceof UnavailableError) {
     const { type, title } = UNAVAILABLE[error.dependency];
-    return new HttpProblem(type, title, { detail: error.detail, headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } });
+    return new HttpProblem(type, title, { detail: error.detail, headers: { 'retry-after': String(RETRY_AFTER_SECONDS[error.dependency]) } });
   }
   return undefined;
 }

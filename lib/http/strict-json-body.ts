@@ -1,4 +1,4 @@
-// Middleware: the request envelope and body rules. POST only, JSON in UTF-8 without content
+// Middleware: the request envelope and body rules. The route's method only, JSON in UTF-8 without content
 // coding, at most maxBytes, strict JSON (lib/json.ts), then the route's schema. The parsed input
 // is left on the event as `input`. Our contract: 405, 415, 413, then 400 (the stock middy body
 // parser and validator answer differently).
@@ -15,14 +15,14 @@ const MEDIA_TYPE = /^\s*application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** 405 with Allow when the method is not the route's (API Gateway routes by method; this is defence). */
-export function requireMethod(event: ApiEvent, allowed: 'POST' | 'GET'): void {
+export function requireMethod(event: ApiEvent, allowed: string): void {
   const method = event.requestContext?.http?.method ?? allowed;
   if (method !== allowed) throw new HttpProblem('method-not-allowed', `This endpoint accepts ${allowed} only`, { headers: { allow: allowed } });
 }
 
 /** The body's bytes, checked against the envelope rules. */
-export function readJsonText(event: ApiEvent, maxBytes: number): string {
-  requireMethod(event, 'POST');
+export function readJsonText(event: ApiEvent, maxBytes: number, method = 'POST'): string {
+  requireMethod(event, method);
   const encoding = event.headers?.['content-encoding'];
   if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
     throw new HttpProblem('unsupported-media-type', 'Compressed request bodies are not accepted', { detail: 'Send the JSON body without Content-Encoding.' });
@@ -47,13 +47,15 @@ export function readJsonText(event: ApiEvent, maxBytes: number): string {
 export interface StrictJsonBodyOptions<S extends RequestSchema> {
   schema: S;
   maxBytes?: number;
+  /** The method that carries the body (POST unless the route says PATCH). */
+  method?: string;
 }
 
 export function strictJsonBody<S extends RequestSchema>(options: StrictJsonBodyOptions<S>): ApiMiddleware {
   const maxBytes = options.maxBytes ?? MAX_BODY_BYTES;
   return {
     before(request) {
-      const input: Infer<S> = parseRequest(options.schema, parseStrictJson(readJsonText(request.event, maxBytes)));
+      const input: Infer<S> = parseRequest(options.schema, parseStrictJson(readJsonText(request.event, maxBytes, options.method)));
       (request.event as EventWithInput<Infer<S>>).input = input;
     },
   };

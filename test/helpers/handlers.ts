@@ -8,6 +8,7 @@ import { loadSettings, SETTING_VARIABLES } from '../../lib/config.ts';
 import { createDeps, type DepsOptions } from '../../lib/deps.ts';
 import type { AwsClientConfig } from '../../lib/secret.ts';
 import { deployedRoutes, ROUTES, type RouteKey } from '../../lib/routes.ts';
+import { ensureTable, startEmbeddedStore, type EmbeddedStore } from '../../infra/local/embedded-store.ts';
 import { handlerFactoryOf } from '../../infra/local/server.ts';
 
 export type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -25,28 +26,46 @@ export const BASE_ENV: Record<string, string | undefined> = {
 
 type Env = Record<string, string | undefined>;
 
-/** The SDK settings of an environment map (see fake-secrets-manager's sdkEnvironment). */
-export function awsConfigOf(env: Env): AwsClientConfig | undefined {
-  const { AWS_REGION: region, AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint } = env;
+/** An SDK client's settings from an environment map (see fake-secrets-manager's sdkEnvironment). */
+export function awsConfigOf(env: Env, endpointVariable: string): AwsClientConfig | undefined {
+  const { AWS_REGION: region, AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = env;
+  const endpoint = env[endpointVariable];
   if (endpoint === undefined) return undefined;
-  return { endpoint, ...(region ? { region } : {}), ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}) };
+  return { endpoint, region: region ?? 'eu-west-1', credentials: { accessKeyId: accessKeyId ?? 'test', secretAccessKey: secretAccessKey ?? 'test' } };
 }
 
-export function testDepsOptions(env: Env): DepsOptions {
-  const aws = awsConfigOf(env);
-  return aws ? { aws } : {};
+let embedded: Promise<EmbeddedStore> | undefined;
+let tables = 0;
+
+/**
+ * The dependencies' SDK clients: Secrets Manager as the map says, the store an own table in
+ * this worker's embedded dynalite (or AWS_ENDPOINT_URL_DYNAMODB's endpoint, for fault tests).
+ */
+export async function testDepsOptions(env: Env): Promise<DepsOptions> {
+  const secretsManagerClient = awsConfigOf(env, 'AWS_ENDPOINT_URL_SECRETS_MANAGER');
+  let storeClient = awsConfigOf(env, 'AWS_ENDPOINT_URL_DYNAMODB');
+  if (storeClient === undefined) {
+    embedded ??= startEmbeddedStore('memory');
+    storeClient = (await embedded).client;
+    await ensureTable(storeClient, env.APPOINTMENTS_TABLE ?? 'jitsi-appointments');
+  }
+  return { storeClient, ...(secretsManagerClient ? { secretsManagerClient } : {}) };
 }
+
+/** A table of its own for each set of handlers, so no test sees another's appointments. */
+export const withOwnTable = (env: Env): Env => ({ ...env, APPOINTMENTS_TABLE: env.APPOINTMENTS_TABLE ?? `test-appointments-${process.pid}-${++tables}` });
 
 export async function importFactory(route: { entry: string }) {
   return handlerFactoryOf((await import(pathToFileURL(resolve(route.entry)).href)) as Record<string, unknown>, route.entry);
 }
 
 export async function loadHandlers(env: Env = {}) {
-  const settings = loadSettings({ ...BASE_ENV, ...env });
-  const deps = createDeps(settings, testDepsOptions(env));
+  const merged = withOwnTable({ ...BASE_ENV, ...env });
+  const settings = loadSettings(merged);
+  const deps = createDeps(settings, await testDepsOptions(merged));
   const keys = Object.keys(ROUTES).filter((key) => deployedRoutes.includes(ROUTES[key as RouteKey])) as RouteKey[];
   const built = await Promise.all(keys.map(async (key) => [key, (await importFactory(ROUTES[key]))(deps as never) as unknown as Handler] as const));
-  const handlers = Object.fromEntries(built) as Record<'generateToken' | 'createRoom' | 'validateToken' | 'refreshToken' | 'jitsiKeys', Handler>;
+  const handlers = Object.fromEntries(built) as Record<Exclude<RouteKey, 'openApi'>, Handler>;
   return { ...handlers, settings, deps };
 }
 

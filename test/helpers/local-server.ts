@@ -4,11 +4,11 @@ import type { Authenticator } from '../../infra/local/auth.ts';
 import { createLocalDeps } from '../../infra/local/deps.ts';
 import { startLocalServer, type RunningServer } from '../../infra/local/server.ts';
 import { loadLocalSettings } from '../../lib/config.ts';
-import { BASE_ENV, testDepsOptions } from './handlers.ts';
+import { BASE_ENV, testDepsOptions, withOwnTable } from './handlers.ts';
 
 export async function startServer(env: Record<string, string | undefined> = {}, authenticate?: Authenticator): Promise<RunningServer> {
-  const merged = { ...BASE_ENV, ...env };
-  const deps = createLocalDeps(loadLocalSettings(merged), testDepsOptions(merged));
+  const merged = withOwnTable({ ...BASE_ENV, ...env });
+  const deps = createLocalDeps(loadLocalSettings(merged), await testDepsOptions(merged));
   return startLocalServer({ deps, port: 0, host: '127.0.0.1', ...(authenticate ? { authenticate } : {}) });
 }
 

@@ -12,20 +12,28 @@ import { functionLogicalId } from '../../infra/token-function.ts';
 import { sdkEnvironment, startFakeSecretsManager, TEST_SECRET_ARN, type FakeSecretsManager } from '../helpers/fake-secrets-manager.ts';
 import { recordLogLines } from '../helpers/log-record.ts';
 import { synth } from '../helpers/synth.ts';
+import { ensureTable, startEmbeddedStore, type EmbeddedStore } from '../../infra/local/embedded-store.ts';
 
 const run = promisify(execFile);
 const outdir = mkdtempSync(join(tmpdir(), 'jitsi-token-api-cdk-'));
 let fake: FakeSecretsManager;
+let store: EmbeddedStore;
+const TABLE = 'bundle-appointments';
 let resources: Record<string, any>;
 
 beforeAll(async () => {
+  store = await startEmbeddedStore('memory');
+  await ensureTable(store.client, TABLE);
   fake = await startFakeSecretsManager();
   fake.secrets.set(TEST_SECRET_ARN, 'bundle-test-secret-bundle-test-secret-0123456789');
   const { app } = synth({ auth: 'none', jitsiAppId: 'bundle-app', jitsiDomain: 'meet.example.com' }, { bundle: true, outdir });
   const assembly = app.synth();
   resources = assembly.getStackByName('JitsiTokenStack').template.Resources;
 }, 120_000);
-afterAll(() => fake.close());
+afterAll(async () => {
+  await fake.close();
+  await store.close();
+});
 
 /** Loads the bundle in a new Node process and invokes its handler once with the event. */
 const INVOKE = `
@@ -55,6 +63,9 @@ describe('bundled functions', () => {
       ...Object.fromEntries(Object.entries(fn.Properties.Environment.Variables as Record<string, unknown>).filter(([, value]) => typeof value === 'string')),
       AWS_LAMBDA_FUNCTION_NAME: route.name,
       JITSI_SECRET_ARN: TEST_SECRET_ARN,
+      // The table the stack would name, in an embedded store the SDK reaches through its own variable.
+      APPOINTMENTS_TABLE: TABLE,
+      AWS_ENDPOINT_URL_DYNAMODB: store.client.endpoint,
       NODE_OPTIONS: '--enable-source-maps',
     } as Record<string, string>;
     const currentCalls = () => fake.calls.filter((call) => call.versionStage === 'AWSCURRENT').length;

@@ -60,19 +60,50 @@ describe('JitsiTokenStack', () => {
     for (const group of logGroups) expect(group.Properties.RetentionInDays).toBe(30);
   });
 
-  it('grants each function only log writes to its own group and reading the one secret', () => {
+  it("grants each function only log writes to its own group, reading the one secret, and exactly its row's table actions", () => {
     const policies = Object.values(resourcesOf(jwtStack.template, 'AWS::IAM::Policy'));
     expect(policies).toHaveLength(routes.length);
-    for (const policy of policies) {
+    const resources = jwtStack.template.toJSON().Resources;
+    for (const route of routes) {
+      const roleId = resources[functionLogicalId(route)].Properties.Role['Fn::GetAtt'][0];
+      const policy = policies.find((candidate) => candidate.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleId))!;
       const statements = policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>;
       const actions = statements.flatMap((statement) => [statement.Action].flat()).sort();
-      expect(actions).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+      expect(actions).toEqual(
+        ['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', ...route.store].sort(),
+      );
       for (const statement of statements) expect(JSON.stringify(statement.Resource)).not.toBe('"*"');
       const secretStatement = statements.find((statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'));
       expect(secretStatement?.Resource).toEqual({ Ref: expect.stringMatching(/^AppSecret/) });
+      const tableStatement = statements.find((statement) => [statement.Action].flat().some((action) => action.startsWith('dynamodb:')));
+      if (route.store.length === 0) expect(tableStatement).toBeUndefined();
+      else expect(JSON.stringify(tableStatement?.Resource)).toMatch(/^\[?\{"Fn::GetAtt":\["Appointments[0-9A-F]+","Arn"\]\}/);
     }
+    // No function may do to the table what none of its routes needs.
+    expect(routes.filter((route) => route.store.includes('dynamodb:Query')).map((route) => route.name)).toEqual(['appointment-audit']);
     for (const role of Object.values(resourcesOf(jwtStack.template, 'AWS::IAM::Role'))) {
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  it('keeps appointments in one on-demand, encrypted table with point-in-time recovery and TTL, retained on stack deletion', () => {
+    jwtStack.template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    const [id, table] = Object.entries(resourcesOf(jwtStack.template, 'AWS::DynamoDB::Table'))[0]!;
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+    expect(table.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      DeletionProtectionEnabled: true,
+    });
+    for (const fn of Object.values(resourcesOf(jwtStack.template, 'AWS::Lambda::Function'))) {
+      expect(fn.Properties.Environment.Variables.APPOINTMENTS_TABLE).toEqual({ Ref: id });
     }
   });
 

@@ -58,6 +58,16 @@ describe('events/ for sam local', () => {
 
     const refreshed = await byName['refresh-token']!(readEvent('refresh-token'), lambdaContext());
     expect(refreshed.statusCode).toBe(200);
+
+    // The appointment events act on the appointment the create-room event registered, as its therapist.
+    const status = await handlers.getAppointment(readEvent('get-appointment'), lambdaContext());
+    expect(json(status)).toMatchObject({ appointmentId: 'appt-456', status: 'scheduled', role: 'therapist', scheduledStartTime: '2027-01-15T10:00:00.000Z' });
+    const moved = await handlers.moveAppointment(readEvent('move-appointment'), lambdaContext());
+    expect(json(moved)).toMatchObject({ status: 'scheduled', scheduledStartTime: '2027-01-15T11:00:00.000Z', version: 2 });
+    const trail = await handlers.appointmentAudit(readEvent('appointment-audit'), lambdaContext());
+    expect(json(trail).records.map((record: { action: string }) => record.action)).toEqual(['created', 'token-issued', 'token-issued', 'moved']);
+    const cancelled = await handlers.cancelAppointment(readEvent('cancel-appointment'), lambdaContext());
+    expect(json(cancelled)).toMatchObject({ status: 'cancelled', version: 3 });
     expect(jitsiRuleViolations(json(refreshed).token, expected, now)).toEqual([]);
   });
 });

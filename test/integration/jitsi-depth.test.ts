@@ -157,7 +157,9 @@ describe('refresh-token', () => {
       moderator: true,
       context: { user: { id: 'u-1', name: 'Depth Person', affiliation: 'owner' } },
     });
-    expect(after.exp - after.iat).toBe(7200);
+    // The original lifetime, not the default one.
+    expect(after.exp - after.iat).toBe(600);
+    expect(after.session_start).toBe(before.session_start);
     expect(renewed.joinUrl).toBe('https://meet.example.test/acme/room-1');
     expect(jitsiRuleViolations(renewed.token, { appId: 'test-app', audience: 'test-app', sub: 'acme', maxLifetime: 86_400 })).toEqual([]);
   });

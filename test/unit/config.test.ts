@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadLocalSettings, loadSettings } from '../../lib/config.ts';
 
-const lambda = { AWS_LAMBDA_FUNCTION_NAME: 'fn', JITSI_APP_ID: 'app', JITSI_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jitsi-AbCdEf' };
+const lambda = {
+  AWS_LAMBDA_FUNCTION_NAME: 'fn',
+  JITSI_APP_ID: 'app',
+  JITSI_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jitsi-AbCdEf',
+  APPOINTMENTS_TABLE: 'appointments',
+};
 
 describe('loadSettings', () => {
   it('works with no configuration at all, locally, with no secret source (the local server generates one) and warnings', () => {
@@ -78,6 +83,7 @@ describe('loadSettings', () => {
     expect(() => loadSettings({ ...lambda, JITSI_SECRET_ARN: undefined })).toThrow(/JITSI_SECRET_ARN is required in Lambda/);
     expect(() => loadSettings({ ...lambda, JITSI_APP_SECRET: 'plain' })).toThrow(/JITSI_APP_SECRET is not honoured in Lambda/);
     expect(() => loadSettings({ ...lambda, JITSI_APP_ID: undefined })).toThrow(/JITSI_APP_ID is required/);
+    expect(() => loadSettings({ ...lambda, APPOINTMENTS_TABLE: undefined })).toThrow(/APPOINTMENTS_TABLE is required in Lambda/);
   });
 
   it('honours the env secret under sam local, even when the template names a secret ARN', () => {

@@ -1,19 +1,35 @@
 import { describe, expect, it } from 'vitest';
 import { toProblem } from '../../lib/http/problem-errors.ts';
-import { appointmentTokenTimes, appointmentWindow, buildJoinUrl, deriveAppointmentRoom, deriveRoomKey, isSafeRoomName } from '../../lib/room.ts';
-
-const roomKey = deriveRoomKey('room-test-secret-room-test-secret-0123');
+import {
+  appointmentTokenTimes,
+  appointmentWindow,
+  buildJoinUrl,
+  isAppointmentRoom,
+  isSafeRoomName,
+  plannedWindow,
+  randomAppointmentRoom,
+} from '../../lib/room.ts';
 const rules = { earlyJoinMinutes: 15, graceMinutes: 15, tokenTtlMaxSeconds: 86_400 };
+const catching = (fn: () => unknown): unknown => {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+};
 
 describe('appointment rooms', () => {
-  it('derives the same unguessable room for the same appointment, holding no appointment id', () => {
-    const room = deriveAppointmentRoom(roomKey, 'appt', 'appt-456');
-    expect(room).toMatch(/^appt-[a-z2-7]{26}$/);
-    expect(deriveAppointmentRoom(roomKey, 'appt', 'appt-456')).toBe(room);
-    expect(deriveAppointmentRoom(roomKey, 'appt', 'appt-457')).not.toBe(room);
-    expect(deriveAppointmentRoom(deriveRoomKey('another-secret-another-secret-012345'), 'appt', 'appt-456')).not.toBe(room);
-    expect(room).not.toContain('456');
-    expect(isSafeRoomName(room)).toBe(true);
+  it('makes random, unguessable room names with the prefix, holding no appointment id, reserved for appointments', () => {
+    const rooms = new Set(Array.from({ length: 1000 }, () => randomAppointmentRoom('appt')));
+    expect(rooms.size).toBe(1000);
+    for (const room of rooms) {
+      expect(room).toMatch(/^appt-[a-z2-7]{26}$/);
+      expect(isSafeRoomName(room)).toBe(true);
+      expect(isAppointmentRoom(room, 'appt')).toBe(true);
+    }
+    expect(isAppointmentRoom('appointment-review', 'appt')).toBe(false);
+    expect(isAppointmentRoom('appt', 'appt')).toBe(false);
   });
 
   it('opens the window 15 minutes early and closes it after duration + grace', () => {
@@ -24,13 +40,14 @@ describe('appointment rooms', () => {
   it('gives tokens for a future appointment that start at the window, and for an open one that start now', () => {
     const start = Date.UTC(2030, 0, 1, 10);
     const dayBefore = start / 1000 - 86_400;
-    expect(appointmentTokenTimes(dayBefore, start, 60, rules)).toEqual({
+    const window = plannedWindow(dayBefore, start, 60, rules);
+    expect(appointmentTokenTimes(dayBefore, window)).toEqual({
       issuedAt: dayBefore,
       notBefore: start / 1000 - 900 - 30,
       expiresAt: start / 1000 + 4500,
     });
     const during = start / 1000 + 600;
-    expect(appointmentTokenTimes(during, start, 60, rules)).toEqual({ issuedAt: during, notBefore: during - 30, expiresAt: start / 1000 + 4500 });
+    expect(appointmentTokenTimes(during, window)).toEqual({ issuedAt: during, notBefore: during - 30, expiresAt: start / 1000 + 4500 });
   });
 
   it('refuses a window that has ended, one too far ahead and one longer than the longest token', () => {
@@ -43,9 +60,12 @@ describe('appointment rooms', () => {
       }
       return 'accepted';
     };
-    expect(field(() => appointmentTokenTimes(start / 1000 + 75 * 60, start, 60, rules))).toBe('scheduledStartTime');
-    expect(field(() => appointmentTokenTimes(start / 1000 - 367 * 86_400, start, 60, rules))).toBe('scheduledStartTime');
-    expect(field(() => appointmentTokenTimes(start / 1000, start, 60, { ...rules, tokenTtlMaxSeconds: 3600 }))).toBe('durationMinutes');
+    expect(field(() => plannedWindow(start / 1000 + 75 * 60, start, 60, rules))).toBe('scheduledStartTime');
+    expect(toProblem(catching(() => plannedWindow(start / 1000 + 75 * 60, start, 60, rules)))?.type).toBe('appointment-ended');
+    expect(field(() => plannedWindow(start / 1000 - 367 * 86_400, start, 60, rules))).toBe('scheduledStartTime');
+    expect(field(() => plannedWindow(start / 1000, start, 60, { ...rules, tokenTtlMaxSeconds: 3600 }))).toBe('durationMinutes');
+    // A stored window that has closed gets no token.
+    expect(toProblem(catching(() => appointmentTokenTimes(start / 1000 + 75 * 60, appointmentWindow(start, 60, rules))))?.type).toBe('appointment-ended');
   });
 
   it('builds join URLs with and without a tenant', () => {

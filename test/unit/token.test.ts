@@ -86,6 +86,8 @@ describe('verifyJitsiToken', () => {
         issuedAt: NOW,
         expiresAt: NOW + 3600,
         notBefore: NOW - 30,
+        appointmentVersion: undefined,
+        sessionStart: NOW,
       },
     });
   });

@@ -1,0 +1,15 @@
+// An appointment's status and window, for its therapist and client: ids and times only.
+import { appointmentOfMember, appointmentView } from '#lib/appointments';
+import { deployedHandler, type Deps } from '#lib/deps';
+import { createApiHandler } from '#lib/http/api-handler';
+import { resourceRequester } from '#lib/policy';
+import { ROUTES } from '#lib/routes';
+
+export function createGetAppointmentHandler(deps: Deps) {
+  return createApiHandler(ROUTES.getAppointment, deps, async ({ input, caller }) => {
+    const { appointment, role } = await appointmentOfMember(deps, input.appointmentId, resourceRequester(caller, input.userId), 'member');
+    return { body: appointmentView(appointment, role) };
+  });
+}
+
+export const handler = deployedHandler(createGetAppointmentHandler);
