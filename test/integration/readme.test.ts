@@ -20,16 +20,26 @@ afterAll(() => server.close());
 
 describe('README examples', () => {
   it('has a curl example for each endpoint', () => {
-    for (const path of ['generate-token', 'create-room', 'validate-token']) {
+    for (const path of ['generate-token', 'create-room', 'validate-token', 'appointments/appt-456']) {
       expect(examples.some((block) => block.includes(`/api/jitsi/${path}`))).toBe(true);
     }
   });
 
-  it.each(examples.map((block) => [block.match(/\/api\/jitsi\/[a-z-]+/g)!.at(-1)!, block]))('%s works as written', async (path, block) => {
-    const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', block.replaceAll('http://localhost:3001', server.url)]);
-    const body = JSON.parse(stdout);
-    if (path.endsWith('validate-token')) expect(body).toMatchObject({ valid: true, room: 'test-room-123' });
-    else if (path.endsWith('create-room')) expect(body).toMatchObject({ therapistToken: expect.any(String), clientToken: expect.any(String) });
-    else expect(body).toMatchObject({ token: expect.any(String), joinUrl: 'https://meet.example.com/test-room-123' });
-  });
+  // In README order, against one server: the appointment examples continue the one create-room booked.
+  it.each(examples.map((block) => [block.match(/(-X [A-Z]+ )?'?http:\/\/localhost:3001\/api\/jitsi\/[a-z0-9/-]+/g)!.at(-1)!, block]))(
+    '%s works as written',
+    async (path, block) => {
+      const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', block.replaceAll('http://localhost:3001', server.url)]);
+      const body = JSON.parse(stdout);
+      if (path.endsWith('validate-token')) expect(body).toMatchObject({ valid: true, room: 'test-room-123' });
+      else if (path.endsWith('create-room')) expect(body).toMatchObject({ therapistToken: expect.any(String), clientToken: expect.any(String) });
+      else if (path.endsWith('/audit')) expect(body.records.map((record: { action: string }) => record.action)).toContain('moved');
+      else if (path.startsWith('-X DELETE')) expect(body).toMatchObject({ appointmentId: 'appt-456', status: 'cancelled' });
+      else if (path.startsWith('-X PATCH')) expect(body).toMatchObject({ appointmentId: 'appt-456', status: 'scheduled', durationMinutes: 50 });
+      else if (path.includes('/appointments/')) expect(body).toMatchObject({ appointmentId: 'appt-456', status: 'scheduled', role: 'client' });
+      else if (block.includes('appointmentId'))
+        expect(body).toMatchObject({ token: expect.any(String), moderator: false, roomName: expect.stringMatching(/^appt-/) });
+      else expect(body).toMatchObject({ token: expect.any(String), joinUrl: 'https://meet.example.com/test-room-123' });
+    },
+  );
 });

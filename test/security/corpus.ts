@@ -13,7 +13,12 @@ export interface CorpusCase {
   status: number;
   /** Problem type slug, or 'verdict:false' for a 200 {"valid":false}, or 'ok' for a 200 token. */
   expect: string;
+  /** The Allow header a 405 names (POST unless said). */
+  allow?: string;
 }
+
+/** The appointment the corpus test registers first, so cases can aim at a real one. */
+export const CORPUS_APPOINTMENT = { appointmentId: 'corpus-appt', therapistId: 'corpus-t', clientId: 'corpus-c' } as const;
 
 const GENERATE = '/api/jitsi/generate-token';
 const CREATE = '/api/jitsi/create-room';
@@ -519,6 +524,147 @@ function tokensToValidate(): CorpusCase[] {
   return cases;
 }
 
+function appointments(): CorpusCase[] {
+  const { appointmentId, therapistId, clientId } = CORPUS_APPOINTMENT;
+  const item = (query: string, id: string = appointmentId) => `/api/jitsi/appointments/${id}${query}`;
+  const asTherapist = item(`?userId=${therapistId}`);
+  const group = 'appointments';
+  const cases: CorpusCase[] = [
+    { group, name: 'status without the asking userId', path: item(''), method: 'GET', status: 400, expect: 'invalid-field' },
+    { group, name: 'status asked by a stranger', path: item('?userId=stranger'), method: 'GET', status: 403, expect: 'forbidden' },
+    {
+      group,
+      name: 'status of an unknown id (same answer as a stranger)',
+      path: item(`?userId=${therapistId}`, 'no-such-appointment'),
+      method: 'GET',
+      status: 403,
+      expect: 'forbidden',
+    },
+    { group, name: 'an unknown query parameter', path: item(`?userId=${therapistId}&debug=1`), method: 'GET', status: 400, expect: 'unknown-field' },
+    { group, name: 'a NUL in the userId', path: item('?userId=%00'), method: 'GET', status: 400, expect: 'invalid-field' },
+    { group, name: 'a userId of 200 characters', path: item(`?userId=${'u'.repeat(200)}`), method: 'GET', status: 400, expect: 'invalid-field' },
+    { group, name: 'an emoji appointment id', path: item(`?userId=${therapistId}`, '%F0%9F%92%A9'), method: 'GET', status: 400, expect: 'invalid-field' },
+    { group, name: 'an encoded slash in the id', path: item(`?userId=${therapistId}`, 'a%2Fb'), method: 'GET', status: 400, expect: 'invalid-field' },
+    { group, name: 'an id of 300 characters', path: item(`?userId=${therapistId}`, 'a'.repeat(300)), method: 'GET', status: 400, expect: 'invalid-field' },
+    {
+      group,
+      name: 'POST on the appointment',
+      path: asTherapist,
+      method: 'POST',
+      body: { json: {} },
+      status: 405,
+      expect: 'method-not-allowed',
+      allow: 'GET, PATCH, DELETE',
+    },
+    {
+      group,
+      name: 'move without a content type',
+      path: asTherapist,
+      method: 'PATCH',
+      headers: { 'content-type': '' },
+      body: '{}',
+      status: 415,
+      expect: 'unsupported-media-type',
+    },
+    { group, name: 'move with broken JSON', path: asTherapist, method: 'PATCH', body: '{"scheduledStartTime":', status: 400, expect: 'invalid-json' },
+    { group, name: 'move without a time', path: asTherapist, method: 'PATCH', body: { json: {} }, status: 400, expect: 'invalid-field' },
+    {
+      group,
+      name: 'move to "tomorrow"',
+      path: asTherapist,
+      method: 'PATCH',
+      body: { json: { scheduledStartTime: 'tomorrow' } },
+      status: 400,
+      expect: 'invalid-field',
+    },
+    {
+      group,
+      name: 'move with an unknown field',
+      path: asTherapist,
+      method: 'PATCH',
+      body: { json: { scheduledStartTime: inAnHour(), room: 'x' } },
+      status: 400,
+      expect: 'unknown-field',
+    },
+    {
+      group,
+      name: 'move to a time that has passed',
+      path: asTherapist,
+      method: 'PATCH',
+      body: { json: { scheduledStartTime: '2020-01-01T10:00:00Z' } },
+      status: 409,
+      expect: 'appointment-ended',
+    },
+    {
+      group,
+      name: 'move by the client',
+      path: item(`?userId=${clientId}`),
+      method: 'PATCH',
+      body: { json: { scheduledStartTime: inAnHour() } },
+      status: 403,
+      expect: 'forbidden',
+    },
+    { group, name: 'cancel by the client', path: item(`?userId=${clientId}`), method: 'DELETE', status: 403, expect: 'forbidden' },
+    {
+      group,
+      name: 'audit trail asked by the client',
+      path: `${item('', appointmentId)}/audit?userId=${clientId}`,
+      method: 'GET',
+      status: 403,
+      expect: 'forbidden',
+    },
+    {
+      group,
+      name: 'audit trail asked by the therapist',
+      path: `${item('', appointmentId)}/audit?userId=${therapistId}`,
+      method: 'GET',
+      status: 200,
+      expect: 'ok',
+    },
+    {
+      group,
+      name: 'a token for an appointment-prefixed room no appointment has',
+      path: GENERATE,
+      body: { json: { ...good, roomName: `appt-${'a'.repeat(26)}` } },
+      status: 403,
+      expect: 'forbidden',
+    },
+    {
+      group,
+      name: 'a token for the appointment, asked by a stranger',
+      path: GENERATE,
+      body: { json: { ...good, appointmentId, userId: 'intruder' } },
+      status: 403,
+      expect: 'forbidden',
+    },
+    {
+      group,
+      name: 'a moderator token asked by the client',
+      path: GENERATE,
+      body: { json: { ...good, appointmentId, userId: clientId, isModerator: true } },
+      status: 403,
+      expect: 'forbidden',
+    },
+    {
+      group,
+      name: 'the appointment registered by another therapist',
+      path: CREATE,
+      body: { json: { ...goodRoom(), appointmentId, therapistId: 'other-t' } },
+      status: 403,
+      expect: 'forbidden',
+    },
+    {
+      group,
+      name: 'the appointment registered with another client',
+      path: CREATE,
+      body: { json: { ...goodRoom(), appointmentId, therapistId, clientId: 'other-c' } },
+      status: 409,
+      expect: 'appointment-conflict',
+    },
+  ];
+  return cases;
+}
+
 export function buildCorpus(): CorpusCase[] {
-  return [...envelope(), ...jsonSyntax(), ...structure(), ...types(), ...strings(), ...roomNames(), ...times(), ...tokensToValidate()];
+  return [...envelope(), ...jsonSyntax(), ...structure(), ...types(), ...strings(), ...roomNames(), ...times(), ...tokensToValidate(), ...appointments()];
 }

@@ -17,7 +17,25 @@ let genuine: string;
 beforeAll(async () => {
   handlers = await loadHandlers();
   genuine = json(await handlers.generateToken(apiEvent('/api/jitsi/generate-token', { roomName: 'room-1', userName: 'Prop' }), lambdaContext())).token;
+  const registered = await handlers.createRoom(
+    apiEvent('/api/jitsi/create-room', {
+      appointmentId: 'prop-appt',
+      therapistId: 'prop-t',
+      clientId: 'prop-c',
+      scheduledStartTime: new Date(Date.now() + 3_600_000).toISOString(),
+    }),
+    lambdaContext(),
+  );
+  expect(registered.statusCode).toBe(200);
 });
+
+/** An event for the appointment resource, as API Gateway would pass it. */
+function resourceEvent(method: string, appointmentId: string, query: Record<string, string>, body?: string) {
+  const event = apiEvent(`/api/jitsi/appointments/${encodeURIComponent(appointmentId)}`, undefined, { method, rawBody: body ?? '' });
+  event.pathParameters = { appointmentId };
+  event.queryStringParameters = query;
+  return event;
+}
 
 /** The invariants every answer keeps. */
 function checkAnswer(result: APIGatewayProxyStructuredResultV2, tokenFields: string[]): void {
@@ -140,6 +158,31 @@ describe(`properties (${RUNS} runs each)`, () => {
       // base64url has two spellings of the last character's unused bits; only those may survive.
       if (mutated !== genuine && json(result).valid === true) {
         expect(Buffer.from(mutated.split('.')[2] ?? '', 'base64url')).toEqual(Buffer.from(genuine.split('.')[2]!, 'base64url'));
+      }
+    },
+  );
+
+  it.prop(
+    [fc.oneof(fc.constant('prop-appt'), fc.string({ maxLength: 140 })), fc.oneof(fc.string({ maxLength: 140 }), fc.constant('prop-c'), fc.constant('prop-t'))],
+    params,
+  )('the appointment resource: any id and asker is a 4xx problem or the view of a member, never another appointment', async (appointmentId, userId) => {
+    const result = await handlers.getAppointment(resourceEvent('GET', appointmentId, { userId }), lambdaContext());
+    checkAnswer(result, []);
+    if (result.statusCode === 200) {
+      expect(appointmentId).toBe('prop-appt');
+      expect(['prop-c', 'prop-t']).toContain(userId);
+    }
+  });
+
+  it.prop([fc.string({ maxLength: 140 }), fc.option(fc.boolean(), { nil: undefined })], params)(
+    'generate-token for the appointment: nobody but its members gets a token, and never the other role',
+    async (userId, isModerator) => {
+      const body = { appointmentId: 'prop-appt', userId, userName: 'Prop', ...(isModerator === undefined ? {} : { isModerator }) };
+      const result = await call(handlers.generateToken, '/api/jitsi/generate-token', JSON.stringify(body));
+      checkAnswer(result, result.statusCode === 200 ? ['token'] : []);
+      if (result.statusCode === 200) {
+        expect(['prop-c', 'prop-t']).toContain(userId);
+        expect(json(result).moderator).toBe(userId === 'prop-t');
       }
     },
   );
