@@ -17,12 +17,29 @@ const minted = await fetch(`${server.url}${ROUTES.generateToken.path}`, {
   body: JSON.stringify({ roomName: 'load-room', userName: 'Load Test' }),
 });
 const { token } = (await minted.json()) as { token: string };
-const targets = [
+// An appointment the client fetches its own token for: one store read and one audit write per request.
+const registered = await fetch(`${server.url}${ROUTES.createRoom.path}`, {
+  method: 'POST',
+  headers,
+  body: JSON.stringify({
+    appointmentId: 'load-appt',
+    therapistId: 'load-t',
+    clientId: 'load-c',
+    scheduledStartTime: new Date(Date.now() + 600_000).toISOString(),
+  }),
+});
+if (registered.status !== 200) throw new Error(`load: create-room answered ${registered.status}`);
+const targets: Array<{ route: (typeof ROUTES)[keyof typeof ROUTES]; label?: string; body: string }> = [
   {
     route: ROUTES.generateToken,
     body: JSON.stringify({ roomName: 'load-room', userName: 'Load Test', userId: 'load-user', isModerator: false, expiresIn: 3600 }),
   },
   { route: ROUTES.validateToken, body: JSON.stringify({ token }) },
+  {
+    route: ROUTES.generateToken,
+    label: 'generate-token (appointment)',
+    body: JSON.stringify({ appointmentId: 'load-appt', userId: 'load-c', userName: 'Load Client' }),
+  },
 ];
 
 console.log(`load: ${SECONDS} s per run, node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, server in its own process on loopback`);
@@ -37,7 +54,7 @@ for (const target of targets) {
       .reduce((sum, [, stats]) => sum + (stats.count ?? 0), 0);
     if (result.errors > 0 || result.timeouts > 0 || fiveHundreds > 0 || result.non2xx > 0) failed = true;
     console.log(
-      `| ${target.route.name} | ${connections} | ${Math.round(result.requests.average)} | ${result.latency.p50} | ${result.latency.p99} | ${result.requests.total} | ${result.errors + result.timeouts} | ${result.non2xx} | ${fiveHundreds} |`,
+      `| ${target.label ?? target.route.name} | ${connections} | ${Math.round(result.requests.average)} | ${result.latency.p50} | ${result.latency.p99} | ${result.requests.total} | ${result.errors + result.timeouts} | ${result.non2xx} | ${fiveHundreds} |`,
     );
   }
 }

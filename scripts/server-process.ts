@@ -19,7 +19,7 @@ export function startServerProcess(env: Record<string, string> = {}): Promise<Se
     cwd: PROJECT_ROOT,
     env: {
       PATH: process.env.PATH ?? '',
-      ...settingsEnvironment({ port: '0', appSecret: randomBytes(48).toString('base64url'), jitsiDomain: 'meet.example.com' }),
+      ...settingsEnvironment({ port: '0', appSecret: randomBytes(48).toString('base64url'), jitsiDomain: 'meet.example.com', localStore: 'memory' }),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
