@@ -10,10 +10,18 @@ import { TABLE_SCHEMA } from '#lib/store';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, CORS_MAX_AGE_SECONDS } from '#lib/cors';
-import { deployedRoutes } from '#lib/routes';
+import { deployedRoutes, RESERVATIONS_API_PREFIX } from '#lib/routes';
 import { SETTINGS } from '#lib/config';
 import type { StackSettings } from './stack-settings.ts';
 import { TokenFunction } from './token-function.ts';
+
+/** Why a route has no caller JWT authorizer, for cdk-nag. */
+const NO_CALLER_JWT = {
+  public:
+    "No caller token by design: the RS256 public keys Prosody's asap_key_server fetches without credentials, and the join-link exchange, where the single-use code is the credential.",
+  prosody:
+    "Called by Prosody's reservation module, which authenticates with the static bearer key from Secrets Manager (checked in constant time by the function), not a user's OIDC token.",
+} as const;
 
 export interface JitsiTokenStackProps extends StackProps {
   settings: StackSettings;
@@ -23,6 +31,7 @@ export class JitsiTokenStack extends Stack {
   readonly api: HttpApi;
   readonly secret: ISecret;
   readonly table: Table;
+  readonly reservationKey: Secret;
   readonly functions: TokenFunction[];
 
   constructor(scope: Construct, id: string, props: JitsiTokenStackProps) {
@@ -32,6 +41,15 @@ export class JitsiTokenStack extends Stack {
 
     this.secret = this.appSecret(settings);
     this.table = this.appointmentsTable();
+    this.reservationKey = new Secret(this, 'ReservationsKey', {
+      description: "The bearer key Prosody's reservation module sends (reservations_api_headers); read it with aws secretsmanager get-secret-value",
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.reservationKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'Prosody holds this key in its configuration: a rotation is a coordinated change of both (README: the Prosody recipe), not an automatic one.',
+    });
 
     this.api = new HttpApi(this, 'Api', {
       description: 'jitsi-token-api: Jitsi Meet tokens for a web app',
@@ -83,15 +101,20 @@ export class JitsiTokenStack extends Stack {
         reason: 'Deployed with -c auth=none on purpose (sam local and trials): the README says anyone who can reach it can mint tokens.',
       });
     }
-    // sam local overrides only variables the template declares: give it a slot for the secret.
-    // In Lambda an empty JITSI_APP_SECRET counts as unset, and a non-empty one stops start-up.
-    const environment = settings.auth.mode === 'none' ? { ...settings.functionEnvironment, [SETTINGS.appSecret.variable]: '' } : settings.functionEnvironment;
+    // sam local overrides only variables the template declares: give it slots for the secrets.
+    // In Lambda an empty value counts as unset, and a non-empty one stops start-up.
+    const environment =
+      settings.auth.mode === 'none'
+        ? { ...settings.functionEnvironment, [SETTINGS.appSecret.variable]: '', [SETTINGS.reservationsApiKey.variable]: '' }
+        : settings.functionEnvironment;
 
     this.functions = deployedRoutes.map((route) => {
       const tokenFunction = new TokenFunction(this, route.name, {
         route,
         secret: this.secret,
         table: this.table,
+        // Only the reservation API's functions may read Prosody's key.
+        ...(route.caller === 'prosody' ? { reservationKey: this.reservationKey } : {}),
         environment,
         logRetentionDays: settings.logRetentionDays,
         bundleAwsSdk: settings.bundleAwsSdk,
@@ -102,13 +125,8 @@ export class JitsiTokenStack extends Stack {
         integration: new HttpLambdaIntegration(`${route.name}-integration`, tokenFunction.function),
         ...(authorizer && route.caller === 'required' ? { authorizer } : {}),
       });
-      if (route.caller === 'public') {
-        for (const httpRoute of httpRoutes) {
-          Validations.of(httpRoute).acknowledge({
-            id: 'AwsSolutions-APIG4',
-            reason: "Public RS256 keys for Prosody's asap_key_server, which fetches them without credentials; they hold nothing secret.",
-          });
-        }
+      if (route.caller !== 'required') {
+        for (const httpRoute of httpRoutes) Validations.of(httpRoute).acknowledge({ id: 'AwsSolutions-APIG4', reason: NO_CALLER_JWT[route.caller] });
       }
       return tokenFunction;
     });
@@ -116,6 +134,14 @@ export class JitsiTokenStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Base URL of the API: point the front end (REACT_APP_BACKEND_URL) here' });
     new CfnOutput(this, 'SecretArn', { value: this.secret.secretArn, description: 'Put the Jitsi app_secret here (aws secretsmanager put-secret-value)' });
     new CfnOutput(this, 'AppointmentsTable', { value: this.table.tableName, description: 'The appointments table (kept when the stack is deleted)' });
+    new CfnOutput(this, 'ReservationsApiPrefix', {
+      value: `${this.api.apiEndpoint}${RESERVATIONS_API_PREFIX}`,
+      description: 'Prosody: reservations_api_prefix',
+    });
+    new CfnOutput(this, 'ReservationsKeyArn', {
+      value: this.reservationKey.secretArn,
+      description: 'Prosody: the key for reservations_api_headers (aws secretsmanager get-secret-value --secret-id <this> --query SecretString)',
+    });
   }
 
   /**

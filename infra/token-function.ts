@@ -24,6 +24,8 @@ export interface TokenFunctionProps extends BundlePolicy {
   secret: ISecret;
   /** The appointments table: named in every function's settings, granted only the route's actions. */
   table: ITable;
+  /** Prosody's reservation key, for the reservation API's functions only. */
+  reservationKey?: ISecret;
   environment: Record<string, string>;
   logRetentionDays: number;
 }
@@ -55,6 +57,7 @@ export class TokenFunction extends Construct {
         ...props.environment,
         [SETTINGS.secretArn.variable]: props.secret.secretArn,
         [SETTINGS.appointmentsTable.variable]: props.table.tableName,
+        ...(props.reservationKey ? { [SETTINGS.reservationsKeyArn.variable]: props.reservationKey.secretArn } : {}),
       },
       bundling: {
         format: OutputFormat.ESM,
@@ -70,6 +73,7 @@ export class TokenFunction extends Construct {
       },
     });
     props.secret.grantRead(this.function);
+    props.reservationKey?.grantRead(this.function);
     // Least privilege: exactly the table actions the route's row names, and none for a route without any.
     if (props.route.store.length > 0) props.table.grant(this.function, ...props.route.store);
     // A stable logical id, so `sam local invoke GenerateTokenFunction` works.

@@ -370,7 +370,7 @@ export const SETTINGS = {
     variable: 'ADHOC_SESSION_MAX_MINUTES',
     context: 'adhocSessionMaxMinutes',
     scope: 'lambda',
-    doc: 'how long refresh can keep an ad-hoc room token going, counted from its first issue',
+    doc: 'how long refresh can keep an ad-hoc room token going, counted from its first issue; also how long the reservation API lets an ad-hoc room live',
     defaultDoc: '720',
     parse: minutes(5, 10_080, 720),
   }),
@@ -381,6 +381,51 @@ export const SETTINGS = {
     doc: 'how long audit records (and ended appointments) are kept before DynamoDB TTL removes them',
     defaultDoc: '2190 (six years)',
     parse: (value, _context, name) => wholeNumber(value, name, 1, 36_500, 2_190),
+  }),
+  reservationsKeyArn: row({
+    variable: 'RESERVATIONS_KEY_ARN',
+    scope: 'lambda',
+    doc: "Secrets Manager secret holding the bearer key Prosody's reservation module sends (the stack generates it)",
+    defaultDoc: 'set by the stack',
+    parse: (value, _context, name) => matching(SECRETS_MANAGER_ID, 'a Secrets Manager secret ARN or name')(value, name),
+  }),
+  reservationsApiKey: row({
+    variable: 'RESERVATIONS_API_KEY',
+    scope: 'lambda',
+    doc: 'the reservation key itself (at least 32 characters); honoured only outside Lambda or under `sam local`',
+    defaultDoc: 'local: generated once into an untracked file',
+    parse(value, context, name) {
+      if (value !== undefined && context.runtime === 'lambda') {
+        throw new ConfigError(name, `is not honoured in Lambda; store the key in Secrets Manager and set ${SETTINGS.reservationsKeyArn.variable}`);
+      }
+      if (value !== undefined && Buffer.byteLength(value, 'utf8') < 32) throw new ConfigError(name, 'must be at least 32 characters');
+      return value;
+    },
+  }),
+  reservationsLobby: row({
+    variable: 'RESERVATIONS_LOBBY',
+    context: 'reservationsLobby',
+    scope: 'lambda',
+    doc: "`on`: the reservation answer asks Prosody to open appointment rooms with the lobby on, so clients wait until the therapist admits them (Prosody's `reservations_enable_lobby_support`)",
+    defaultDoc: '`on`',
+    parse: (value, context, name) => oneOf(['on', 'off'], '"on" or "off"', () => 'on', { ignoreCase: true })(value, context, name) === 'on',
+  }),
+  joinLinkTtlMinutes: row({
+    variable: 'JOIN_LINK_TTL_MINUTES',
+    context: 'joinLinkTtlMinutes',
+    scope: 'lambda',
+    doc: "how long a single-use join link can be exchanged (never past the appointment's end)",
+    defaultDoc: '120',
+    parse: minutes(5, 10_080, 120),
+  }),
+  joinLinkBaseUrl: row({
+    variable: 'JOIN_LINK_BASE_URL',
+    context: 'joinLinkBaseUrl',
+    scope: 'lambda',
+    doc: 'the web app page that exchanges join codes; when set, a new join link also comes as `<url>#code=<code>`',
+    defaultDoc: 'none',
+    parse: (value, _context, name) =>
+      matching(/^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?(?:\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$/, 'an http(s) URL without query or fragment')(value, name),
   }),
   secretRefreshSeconds: row({
     variable: 'SECRET_REFRESH_SECONDS',
@@ -442,6 +487,8 @@ type KeysInScope<S extends SettingScope> = { [K in keyof Rows]: Rows[K]['scope']
 export type Settings = { readonly [K in KeysInScope<'lambda'>]: ValueOfRow<Rows[K]> } & {
   readonly runtime: Runtime;
   readonly secretSource: SecretSource;
+  /** Where the reservation API's bearer key comes from. */
+  readonly reservationKeySource: SecretSource;
   readonly warnings: readonly string[];
 };
 
@@ -468,22 +515,29 @@ function readRows(env: Env, scopes: readonly SettingScope[]): { values: Record<s
   for (const [key, definition] of SETTING_ROWS) {
     if (!scopes.includes(definition.scope)) continue;
     const raw = env[definition.variable];
-    // The app secret is taken as is (spaces may be part of it); everything else is trimmed.
-    const value = raw === undefined || raw.trim() === '' ? undefined : key === 'appSecret' ? raw : raw.trim();
+    // Secrets are taken as they are (spaces may be part of them); everything else is trimmed.
+    const value = raw === undefined || raw.trim() === '' ? undefined : key === 'appSecret' || key === 'reservationsApiKey' ? raw : raw.trim();
     values[key] = definition.parse(value, context, definition.variable);
   }
   return { values, runtime, warnings };
 }
 
-function secretSourceOf(values: Record<string, unknown>): SecretSource {
-  if (typeof values.appSecret === 'string') return { kind: 'env', value: values.appSecret };
-  if (typeof values.secretArn === 'string') return { kind: 'secrets-manager', secretId: values.secretArn };
+/** A secret given as is (outside Lambda) wins over one named in Secrets Manager. */
+function sourceOf(value: unknown, secretId: unknown): SecretSource {
+  if (typeof value === 'string') return { kind: 'env', value };
+  if (typeof secretId === 'string') return { kind: 'secrets-manager', secretId };
   return { kind: 'none' };
 }
 
 function settingsFrom(env: Env, scopes: readonly SettingScope[]) {
   const { values, runtime, warnings } = readRows(env, scopes);
-  return Object.freeze({ ...values, runtime, secretSource: secretSourceOf(values), warnings: Object.freeze(warnings) });
+  return Object.freeze({
+    ...values,
+    runtime,
+    secretSource: sourceOf(values.appSecret, values.secretArn),
+    reservationKeySource: sourceOf(values.reservationsApiKey, values.reservationsKeyArn),
+    warnings: Object.freeze(warnings),
+  });
 }
 
 /** Reads and validates every function setting once; a bad value throws a ConfigError naming it. */

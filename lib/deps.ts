@@ -3,7 +3,15 @@
 import { detectRuntime, loadSettings, type Settings } from './config.ts';
 import { createKeyring, systemClock, type Clock, type Keyring } from './keyring.ts';
 import { createLogger, type Logger } from './log.ts';
-import { createSecretsManagerFetcher, fetcherFor, type AwsClientConfig, type SecretFetcher } from './secret.ts';
+import {
+  createSecretCache,
+  createSecretsManagerFetcher,
+  fetcherFor,
+  parseApiKey,
+  type AwsClientConfig,
+  type SecretCache,
+  type SecretFetcher,
+} from './secret.ts';
 import { createDynamoStore, type AppointmentStore } from './store.ts';
 
 export interface Deps {
@@ -11,6 +19,8 @@ export interface Deps {
   logger: Logger;
   keyring: Keyring;
   store: AppointmentStore;
+  /** The bearer key Prosody's reservation module presents (fetched on first use). */
+  reservationKey: SecretCache<Buffer>;
   clock: Clock;
 }
 
@@ -19,6 +29,8 @@ export interface DepsOptions {
   clock?: Clock;
   /** Where the current secret comes from, instead of what the settings name. */
   secretFetcher?: SecretFetcher;
+  /** Where the reservation key comes from, instead of what the settings name. */
+  reservationKeyFetcher?: SecretFetcher;
   /** For the Secrets Manager client (tests: a loopback endpoint and fake credentials). */
   secretsManagerClient?: AwsClientConfig;
   /** For the DynamoDB client (the embedded store's endpoint locally and in tests). */
@@ -46,7 +58,12 @@ export function createDeps(settings: Settings, options: DepsOptions = {}): Deps 
     retentionDays: settings.auditRetentionDays,
     ...(options.storeClient ? { client: options.storeClient } : {}),
   });
-  return { settings, logger, keyring, store, clock };
+  const reservationKey = createSecretCache(
+    options.reservationKeyFetcher ?? fetcherFor(settings.reservationKeySource, options.secretsManagerClient),
+    { refreshMs: settings.secretRefreshSeconds * 1000, staleMs: settings.secretStaleSeconds * 1000, logger, label: 'the reservation API key' },
+    parseApiKey,
+  );
+  return { settings, logger, keyring, store, reservationKey, clock };
 }
 
 let processDeps: Deps | undefined;

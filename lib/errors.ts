@@ -73,6 +73,20 @@ export class AppointmentStateError extends Error {
   }
 }
 
+/** The reservation API refuses a room: `detail` is what Prosody shows the person (never a name). */
+export class RoomRefusedError extends Error {
+  override name = 'RoomRefusedError';
+  constructor(readonly detail: string) {
+    super(detail);
+  }
+}
+
+/** A join link that cannot be used: the same answer whether it was used, expired, cancelled or never existed. */
+export class JoinLinkUnavailableError extends Error {
+  override name = 'JoinLinkUnavailableError';
+  readonly detail = 'This join link cannot be used. Ask your therapist for a new one.';
+}
+
 /** A dependency cannot answer right now: the request may be retried. */
 export class UnavailableError extends Error {
   override name = 'UnavailableError';
@@ -92,6 +106,8 @@ export type DomainError =
   | ForbiddenError
   | NotFoundError
   | AppointmentStateError
+  | RoomRefusedError
+  | JoinLinkUnavailableError
   | UnavailableError;
 
 export const invalidField = (field: string, detail: string): InvalidInputError => new InvalidInputError(field, detail);

@@ -9,9 +9,11 @@ import { toJsonSchema } from './schema.ts';
 
 const problemSchema = {
   type: 'object',
-  required: ['type', 'title', 'status', 'requestId'],
+  required: ['type', 'title', 'status', 'requestId', 'error', 'message'],
   additionalProperties: false,
   properties: {
+    error: { type: 'string', description: 'The title again (for clients that read `error`).' },
+    message: { type: 'string', description: 'What to show a person: the detail, else the title. Prosody shows it when it refuses a room.' },
     type: { type: 'string', enum: Object.keys(PROBLEM_TYPES).map((type) => PROBLEM_TYPE_PREFIX + type) },
     title: { type: 'string' },
     status: { type: 'integer' },
@@ -50,13 +52,20 @@ function errorResponses(route: RouteDefinition): Record<string, unknown> {
     errors[401] = gatewayOrProblemResponse('No valid caller token (with caller authentication): API Gateway\'s authorizer answers {"message":"Unauthorized"}');
     errors[403] = problemResponse('The caller may not do this (for appointments: not its therapist or client, whether or not it exists)');
   }
+  if (route.caller === 'prosody') {
+    errors[401] = problemResponse('No or a wrong reservation API key');
+    errors[403] = problemResponse('The room may not open now: `message` says why, in words Prosody shows the person');
+    if (route.params !== undefined) errors[404] = problemResponse('No such conference');
+  }
+  if (route.caller === 'public' && route.store.includes('dynamodb:UpdateItem'))
+    errors[404] = problemResponse('The join link cannot be used (used, expired, cancelled or unknown: the same answer)');
   if (route.pathParameters !== undefined) errors[404] = problemResponse('No such key (or HS256 mode)');
   if (route.store.includes('dynamodb:PutItem') || route.store.includes('dynamodb:BatchWriteItem')) {
     errors[409] = problemResponse('The appointment was cancelled, has ended, was moved, or is registered differently (its own problem type)');
   }
   if (route.request !== undefined) {
     errors[413] = problemResponse('Body or token too large');
-    errors[415] = problemResponse('Not JSON');
+    errors[415] = problemResponse(route.bodyFormat === 'form' ? 'Not form-encoded' : 'Not JSON');
   }
   errors[429] = gatewayOrProblemResponse('Throttled (by API Gateway)');
   errors[503] = problemResponse(
@@ -68,9 +77,11 @@ function errorResponses(route: RouteDefinition): Record<string, unknown> {
 /** OpenAPI path syntax is API Gateway's: `{name}`. */
 function operation(route: RouteDefinition, limits: RequestLimits): Record<string, unknown> {
   const responses: Record<string, unknown> = {
-    200: { description: route.response.description, content: { [route.response.contentType]: { schema: route.response.schema } } },
+    [route.response.status ?? 200]: { description: route.response.description, content: { [route.response.contentType]: { schema: route.response.schema } } },
     ...errorResponses(route),
   };
+  for (const [status, other] of Object.entries(route.otherResponses ?? {}))
+    responses[status] = { description: other.description, content: { 'application/json': { schema: other.schema } } };
   const parameters = [
     ...Object.entries(route.pathParameters ?? {}).map(([name, schema]) => ({ name, in: 'path', required: true, schema })),
     ...Object.entries(route.params?.() ?? {}).map(([name, spec]) => ({ name, in: 'path', required: true, schema: spec.jsonSchema })),
@@ -80,7 +91,7 @@ function operation(route: RouteDefinition, limits: RequestLimits): Record<string
   return {
     operationId: route.name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase()),
     summary: route.summary,
-    ...(route.caller === 'public' ? { security: [] } : {}),
+    ...(route.caller === 'public' ? { security: [] } : route.caller === 'prosody' ? { security: [{ reservationKey: [] }] } : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(request ? { requestBody: { required: true, content: { 'application/json': { schema: toJsonSchema(request) } } } } : {}),
     responses,
@@ -112,6 +123,11 @@ export function buildOpenApi(routes: readonly RouteDefinition[], limits: Request
           scheme: 'bearer',
           bearerFormat: 'JWT',
           description: `The caller's OIDC token (${SETTINGS.authMode.variable}=jwt); not needed with ${SETTINGS.authMode.variable}=none.`,
+        },
+        reservationKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: "The static key Prosody's reservations_api_headers sends (Secrets Manager; locally a generated file).",
         },
       },
       schemas: { Problem: problemSchema, GatewayMessage: gatewayMessageSchema },

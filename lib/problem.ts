@@ -10,6 +10,8 @@ export const PROBLEM_TYPES = {
   unauthenticated: 401,
   forbidden: 403,
   'not-found': 404,
+  'room-refused': 403,
+  'join-link-unavailable': 404,
   'method-not-allowed': 405,
   'payload-too-large': 413,
   'unsupported-media-type': 415,
@@ -57,6 +59,10 @@ export interface ProblemBody {
   detail?: string;
   field?: string;
   requestId: string;
+  /** The title again, for clients that read `error`. */
+  error: string;
+  /** What a person should read: the detail, else the title (the web client and Prosody show `message`). */
+  message: string;
 }
 
 export function problemBody(problem: HttpProblem, requestId: string): ProblemBody {
@@ -65,6 +71,8 @@ export function problemBody(problem: HttpProblem, requestId: string): ProblemBod
     title: problem.title,
     status: problem.status,
     requestId,
+    error: problem.title,
+    message: problem.options.detail ?? problem.title,
   };
   if (problem.options.detail !== undefined) body.detail = problem.options.detail;
   if (problem.options.field !== undefined) body.field = problem.options.field;

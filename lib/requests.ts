@@ -166,3 +166,49 @@ export function requesterQuery() {
 }
 
 export type MoveAppointmentInput = Infer<ReturnType<typeof moveAppointmentRequest>>;
+
+/** What Prosody sends for a room: `[tenant]room` for tenant URLs, else the room. */
+export const CONFERENCE_NAME = /^(?:\[([a-z0-9][a-z0-9_-]{0,127})\])?([a-z0-9][a-z0-9_-]{0,127})$/;
+/** Our conference id: the room, after `<tenant>~` for tenants (URL-safe, maps back to the room). */
+export const CONFERENCE_ID = /^(?:[a-z0-9][a-z0-9_-]{0,127}~)?[a-z0-9][a-z0-9_-]{0,127}$/;
+
+/** POST <prefix>/conference, form-encoded, as mod_reservations sends it. */
+export function reservationRequest() {
+  return {
+    name: textField(
+      'The room (`[tenant]room` for tenant URLs), as Prosody names it.',
+      { maxChars: 260, maxBytes: 260, pattern: CONFERENCE_NAME },
+      'a room name, optionally after [tenant]',
+    ).required,
+    start_time: {
+      required: true as const,
+      jsonSchema: { type: 'string', format: 'date-time', maxLength: 40, description: 'When Prosody got the request: yyyy-MM-ddTHH:mm:ss.SSSZ.' },
+      parse(value: unknown, field: string): number {
+        const parsed = typeof value === 'string' && value.length <= 40 ? parseIsoDateTime(value) : undefined;
+        if (parsed === undefined) throw invalidField(field, 'must be a date-time such as 2026-11-25T10:00:00.000Z');
+        return parsed;
+      },
+    } satisfies FieldSpec<number, true>,
+    mail_owner: textField(
+      "The room creator's address (Prosody sends an anonymous XMPP id).",
+      { maxChars: 320, maxBytes: 320, pattern: /^[^\s<>"\\]{1,320}$/ },
+      'an XMPP address',
+    ).required,
+  } as const;
+}
+
+/** GET and DELETE <prefix>/conference/{id}. */
+export function conferencePath() {
+  return {
+    id: textField('The conference id the POST answered.', { maxChars: 260, maxBytes: 260, pattern: CONFERENCE_ID }, 'a conference id').required,
+  } as const;
+}
+
+/** Exchanging a single-use join link for the client's token. */
+export function exchangeJoinLinkRequest() {
+  return {
+    code: textField('The code of the join link.', { maxChars: 64, maxBytes: 64, pattern: /^[A-Za-z0-9_-]{43}$/ }, 'a join code (43 characters of base64url)')
+      .required,
+    userName: displayName('The display name to show in the meeting.').optional,
+  } as const;
+}

@@ -1,5 +1,6 @@
 // The response shapes of the routes as JSON Schema: the route table names each route's, the API
 // description publishes them, and the tests check real responses against them.
+import { SETTINGS } from './config.ts';
 import type { InvalidReason } from './token.ts';
 
 export type JsonSchema = Readonly<Record<string, unknown>>;
@@ -125,3 +126,54 @@ export const auditTrailResponse: JsonSchema = {
 };
 
 export const pemResponse: JsonSchema = { type: 'string' };
+
+export const reservationResponse: JsonSchema = {
+  type: 'object',
+  required: ['id', 'name', 'mail_owner', 'start_time', 'duration'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', description: 'The conference id for GET and DELETE (a string: Prosody mangles numbers).' },
+    name: { type: 'string' },
+    mail_owner: { type: 'string' },
+    start_time: isoDateTime,
+    duration: { type: 'integer', description: 'Seconds from start_time until Prosody destroys the room: the appointment window closes then.' },
+    lobby: {
+      const: true,
+      description: 'Appointment rooms open with the lobby on (RESERVATIONS_LOBBY); Prosody applies it with reservations_enable_lobby_support.',
+    },
+  },
+};
+
+export const reservationConflictResponse: JsonSchema = {
+  type: 'object',
+  required: ['conflict_id'],
+  additionalProperties: false,
+  properties: { conflict_id: { type: 'string', description: 'The open room: Prosody asks GET /conference/{conflict_id}.' } },
+};
+
+export const conferenceClosedResponse: JsonSchema = {
+  type: 'object',
+  required: ['id', 'openSeconds'],
+  additionalProperties: false,
+  properties: { id: { type: 'string' }, openSeconds: { type: 'integer', description: 'How long the room was open.' } },
+};
+
+export const joinLinkResponse: JsonSchema = {
+  type: 'object',
+  required: ['code', 'expiresAt'],
+  additionalProperties: false,
+  properties: {
+    code: { type: 'string', description: 'Single use; a bearer credential until used.' },
+    expiresAt: isoDateTime,
+    joinLink: { type: 'string', format: 'uri', description: `${SETTINGS.joinLinkBaseUrl.variable}#code=<code>, when that setting is set.` },
+  },
+};
+
+export const joinLinkTokenResponse: JsonSchema = {
+  ...tokenResponse,
+  required: [...(tokenResponse.required as string[]), 'jitsiUrl'],
+  properties: {
+    ...(tokenResponse.properties as object),
+    jitsiUrl: { type: 'string', format: 'uri', description: 'The Jitsi URL with the token in its fragment (#jwt=), ready to open.' },
+  },
+};

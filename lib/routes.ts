@@ -4,19 +4,27 @@
 // side effects (the stack imports it at synth).
 import {
   appointmentPath,
+  conferencePath,
   createRoomRequest,
+  exchangeJoinLinkRequest,
   generateTokenRequest,
   moveAppointmentRequest,
   refreshTokenRequest,
   requesterQuery,
+  reservationRequest,
   validateTokenRequest,
   type RequestLimits,
 } from './requests.ts';
 import {
   appointmentResponse,
   auditTrailResponse,
+  conferenceClosedResponse,
   createRoomResponse,
+  joinLinkResponse,
+  joinLinkTokenResponse,
   pemResponse,
+  reservationConflictResponse,
+  reservationResponse,
   tokenResponse,
   validateTokenResponse,
   type JsonSchema,
@@ -27,7 +35,13 @@ import { KEY_FILE_PATTERN } from './token.ts';
 export type HttpMethod = 'POST' | 'GET' | 'PATCH' | 'DELETE';
 
 /** What a route's function may do to the appointments table (its IAM grant is exactly these). */
-export type StoreAction = 'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:BatchWriteItem' | 'dynamodb:Query';
+export type StoreAction =
+  | 'dynamodb:GetItem'
+  | 'dynamodb:PutItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:DeleteItem'
+  | 'dynamodb:BatchWriteItem'
+  | 'dynamodb:Query';
 
 const READS_AND_AUDITS: readonly StoreAction[] = ['dynamodb:GetItem', 'dynamodb:BatchWriteItem'];
 const WRITES_AND_AUDITS: readonly StoreAction[] = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'];
@@ -51,9 +65,16 @@ export interface RouteDefinition<S extends RequestSchema = RequestSchema, P exte
   pathParameters?: Readonly<Record<string, JsonSchema>>;
   /** The appointment-table actions its function is granted (none: no store access at all). */
   store: readonly StoreAction[];
-  response: { contentType: 'application/json' | 'application/x-pem-file'; description: string; schema: JsonSchema };
-  /** `required`: behind the caller authorizer (AUTH_MODE=jwt); `public`: never (Prosody calls it). */
-  caller: 'required' | 'public';
+  response: { contentType: 'application/json' | 'application/x-pem-file'; description: string; schema: JsonSchema; status?: 200 | 201 };
+  /** Other answers that are part of the route's protocol, not problems (the reservation API's 409). */
+  otherResponses?: Readonly<Record<number, { description: string; schema: JsonSchema }>>;
+  /**
+   * `required`: behind the caller authorizer (AUTH_MODE=jwt); `public`: no credential (or the
+   * body carries one, as a join code); `prosody`: the reservation API key, never a caller JWT.
+   */
+  caller: 'required' | 'public' | 'prosody';
+  /** How a body is encoded: JSON (the default) or a form (Prosody's reservation module). */
+  bodyFormat?: 'json' | 'form';
   /** `lambda`: deployed by the stack and served locally; `local`: the local server only. */
   deployment: 'lambda' | 'local';
   /** A request body the developer console offers (a start time and a token are filled in there). */
@@ -190,6 +211,69 @@ export const ROUTES = {
     caller: 'required',
     deployment: 'lambda',
   }),
+  createJoinLink: row({
+    name: 'create-join-link',
+    method: 'POST',
+    path: '/api/jitsi/appointments/{appointmentId}/join-links',
+    entry: 'functions/create-join-link.ts',
+    summary: "A single-use join link for the appointment's client (its therapist only): a code to exchange for the client's token.",
+    params: appointmentPath,
+    query: requesterQuery,
+    store: WRITES_AND_AUDITS,
+    response: { contentType: 'application/json', description: 'Created', schema: joinLinkResponse, status: 201 },
+    caller: 'required',
+    deployment: 'lambda',
+  }),
+  exchangeJoinLink: row({
+    name: 'exchange-join-link',
+    method: 'POST',
+    path: '/api/jitsi/join-links/exchange',
+    entry: 'functions/exchange-join-link.ts',
+    summary: "Exchange a join link's code, once, for the client's token and the Jitsi URL (no caller token: the code is the credential).",
+    request: exchangeJoinLinkRequest,
+    store: ['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:BatchWriteItem'],
+    response: { contentType: 'application/json', description: 'OK', schema: joinLinkTokenResponse },
+    caller: 'public',
+    deployment: 'lambda',
+  }),
+  reservationCreate: row({
+    name: 'reservation-create',
+    method: 'POST',
+    path: '/api/jitsi/reservations/conference',
+    entry: 'functions/reservation-create.ts',
+    summary: "Prosody's reservation module: may this room exist, and for how long (form-encoded; the reservation API key).",
+    request: reservationRequest,
+    bodyFormat: 'form',
+    store: WRITES_AND_AUDITS,
+    response: { contentType: 'application/json', description: 'The room may exist until start_time + duration', schema: reservationResponse },
+    otherResponses: { 409: { description: 'The room is open already: Prosody asks GET /conference/{conflict_id}', schema: reservationConflictResponse } },
+    caller: 'prosody',
+    deployment: 'lambda',
+  }),
+  reservationGet: row({
+    name: 'reservation-get',
+    method: 'GET',
+    path: '/api/jitsi/reservations/conference/{id}',
+    entry: 'functions/reservation-get.ts',
+    summary: "Prosody's reservation module: an open room's reservation, after a 409.",
+    params: conferencePath,
+    store: READS_AND_AUDITS,
+    response: { contentType: 'application/json', description: 'OK', schema: reservationResponse },
+    caller: 'prosody',
+    deployment: 'lambda',
+  }),
+  reservationDelete: row({
+    name: 'reservation-delete',
+    method: 'DELETE',
+    path: '/api/jitsi/reservations/conference/{id}',
+    entry: 'functions/reservation-delete.ts',
+    summary: "Prosody's reservation module: the room was destroyed.",
+    params: conferencePath,
+    store: ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+    response: { contentType: 'application/json', description: 'Closed', schema: conferenceClosedResponse },
+    caller: 'prosody',
+    deployment: 'lambda',
+  }),
   openApi: row({
     name: 'openapi-document',
     method: 'GET',
@@ -204,6 +288,9 @@ export const ROUTES = {
 } as const;
 
 export type RouteKey = keyof typeof ROUTES;
+
+/** What Prosody's reservations_api_prefix is: the reservation routes' path without /conference. */
+export const RESERVATIONS_API_PREFIX = ROUTES.reservationCreate.path.replace(/\/conference$/, '');
 
 /** Every route, in table order. */
 export const routes: readonly RouteDefinition[] = Object.values(ROUTES) as RouteDefinition[];

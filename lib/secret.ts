@@ -144,9 +144,7 @@ function rs256Secret(secretString: string, createdAt: number | undefined): AppSe
   };
 }
 
-export interface AppSecretCacheOptions {
-  /** What the secret holds: Prosody's app_secret (hs256) or {"privateKey", "kid"} JSON (rs256). */
-  signing?: Signing;
+export interface SecretCacheOptions {
   refreshMs: number;
   staleMs: number;
   logger: Logger;
@@ -158,25 +156,47 @@ export interface AppSecretCacheOptions {
   negativeCacheMs?: number;
 }
 
-export interface AppSecretCache {
+export interface AppSecretCacheOptions extends SecretCacheOptions {
+  /** What the secret holds: Prosody's app_secret (hs256) or {"privateKey", "kid"} JSON (rs256). */
+  signing?: Signing;
+}
+
+export interface SecretCache<T> {
   /** A usable secret, or throws the 503 problem. */
-  get(): Promise<AppSecret>;
+  get(): Promise<T>;
   /** Starts the first fetch during start-up; a failure is logged, never thrown. */
   prefetch(): void;
 }
 
-interface CachedSecret {
-  value: AppSecret;
+export type AppSecretCache = SecretCache<AppSecret>;
+
+interface CachedSecret<T> {
+  value: T;
   raw: string;
   fetchedAt: number;
 }
 
+/** The app secret (or RS256 key) as signing and verification keys: one KeyObject per secret value. */
 export function createAppSecretCache(fetcher: SecretFetcher, options: AppSecretCacheOptions): AppSecretCache {
+  return createSecretCache(fetcher, options, (value, createdAt) =>
+    options.signing === 'rs256' ? rs256Secret(value, createdAt) : hs256Secret(parseSecretString(value), createdAt),
+  );
+}
+
+/**
+ * A secret from its source, parsed once per value, refreshed, served stale for a bounded window
+ * while its source fails, fetched one at a time within a deadline; failures become the 503.
+ */
+export function createSecretCache<T>(
+  fetcher: SecretFetcher,
+  options: SecretCacheOptions,
+  parse: (value: string, createdAt: number | undefined) => T,
+): SecretCache<T> {
   const now = options.now ?? Date.now;
   const deadlineMs = options.deadlineMs ?? FETCH_DEADLINE_MS;
-  let cached: CachedSecret | undefined;
+  let cached: CachedSecret<T> | undefined;
   let lastFailureAt = -Infinity;
-  let inFlight: Promise<AppSecret> | undefined;
+  let inFlight: Promise<T> | undefined;
 
   async function fetchWithDeadline(): Promise<FetchedSecret> {
     const controller = new AbortController();
@@ -194,17 +214,14 @@ export function createAppSecretCache(fetcher: SecretFetcher, options: AppSecretC
     }
   }
 
-  async function refresh(): Promise<AppSecret> {
+  async function refresh(): Promise<T> {
     try {
       const fetched = await fetchWithDeadline();
-      const raw = options.signing === 'rs256' ? fetched.value : parseSecretString(fetched.value);
-      if (cached?.raw === raw) {
+      if (cached?.raw === fetched.value) {
         cached = { ...cached, fetchedAt: now() };
         return cached.value;
       }
-      // One KeyObject per secret value (see lib/token).
-      const value = options.signing === 'rs256' ? rs256Secret(raw, fetched.createdAt) : hs256Secret(raw, fetched.createdAt);
-      cached = { value, raw, fetchedAt: now() };
+      cached = { value: parse(fetched.value, fetched.createdAt), raw: fetched.value, fetchedAt: now() };
       return cached.value;
     } catch (error) {
       lastFailureAt = now();
@@ -218,11 +235,11 @@ export function createAppSecretCache(fetcher: SecretFetcher, options: AppSecretC
     }
   }
 
-  function usable(entry: CachedSecret | undefined): entry is CachedSecret {
+  function usable(entry: CachedSecret<T> | undefined): entry is CachedSecret<T> {
     return entry !== undefined && now() - entry.fetchedAt < options.refreshMs + options.staleMs;
   }
 
-  function singleFlight(): Promise<AppSecret> {
+  function singleFlight(): Promise<T> {
     inFlight ??= refresh().finally(() => {
       inFlight = undefined;
     });
@@ -248,4 +265,11 @@ export function createAppSecretCache(fetcher: SecretFetcher, options: AppSecretC
       });
     },
   };
+}
+
+/** A bearer key a caller presents (Prosody's reservation key): the SecretString, at least 32 bytes. */
+export function parseApiKey(value: string): Buffer {
+  const key = Buffer.from(value.trim(), 'utf8');
+  if (key.length < MIN_SECRET_BYTES) throw new SecretFetchError('secret_too_short');
+  return key;
 }

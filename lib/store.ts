@@ -6,6 +6,8 @@
 //   APPT#<appointmentId> / APPT   the appointment: therapist, client, window, status, version, room
 //   ROOM#<room>          / ROOM   an immutable pointer from a room name to its appointment id
 //   AUDIT#<appointmentId> / <time>#<sequence>#<n>#<random>   one audit record per decision
+//   CONF#<conference id> / CONF   a room Prosody opened through the reservation API, until it closes
+//   JOIN#<sha256 of code> / JOIN   a single-use join link (the code itself is never stored)
 // Access decisions read the appointment with a strongly consistent GetItem. First creation
 // and every change are conditional writes (the embedded store has no transactions, so the
 // pointer is written before the appointment and never changes: a lost race leaves only an
@@ -64,6 +66,27 @@ export interface AuditRecord {
   note?: string | undefined;
 }
 
+/** A room Prosody has opened through the reservation API. */
+export interface Conference {
+  id: string;
+  /** The room name as Prosody sent it (`[tenant]room` for tenants). */
+  name: string;
+  room: string;
+  appointmentId: string | undefined;
+  /** The creator's address Prosody sent (an anonymous XMPP id, never a person's). */
+  mailOwner: string;
+  /** Seconds since the epoch. */
+  openedAt: number;
+  /** When the room must end (the appointment window's close, or the ad-hoc maximum). */
+  endsAt: number;
+}
+
+export interface JoinCode {
+  appointmentId: string;
+  /** Seconds since the epoch. */
+  expiresAt: number;
+}
+
 export interface AppointmentStore {
   /** Strongly consistent. */
   get(appointmentId: string): Promise<Appointment | undefined>;
@@ -76,6 +99,15 @@ export interface AppointmentStore {
   audit(records: readonly AuditRecord[]): Promise<void>;
   /** The appointment's audit trail, oldest first. */
   trail(appointmentId: string): Promise<AuditRecord[]>;
+  /** Records an opened room; false when one with that id is open already. */
+  openConference(conference: Conference): Promise<boolean>;
+  getConference(id: string): Promise<Conference | undefined>;
+  /** Forgets an open room and returns it; undefined when there was none. */
+  closeConference(id: string): Promise<Conference | undefined>;
+  /** Stores a join code by its hash. */
+  addJoinCode(codeHash: string, code: JoinCode): Promise<void>;
+  /** Marks the code used if it is unused and unexpired (exactly one caller wins); its appointment, else undefined. */
+  redeemJoinCode(codeHash: string, nowSeconds: number): Promise<string | undefined>;
 }
 
 export interface StoreOptions {
@@ -93,6 +125,24 @@ export const STORE_DEADLINE_MS = 1_500;
 
 const appointmentKey = (appointmentId: string) => ({ pk: `APPT#${appointmentId}`, sk: 'APPT' });
 const roomKey = (room: string) => ({ pk: `ROOM#${room}`, sk: 'ROOM' });
+const conferenceKey = (id: string) => ({ pk: `CONF#${id}`, sk: 'CONF' });
+const joinKey = (codeHash: string) => ({ pk: `JOIN#${codeHash}`, sk: 'JOIN' });
+
+function conferenceFrom(item: Record<string, unknown> | undefined): Conference | undefined {
+  if (item === undefined) return undefined;
+  const { id, name, room, appointmentId, mailOwner, openedAt, endsAt } = item;
+  if (
+    typeof id !== 'string' ||
+    typeof name !== 'string' ||
+    typeof room !== 'string' ||
+    typeof mailOwner !== 'string' ||
+    typeof openedAt !== 'number' ||
+    typeof endsAt !== 'number'
+  ) {
+    throw storeUnavailable();
+  }
+  return { id, name, room, appointmentId: typeof appointmentId === 'string' ? appointmentId : undefined, mailOwner, openedAt, endsAt };
+}
 
 /** The attributes of an appointment item, field by field (nothing else is stored). */
 function toItem(appointment: Appointment, retentionSeconds: number): Record<string, unknown> {
@@ -193,6 +243,63 @@ export function createDynamoStore(options: StoreOptions): AppointmentStore {
   }
 
   const store: AppointmentStore = {
+    async openConference(conference) {
+      const { lib, client } = await sdk();
+      return call(
+        async (abortSignal) => {
+          await client.send(
+            new lib.PutCommand({
+              TableName,
+              Item: { ...conferenceKey(conference.id), ...conference, expiresAt: conference.endsAt + 3_600 },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            }),
+            { abortSignal },
+          );
+          return true;
+        },
+        () => false,
+      );
+    },
+    async getConference(id) {
+      return conferenceFrom(await getItem(conferenceKey(id)));
+    },
+    async closeConference(id) {
+      const { lib, client } = await sdk();
+      const old = await call(
+        async (abortSignal) =>
+          (await client.send(new lib.DeleteCommand({ TableName, Key: conferenceKey(id), ReturnValues: 'ALL_OLD' }), { abortSignal })).Attributes,
+      );
+      return conferenceFrom(old);
+    },
+    async addJoinCode(codeHash, code) {
+      const { lib, client } = await sdk();
+      await call((abortSignal) =>
+        client.send(new lib.PutCommand({ TableName, Item: { ...joinKey(codeHash), ...code, used: false }, ConditionExpression: 'attribute_not_exists(pk)' }), {
+          abortSignal,
+        }),
+      );
+    },
+    async redeemJoinCode(codeHash, nowSeconds) {
+      const { lib, client } = await sdk();
+      return call(
+        async (abortSignal) => {
+          const { Attributes } = await client.send(
+            new lib.UpdateCommand({
+              TableName,
+              Key: joinKey(codeHash),
+              UpdateExpression: 'SET used = :true, usedAt = :now',
+              ConditionExpression: 'attribute_exists(pk) AND used = :false AND expiresAt > :now',
+              ExpressionAttributeValues: { ':true': true, ':false': false, ':now': nowSeconds },
+              ReturnValues: 'ALL_NEW',
+            }),
+            { abortSignal },
+          );
+          if (typeof Attributes?.appointmentId !== 'string') throw storeUnavailable();
+          return Attributes.appointmentId;
+        },
+        () => undefined,
+      );
+    },
     async get(appointmentId) {
       return fromItem(await getItem(appointmentKey(appointmentId)));
     },

@@ -210,7 +210,7 @@ async function main(): Promise<void> {
   const memberEvent = event(generateToken.path, MEMBER_TOKEN);
   const memberWarm = await opsPerSecond(() => handlers[generateToken.name]!(memberEvent, context));
   process.stdout.write = write;
-  row('generate-token (appointment member) warm invocations/s', fmt(memberWarm), `${fmt(floorSign)} signs/s`, memberWarm / floorSign, '', undefined);
+  row(`${generateToken.name} (appointment member) warm invocations/s`, fmt(memberWarm), `${fmt(floorSign)} signs/s`, memberWarm / floorSign, '', undefined);
   process.stdout.write = (() => true) as typeof process.stdout.write;
   const before = fake.calls.length;
   for (let i = 0; i < 1000; i++) await handlers[generateToken.name]!(event('/', bodies[generateToken.name]), context);
@@ -220,11 +220,11 @@ async function main(): Promise<void> {
 
   // Store calls per request, counted at the store's endpoint (warm: room pointers cached).
   const scenarios: Array<[string, RouteDefinition, unknown, string]> = [
-    ['generate-token (ad-hoc room)', generateToken, bodies[generateToken.name], '0'],
-    ['generate-token (appointment member)', generateToken, MEMBER_TOKEN, '1 read + 1 audit write'],
-    ['create-room (registered again)', createRoom, bodies[createRoom.name], '1 read + 1 audit write'],
-    ['validate-token (ad-hoc token)', validateToken, bodies[validateToken.name], '0'],
-    ['refresh-token (ad-hoc token)', refreshToken, bodies[refreshToken.name], '0'],
+    [`${generateToken.name} (ad-hoc room)`, generateToken, bodies[generateToken.name], '0'],
+    [`${generateToken.name} (appointment member)`, generateToken, MEMBER_TOKEN, '1 read + 1 audit write'],
+    [`${createRoom.name} (registered again)`, createRoom, bodies[createRoom.name], '1 read + 1 audit write'],
+    [`${validateToken.name} (ad-hoc token)`, validateToken, bodies[validateToken.name], '0'],
+    [`${refreshToken.name} (ad-hoc token)`, refreshToken, bodies[refreshToken.name], '0'],
   ];
   for (const [label, route, body, target] of scenarios) {
     process.stdout.write = (() => true) as typeof process.stdout.write;
@@ -240,7 +240,7 @@ async function main(): Promise<void> {
   await handlers[createRoom.name]!(event(createRoom.path, { ...(bodies[createRoom.name] as object), appointmentId: 'appt-first' }), context);
   process.stdout.write = write;
   row(
-    'store calls: create-room (first registration)',
+    `store calls: ${createRoom.name} (first registration)`,
     `${storeCalls.calls.length - firstRegistration} (${storeCalls.calls.slice(firstRegistration).join(', ')})`,
     '',
     undefined,

@@ -28,7 +28,7 @@ const registered = await fetch(`${server.url}${ROUTES.createRoom.path}`, {
     scheduledStartTime: new Date(Date.now() + 600_000).toISOString(),
   }),
 });
-if (registered.status !== 200) throw new Error(`load: create-room answered ${registered.status}`);
+if (registered.status !== 200) throw new Error(`load: ${ROUTES.createRoom.name} answered ${registered.status}`);
 const targets: Array<{ route: (typeof ROUTES)[keyof typeof ROUTES]; label?: string; body: string }> = [
   {
     route: ROUTES.generateToken,
@@ -37,7 +37,7 @@ const targets: Array<{ route: (typeof ROUTES)[keyof typeof ROUTES]; label?: stri
   { route: ROUTES.validateToken, body: JSON.stringify({ token }) },
   {
     route: ROUTES.generateToken,
-    label: 'generate-token (appointment)',
+    label: `${ROUTES.generateToken.name} (appointment)`,
     body: JSON.stringify({ appointmentId: 'load-appt', userId: 'load-c', userName: 'Load Client' }),
   },
 ];

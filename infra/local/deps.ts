@@ -1,6 +1,6 @@
 // The local server's dependencies: the function settings plus the local-only ones, and, when no
 // secret is configured, the generated secret file.
-import { loadLocalSettings, type LocalSettings } from '#lib/config';
+import { loadLocalSettings, SETTINGS, type LocalSettings } from '#lib/config';
 import { createDeps, type Deps, type DepsOptions } from '#lib/deps';
 import { createLogger } from '#lib/log';
 import { createLocalFileFetcher, localSecretPath } from './secret-file.ts';
@@ -11,5 +11,20 @@ export function createLocalDeps(settings: LocalSettings = loadLocalSettings(), o
   const logger = options.logger ?? createLogger();
   const path = localSecretPath(options.cwd ?? process.cwd(), settings.signing);
   const secretFetcher = options.secretFetcher ?? (settings.secretSource.kind === 'none' ? createLocalFileFetcher(path, logger, settings.signing) : undefined);
-  return createDeps(settings, { ...options, logger, ...(secretFetcher ? { secretFetcher } : {}) }) as LocalDeps;
+  const reservationKeyFetcher =
+    options.reservationKeyFetcher ??
+    (settings.reservationKeySource.kind === 'none'
+      ? createLocalFileFetcher(
+          localSecretPath(options.cwd ?? process.cwd(), 'reservations'),
+          logger,
+          'hs256',
+          `a local reservation API key for Prosody; set ${SETTINGS.reservationsApiKey.variable} to choose it`,
+        )
+      : undefined);
+  return createDeps(settings, {
+    ...options,
+    logger,
+    ...(secretFetcher ? { secretFetcher } : {}),
+    ...(reservationKeyFetcher ? { reservationKeyFetcher } : {}),
+  }) as LocalDeps;
 }

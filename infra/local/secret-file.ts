@@ -8,10 +8,14 @@ import { SETTINGS } from '#lib/config';
 import type { Logger } from '#lib/log';
 import type { SecretFetcher } from '#lib/secret';
 
-/** Where the generated secret lives, per signing mode (ignored by git). */
-export const LOCAL_SECRET_FILES: Readonly<Record<Signing, string>> = { hs256: '.jitsi-dev-secret', rs256: '.jitsi-dev-rs256-key.json' };
+/** Where the generated secrets live (all match the one .gitignore pattern, .jitsi-dev-*). */
+export const LOCAL_SECRET_FILES: Readonly<Record<Signing | 'reservations', string>> = {
+  hs256: '.jitsi-dev-secret',
+  rs256: '.jitsi-dev-rs256-key.json',
+  reservations: '.jitsi-dev-reservations-key',
+};
 
-export const localSecretPath = (cwd: string, signing: Signing): string => resolve(cwd, LOCAL_SECRET_FILES[signing]);
+export const localSecretPath = (cwd: string, kind: Signing | 'reservations'): string => resolve(cwd, LOCAL_SECRET_FILES[kind]);
 
 /** A new local development secret: 64 random characters, or an RSA key pair with a kid. */
 export function generateLocalSecret(signing: Signing): string {
@@ -20,7 +24,12 @@ export function generateLocalSecret(signing: Signing): string {
   return JSON.stringify({ kid: `local-${randomBytes(6).toString('hex')}`, privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }) });
 }
 
-export function createLocalFileFetcher(path: string, logger: Logger, signing: Signing): SecretFetcher {
+export function createLocalFileFetcher(
+  path: string,
+  logger: Logger,
+  signing: Signing,
+  what = `a local development app secret; set ${SETTINGS.appSecret.variable} to use your Jitsi server's app_secret`,
+): SecretFetcher {
   async function readOrCreate(): Promise<string> {
     try {
       return (await readFile(path, 'utf8')).trim();
@@ -30,7 +39,7 @@ export function createLocalFileFetcher(path: string, logger: Logger, signing: Si
     const secret = generateLocalSecret(signing);
     try {
       await writeFile(path, `${secret}\n`, { mode: 0o600, flag: 'wx' });
-      logger.warn(`generated a local development app secret; set ${SETTINGS.appSecret.variable} to use your Jitsi server's app_secret`, { file: path });
+      logger.warn(`generated ${what}`, { file: path });
       return secret;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return (await readFile(path, 'utf8')).trim();

@@ -6,6 +6,8 @@ import { identifyCaller, type Caller } from '../policy.ts';
 import type { RouteDefinition } from '../routes.ts';
 import { parseRequest, type Infer, type RequestSchema } from '../schema.ts';
 import { accessLog } from './access-log.ts';
+import { bearerKey } from './bearer-key.ts';
+import { formBody } from './form-body.ts';
 import { problemErrors } from './problem-errors.ts';
 import { replySerializer } from './reply.ts';
 import { responseHeaders } from './response-headers.ts';
@@ -35,7 +37,7 @@ function parameters(event: ApiEvent, params: RequestSchema | undefined, query: R
 
 export function createApiHandler<S extends RequestSchema, P extends RequestSchema = Record<never, never>, Q extends RequestSchema = Record<never, never>>(
   route: RouteDefinition<S, P, Q>,
-  deps: Pick<Deps, 'settings' | 'logger'>,
+  deps: Pick<Deps, 'settings' | 'logger'> & Partial<Pick<Deps, 'reservationKey'>>,
   handle: RouteFunction<Infer<S> & Infer<P> & Infer<Q>>,
 ) {
   const { settings, logger } = deps;
@@ -58,7 +60,12 @@ export function createApiHandler<S extends RequestSchema, P extends RequestSchem
     .use(responseHeaders({ corsOrigins: settings.corsOrigins }))
     .use(problemErrors({ logger, route: route.name }))
     .use(replySerializer());
-  if (schema !== undefined) handler.use(strictJsonBody({ schema, method: route.method }));
+  if (route.caller === 'prosody') {
+    const { reservationKey } = deps;
+    if (reservationKey === undefined) throw new TypeError(`${route.name} needs the reservation key`);
+    handler.use(bearerKey({ key: () => reservationKey.get() }));
+  }
+  if (schema !== undefined) handler.use(route.bodyFormat === 'form' ? formBody({ schema }) : strictJsonBody({ schema, method: route.method }));
   return handler.handler(base);
 }
 

@@ -6,6 +6,8 @@ import {
   ForbiddenError,
   InvalidInputError,
   InvalidRequestError,
+  JoinLinkUnavailableError,
+  RoomRefusedError,
   NotFoundError,
   TooLargeError,
   UnauthenticatedError,
@@ -54,6 +56,8 @@ export function toProblem(error: unknown): HttpProblem | undefined {
       error.field === undefined ? { detail: error.detail } : { detail: error.detail, field: error.field },
     );
   if (error instanceof NotFoundError) return new HttpProblem('not-found', 'Not found', { detail: error.detail });
+  if (error instanceof RoomRefusedError) return new HttpProblem('room-refused', 'The room cannot open now', { detail: error.detail });
+  if (error instanceof JoinLinkUnavailableError) return new HttpProblem('join-link-unavailable', 'The join link cannot be used', { detail: error.detail });
   if (error instanceof AppointmentStateError) {
     const { type, title } = APPOINTMENT_STATES[error.state];
     return new HttpProblem(type, title, error.field === undefined ? { detail: error.detail } : { detail: error.detail, field: error.field });

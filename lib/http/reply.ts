@@ -11,7 +11,7 @@ export function replySerializer(): ApiMiddleware {
         return;
       }
       if (reply.tokens !== undefined) request.internal.tokens = reply.tokens;
-      request.response = { statusCode: 200, headers: { 'content-type': JSON_TYPE }, body: JSON.stringify(reply.body) };
+      request.response = { statusCode: reply.status ?? 200, headers: { 'content-type': JSON_TYPE }, body: JSON.stringify(reply.body) };
     },
   };
 }

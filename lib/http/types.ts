@@ -8,9 +8,11 @@ import type { IssuedToken } from '../issue.ts';
 export type ApiEvent = APIGatewayProxyEventV2;
 export type ApiResult = APIGatewayProxyStructuredResultV2;
 
-/** A JSON answer (200), with the tokens it carries so the access log can count them. */
+/** A JSON answer (200 unless said), with the tokens it carries so the access log can count them. */
 export interface JsonReply {
   body: Record<string, unknown>;
+  /** A success other than 200, or the reservation protocol's 409 with a conflict id. */
+  status?: 200 | 201 | 409;
   tokens?: readonly IssuedToken[];
 }
 

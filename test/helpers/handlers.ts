@@ -14,6 +14,8 @@ import { handlerFactoryOf } from '../../infra/local/server.ts';
 export type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export const TEST_APP_SECRET = 'handler-test-app-secret-handler-test-app-secret';
+/** What Prosody would send in reservations_api_headers. */
+export const TEST_RESERVATIONS_KEY = 'reservations-test-key-reservations-test-key-0123';
 
 export const BASE_ENV: Record<string, string | undefined> = {
   // Every setting starts unset, so no test inherits another's configuration.
@@ -21,6 +23,7 @@ export const BASE_ENV: Record<string, string | undefined> = {
   JITSI_DOMAIN: 'meet.example.test',
   JITSI_APP_ID: 'test-app',
   JITSI_APP_SECRET: TEST_APP_SECRET,
+  RESERVATIONS_API_KEY: TEST_RESERVATIONS_KEY,
   AUTH_MODE: 'none',
 };
 
@@ -59,10 +62,20 @@ export async function importFactory(route: { entry: string }) {
   return handlerFactoryOf((await import(pathToFileURL(resolve(route.entry)).href)) as Record<string, unknown>, route.entry);
 }
 
+/**
+ * In Lambda the reservation key can only come from Secrets Manager: unless a test names one, a
+ * Lambda-like environment gets the test key from an in-memory source instead of the variable.
+ */
+function reservationKeyFor(merged: Env, env: Env): { env: Env; options: DepsOptions } {
+  const lambda = merged.AWS_LAMBDA_FUNCTION_NAME !== undefined && merged.AWS_SAM_LOCAL !== 'true';
+  if (!lambda || env.RESERVATIONS_API_KEY !== undefined || env.RESERVATIONS_KEY_ARN !== undefined) return { env: merged, options: {} };
+  return { env: { ...merged, RESERVATIONS_API_KEY: undefined }, options: { reservationKeyFetcher: async () => ({ value: TEST_RESERVATIONS_KEY }) } };
+}
+
 export async function loadHandlers(env: Env = {}) {
-  const merged = withOwnTable({ ...BASE_ENV, ...env });
-  const settings = loadSettings(merged);
-  const deps = createDeps(settings, await testDepsOptions(merged));
+  const key = reservationKeyFor(withOwnTable({ ...BASE_ENV, ...env }), env);
+  const settings = loadSettings(key.env);
+  const deps = createDeps(settings, { ...(await testDepsOptions(key.env)), ...key.options });
   const keys = Object.keys(ROUTES).filter((key) => deployedRoutes.includes(ROUTES[key as RouteKey])) as RouteKey[];
   const built = await Promise.all(keys.map(async (key) => [key, (await importFactory(ROUTES[key]))(deps as never) as unknown as Handler] as const));
   const handlers = Object.fromEntries(built) as Record<Exclude<RouteKey, 'openApi'>, Handler>;

@@ -19,6 +19,7 @@ const outdir = mkdtempSync(join(tmpdir(), 'jitsi-token-api-cdk-'));
 let fake: FakeSecretsManager;
 let store: EmbeddedStore;
 const TABLE = 'bundle-appointments';
+const RESERVATIONS_KEY_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:reservations-key-AbCdEf';
 let resources: Record<string, any>;
 
 beforeAll(async () => {
@@ -26,6 +27,8 @@ beforeAll(async () => {
   await ensureTable(store.client, TABLE);
   fake = await startFakeSecretsManager();
   fake.secrets.set(TEST_SECRET_ARN, 'bundle-test-secret-bundle-test-secret-0123456789');
+  // The key the reservation events send (events/env.json), as the stack's generated secret.
+  fake.secrets.set(RESERVATIONS_KEY_ARN, JSON.parse(readFileSync('events/env.json', 'utf8')).Parameters.RESERVATIONS_API_KEY);
   const { app } = synth({ auth: 'none', jitsiAppId: 'bundle-app', jitsiDomain: 'meet.example.com' }, { bundle: true, outdir });
   const assembly = app.synth();
   resources = assembly.getStackByName('JitsiTokenStack').template.Resources;
@@ -65,6 +68,7 @@ describe('bundled functions', () => {
       JITSI_SECRET_ARN: TEST_SECRET_ARN,
       // The table the stack would name, in an embedded store the SDK reaches through its own variable.
       APPOINTMENTS_TABLE: TABLE,
+      ...(route.caller === 'prosody' ? { RESERVATIONS_KEY_ARN } : {}),
       AWS_ENDPOINT_URL_DYNAMODB: store.client.endpoint,
       NODE_OPTIONS: '--enable-source-maps',
     } as Record<string, string>;
@@ -89,11 +93,18 @@ describe('bundled functions', () => {
     } else if (route.name === 'jitsi-keys') {
       // HS256 mode has no public keys to serve.
       expect(result.statusCode).toBe(404);
+    } else if (route.name === 'create-join-link') {
+      // The cancel-appointment event ran before it, on the same store.
+      expect(JSON.parse(result.body)).toMatchObject({ type: 'urn:jitsi-token-api:problem:appointment-cancelled' });
+    } else if (route.name === 'exchange-join-link') {
+      // The fixture's code is a placeholder.
+      expect(result.statusCode).toBe(404);
     } else {
       expect(result.statusCode).toBe(200);
       expect(result.headers['content-type']).toBe('application/json');
     }
-    expect(currentCalls()).toBe(callsBefore + 1);
+    // One fetch of the app secret per cold start, and of Prosody's key for the reservation API.
+    expect(currentCalls()).toBe(callsBefore + (route.caller === 'prosody' ? 2 : 1));
   });
 
   it('bundles each function small enough to start fast (the measured sizes are in docs/PERFORMANCE.md)', () => {

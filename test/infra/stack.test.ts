@@ -25,7 +25,7 @@ describe('JitsiTokenStack', () => {
       JwtConfiguration: { Issuer: 'https://issuer.example', Audience: ['app-client'] },
     });
     for (const route of routes) {
-      if (route.caller === 'public')
+      if (route.caller !== 'required')
         template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `${route.method} ${route.path}`, AuthorizationType: 'NONE' });
       else
         template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
@@ -69,11 +69,18 @@ describe('JitsiTokenStack', () => {
       const policy = policies.find((candidate) => candidate.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleId))!;
       const statements = policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>;
       const actions = statements.flatMap((statement) => [statement.Action].flat()).sort();
+      // The reservation API's functions also read Prosody's key (its own statement, on that secret only).
+      const keyRead = route.caller === 'prosody' ? ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'] : [];
       expect(actions).toEqual(
-        ['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', ...route.store].sort(),
+        ['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', ...keyRead, ...route.store].sort(),
       );
+      const keyStatements = statements.filter((statement) => JSON.stringify(statement.Resource).includes('ReservationsKey'));
+      expect(keyStatements.length > 0).toBe(route.caller === 'prosody');
+      expect(resources[functionLogicalId(route)].Properties.Environment.Variables.RESERVATIONS_KEY_ARN !== undefined).toBe(route.caller === 'prosody');
       for (const statement of statements) expect(JSON.stringify(statement.Resource)).not.toBe('"*"');
-      const secretStatement = statements.find((statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'));
+      const secretStatement = statements.find(
+        (statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue') && !JSON.stringify(statement.Resource).includes('ReservationsKey'),
+      );
       expect(secretStatement?.Resource).toEqual({ Ref: expect.stringMatching(/^AppSecret/) });
       const tableStatement = statements.find((statement) => [statement.Action].flat().some((action) => action.startsWith('dynamodb:')));
       if (route.store.length === 0) expect(tableStatement).toBeUndefined();
@@ -111,7 +118,9 @@ describe('JitsiTokenStack', () => {
     jwtStack.template.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true } });
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jitsi-AbCdEf';
     const imported = synth({ ...JWT_CONTEXT, secretArn: arn });
-    imported.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    // Only the reservation key is generated then; the app secret is the imported one.
+    imported.template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    imported.template.hasResourceProperties('AWS::SecretsManager::Secret', { Description: Match.stringLikeRegexp('Prosody') });
     const fn = Object.values(resourcesOf(imported.template, 'AWS::Lambda::Function'))[0];
     expect(fn.Properties.Environment.Variables.JITSI_SECRET_ARN).toBe(arn);
     expect(imported.nagViolations).toEqual([]);

@@ -66,8 +66,23 @@ describe('events/ for sam local', () => {
     expect(json(moved)).toMatchObject({ status: 'scheduled', scheduledStartTime: '2027-01-15T11:00:00.000Z', version: 2 });
     const trail = await handlers.appointmentAudit(readEvent('appointment-audit'), lambdaContext());
     expect(json(trail).records.map((record: { action: string }) => record.action)).toEqual(['created', 'token-issued', 'token-issued', 'moved']);
+    const link = await handlers.createJoinLink(readEvent('create-join-link'), lambdaContext());
+    expect(link.statusCode).toBe(201);
+    const exchange = readEvent('exchange-join-link');
+    // The fixture holds a placeholder: as sam local would send it, the link is unknown.
+    expect((await handlers.exchangeJoinLink(exchange, lambdaContext())).statusCode).toBe(404);
+    exchange.body = JSON.stringify({ code: json(link).code, userName: 'Alex' });
+    expect(json(await handlers.exchangeJoinLink(exchange, lambdaContext()))).toMatchObject({ moderator: false, jitsiUrl: expect.stringContaining('#jwt=') });
     const cancelled = await handlers.cancelAppointment(readEvent('cancel-appointment'), lambdaContext());
     expect(json(cancelled)).toMatchObject({ status: 'cancelled', version: 3 });
+
+    // Prosody's reservation calls for an ad-hoc room (env.json holds the key they send).
+    const opened = await handlers.reservationCreate(readEvent('reservation-create'), lambdaContext());
+    expect(opened.statusCode).toBe(200);
+    expect(json(opened)).toMatchObject({ id: 'test-room-123', name: 'test-room-123', start_time: '2027-01-14T09:00:00.000Z', duration: 720 * 60 });
+    expect((await handlers.reservationCreate(readEvent('reservation-create'), lambdaContext())).statusCode).toBe(409);
+    expect(json(await handlers.reservationGet(readEvent('reservation-get'), lambdaContext()))).toMatchObject({ id: 'test-room-123' });
+    expect((await handlers.reservationDelete(readEvent('reservation-delete'), lambdaContext())).statusCode).toBe(200);
     expect(jitsiRuleViolations(json(refreshed).token, expected, now)).toEqual([]);
   });
 });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../infra/local/server.ts';
 import { deployedRoutes as routes } from '../../lib/routes.ts';
 import { buildOpenApi } from '../../lib/openapi.ts';
+import { TEST_RESERVATIONS_KEY } from '../helpers/handlers.ts';
 import { post, startServer } from '../helpers/local-server.ts';
 
 const document = buildOpenApi(routes) as any;
@@ -85,6 +86,31 @@ describe('OpenAPI 3.1 description', () => {
     await call('cancel-appointment', item, 'DELETE', resource('?userId=t'));
     await call('move-appointment', item, 'PATCH', resource('?userId=t'), { scheduledStartTime: new Date(Date.now() + 7_200_000).toISOString() });
     await record('generate-token', '/api/jitsi/generate-token', await post(url('generate-token'), { appointmentId: 'a', userId: 'c', userName: 'Client' }));
+    // Join links: make one for a fresh appointment, exchange it twice.
+    await post(url('create-room'), { appointmentId: 'b', therapistId: 't', clientId: 'c', scheduledStartTime: new Date(Date.now() + 600_000).toISOString() });
+    const link = await fetch(`${server.url}/api/jitsi/appointments/b/join-links?userId=t`, { method: 'POST' });
+    const linkBody = (await link.json()) as { code: string };
+    check('/api/jitsi/appointments/{appointmentId}/join-links', 'post', link.status, linkBody, link.headers.get('content-type'));
+    seen.add('create-join-link');
+    for (let i = 0; i < 2; i++)
+      await record('exchange-join-link', '/api/jitsi/join-links/exchange', await post(url('join-links/exchange'), { code: linkBody.code }));
+    // The reservation API, as Prosody calls it.
+    const prosody = async (name: string, path: string, method: string, target: string, body?: string, key = TEST_RESERVATIONS_KEY) => {
+      const response = await fetch(`${server.url}/api/jitsi/reservations${target}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+        ...(body ? { body } : {}),
+      });
+      check(`/api/jitsi/reservations${path}`, method.toLowerCase(), response.status, await response.json(), response.headers.get('content-type'));
+      seen.add(name);
+    };
+    const form = `name=room-9&start_time=${encodeURIComponent(new Date().toISOString())}&mail_owner=x%40meet.example.com`;
+    await prosody('reservation-create', '/conference', 'POST', '/conference', form);
+    await prosody('reservation-create', '/conference', 'POST', '/conference', form);
+    await prosody('reservation-create', '/conference', 'POST', '/conference', form, 'wrong-key');
+    await prosody('reservation-get', '/conference/{id}', 'GET', '/conference/room-9');
+    await prosody('reservation-delete', '/conference/{id}', 'DELETE', '/conference/room-9');
+    await prosody('reservation-delete', '/conference/{id}', 'DELETE', '/conference/room-9');
     expect([...seen].sort()).toEqual(routes.map((route) => route.name).sort());
   });
 });

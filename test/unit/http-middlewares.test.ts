@@ -81,6 +81,9 @@ describe('problemErrors', () => {
       field: 'roomName',
       detail: 'must be a room name',
       requestId: 'gateway-request',
+      // Extra members for clients that show `message` (the web client, Prosody).
+      error: 'A request field is invalid',
+      message: 'must be a room name',
     });
     expect((await failWith(new ForbiddenError('not yours')).result).statusCode).toBe(403);
     const unavailable = await failWith(new UnavailableError('secret', 'later')).result;
