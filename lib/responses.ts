@@ -139,7 +139,7 @@ export const reservationResponse: JsonSchema = {
     duration: { type: 'integer', description: 'Seconds from start_time until Prosody destroys the room: the appointment window closes then.' },
     lobby: {
       const: true,
-      description: 'Appointment rooms open with the lobby on (RESERVATIONS_LOBBY); Prosody applies it with reservations_enable_lobby_support.',
+      description: `Appointment rooms open with the lobby on (${SETTINGS.reservationsLobby.variable}); Prosody applies it with reservations_enable_lobby_support.`,
     },
   },
 };
