@@ -6,9 +6,9 @@ import { startLocalServer, type RunningServer } from '../../infra/local/server.t
 import { loadLocalSettings } from '../../lib/config.ts';
 import { BASE_ENV, testDepsOptions, withOwnTable } from './handlers.ts';
 
-export async function startServer(env: Record<string, string | undefined> = {}, authenticate?: Authenticator): Promise<RunningServer> {
+export async function startServer(env: Record<string, string | undefined> = {}, authenticate?: Authenticator, cwd?: string): Promise<RunningServer> {
   const merged = withOwnTable({ ...BASE_ENV, ...env });
-  const deps = createLocalDeps(loadLocalSettings(merged), await testDepsOptions(merged));
+  const deps = createLocalDeps(loadLocalSettings(merged), { ...(await testDepsOptions(merged)), ...(cwd ? { cwd } : {}) });
   return startLocalServer({ deps, port: 0, host: '127.0.0.1', ...(authenticate ? { authenticate } : {}) });
 }
 

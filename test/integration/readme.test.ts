@@ -1,7 +1,9 @@
 // The README's curl examples, run as written (bash + curl + node) against the real local server;
 // only the host:port is swapped for the test server's ephemeral one.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../infra/local/server.ts';
@@ -13,10 +15,17 @@ const examples = [...readFileSync('README.md', 'utf8').matchAll(/```bash\n([\s\S
   .filter((block) => block.includes('http://localhost:3001/api/'));
 
 let server: RunningServer;
+// As after npm start in a fresh checkout: the reservation key is generated into the working folder.
+const workDir = mkdtempSync(join(tmpdir(), 'readme-'));
 beforeAll(async () => {
-  server = await startServer({ JITSI_DOMAIN: 'meet.example.com', JITSI_APP_ID: 'local-dev-app' });
+  server = await startServer({ JITSI_DOMAIN: 'meet.example.com', JITSI_APP_ID: 'local-dev-app', RESERVATIONS_API_KEY: undefined }, undefined, workDir);
+  // The key file is written on the first reservation call; make it exist for the example's `cat`.
+  await fetch(`${server.url}/api/jitsi/reservations/conference/warm-up`, { method: 'DELETE' });
 });
-afterAll(() => server.close());
+afterAll(async () => {
+  await server.close();
+  rmSync(workDir, { recursive: true, force: true });
+});
 
 describe('README examples', () => {
   it('has a curl example for each endpoint', () => {
@@ -29,10 +38,13 @@ describe('README examples', () => {
   it.each(examples.map((block) => [block.match(/(-X [A-Z]+ )?'?http:\/\/localhost:3001\/api\/jitsi\/[a-z0-9/-]+/g)!.at(-1)!, block]))(
     '%s works as written',
     async (path, block) => {
-      const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', block.replaceAll('http://localhost:3001', server.url)]);
+      const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', block.replaceAll('http://localhost:3001', server.url)], { cwd: workDir });
       const body = JSON.parse(stdout);
       if (path.endsWith('validate-token')) expect(body).toMatchObject({ valid: true, room: 'test-room-123' });
       else if (path.endsWith('create-room')) expect(body).toMatchObject({ therapistToken: expect.any(String), clientToken: expect.any(String) });
+      else if (path.endsWith('/reservations/conference')) expect(body).toMatchObject({ id: 'team-standup', name: 'team-standup', duration: 720 * 60 });
+      else if (path.endsWith('/join-links/exchange'))
+        expect(body).toMatchObject({ moderator: false, jitsiUrl: expect.stringMatching(/^https:\/\/meet\.example\.com\/appt-[a-z2-7]{26}#jwt=eyJ/) });
       else if (path.endsWith('/audit')) expect(body.records.map((record: { action: string }) => record.action)).toContain('moved');
       else if (path.startsWith('-X DELETE')) expect(body).toMatchObject({ appointmentId: 'appt-456', status: 'cancelled' });
       else if (path.startsWith('-X PATCH')) expect(body).toMatchObject({ appointmentId: 'appt-456', status: 'scheduled', durationMinutes: 50 });
