@@ -59,7 +59,7 @@ describe(`hostile-input corpus (${corpus.length} cases over HTTP)`, () => {
   it('has at least 150 cases across every group of docs/SECURITY.md', () => {
     expect(corpus.length).toBeGreaterThanOrEqual(150);
     expect(new Set(corpus.map((testCase) => testCase.group))).toEqual(
-      new Set(['envelope', 'JSON', 'structure', 'types', 'strings', 'room names', 'times', 'tokens', 'appointments']),
+      new Set(['envelope', 'JSON', 'structure', 'types', 'strings', 'room names', 'times', 'tokens', 'appointments', 'reservations']),
     );
   });
 

@@ -1,6 +1,7 @@
 // The hostile-input corpus: every group of docs/SECURITY.md's "Bad inputs" table, each case with the
 // status and problem type it must get. Sent over real HTTP by corpus.test.ts.
 import { gzipSync } from 'node:zlib';
+import { TEST_RESERVATIONS_KEY } from '../helpers/handlers.ts';
 
 export interface CorpusCase {
   group: string;
@@ -665,6 +666,124 @@ function appointments(): CorpusCase[] {
   return cases;
 }
 
+function reservations(): CorpusCase[] {
+  const group = 'reservations';
+  const form = 'application/x-www-form-urlencoded';
+  const key = { authorization: `Bearer ${TEST_RESERVATIONS_KEY}` };
+  const asProsody = (extra: Record<string, string> = {}) => ({ ...key, 'content-type': form, ...extra });
+  const fields = (overrides: Record<string, string> = {}) =>
+    new URLSearchParams({ name: 'room-1', start_time: new Date().toISOString(), mail_owner: 'guest@meet.example.com', ...overrides }).toString();
+  const CONFERENCE = '/api/jitsi/reservations/conference';
+  const EXCHANGE = '/api/jitsi/join-links/exchange';
+  return [
+    { group, name: 'no key', path: CONFERENCE, headers: { 'content-type': form }, body: fields(), status: 401, expect: 'unauthenticated' },
+    {
+      group,
+      name: 'a wrong key',
+      path: CONFERENCE,
+      headers: asProsody({ authorization: 'Bearer wrong-key-wrong-key-wrong-key-wrong-key' }),
+      body: fields(),
+      status: 401,
+      expect: 'unauthenticated',
+    },
+    {
+      group,
+      name: 'the key without Bearer',
+      path: CONFERENCE,
+      headers: asProsody({ authorization: TEST_RESERVATIONS_KEY }),
+      body: fields(),
+      status: 401,
+      expect: 'unauthenticated',
+    },
+    {
+      group,
+      name: 'a JSON body by mistake',
+      path: CONFERENCE,
+      headers: asProsody({ 'content-type': 'application/json' }),
+      body: '{"name":"room-1"}',
+      status: 415,
+      expect: 'unsupported-media-type',
+    },
+    { group, name: 'an empty body', path: CONFERENCE, headers: asProsody(), body: '', status: 400, expect: 'invalid-field' },
+    { group, name: 'no start_time', path: CONFERENCE, headers: asProsody(), body: 'name=room-1&mail_owner=x%40y', status: 400, expect: 'invalid-field' },
+    {
+      group,
+      name: 'an unparsable start_time',
+      path: CONFERENCE,
+      headers: asProsody(),
+      body: fields({ start_time: '25/11/2026 10:00' }),
+      status: 400,
+      expect: 'invalid-field',
+    },
+    { group, name: 'a name with a slash', path: CONFERENCE, headers: asProsody(), body: fields({ name: 'a/b' }), status: 400, expect: 'invalid-field' },
+    { group, name: 'a name with a NUL', path: CONFERENCE, headers: asProsody(), body: fields({ name: 'a\u0000b' }), status: 400, expect: 'invalid-field' },
+    { group, name: 'an unclosed tenant', path: CONFERENCE, headers: asProsody(), body: fields({ name: '[acme-room' }), status: 400, expect: 'invalid-field' },
+    {
+      group,
+      name: 'a mail_owner with markup',
+      path: CONFERENCE,
+      headers: asProsody(),
+      body: fields({ mail_owner: '<script>@x' }),
+      status: 400,
+      expect: 'invalid-field',
+    },
+    { group, name: 'a field twice', path: CONFERENCE, headers: asProsody(), body: `${fields()}&name=room-2`, status: 400, expect: 'invalid-request' },
+    { group, name: 'an unknown field', path: CONFERENCE, headers: asProsody(), body: `${fields()}&password=x`, status: 400, expect: 'unknown-field' },
+    { group, name: 'a body of 10 KiB', path: CONFERENCE, headers: asProsody(), body: `name=${'a'.repeat(10_240)}`, status: 413, expect: 'payload-too-large' },
+    {
+      group,
+      name: 'gzip',
+      path: CONFERENCE,
+      headers: asProsody({ 'content-encoding': 'gzip' }),
+      body: gzipSync(fields()),
+      status: 415,
+      expect: 'unsupported-media-type',
+    },
+    {
+      group,
+      name: 'an appointment-prefixed room no appointment has',
+      path: CONFERENCE,
+      headers: asProsody(),
+      body: fields({ name: `appt-${'c'.repeat(26)}` }),
+      status: 403,
+      expect: 'room-refused',
+    },
+    { group, name: 'GET of an unknown conference', path: `${CONFERENCE}/never-open`, method: 'GET', headers: key, status: 404, expect: 'not-found' },
+    { group, name: 'DELETE of an unknown conference', path: `${CONFERENCE}/never-open`, method: 'DELETE', headers: key, status: 404, expect: 'not-found' },
+    { group, name: 'a conference id with a dot', path: `${CONFERENCE}/a.b`, method: 'GET', headers: key, status: 400, expect: 'invalid-field' },
+    { group, name: 'PUT on the conference', path: CONFERENCE, method: 'PUT', headers: asProsody(), body: fields(), status: 405, expect: 'method-not-allowed' },
+    { group, name: 'a join code that was never made', path: EXCHANGE, body: { json: { code: 'A'.repeat(43) } }, status: 404, expect: 'join-link-unavailable' },
+    { group, name: 'a join code too short', path: EXCHANGE, body: { json: { code: 'abc' } }, status: 400, expect: 'invalid-field' },
+    { group, name: 'a join code as a number', path: EXCHANGE, body: { json: { code: 12345 } }, status: 400, expect: 'invalid-field' },
+    {
+      group,
+      name: 'a join code with an extra field',
+      path: EXCHANGE,
+      body: { json: { code: 'A'.repeat(43), role: 'owner' } },
+      status: 400,
+      expect: 'unknown-field',
+    },
+    {
+      group,
+      name: 'a join link for an unknown appointment',
+      path: '/api/jitsi/appointments/nope/join-links?userId=corpus-t',
+      status: 403,
+      expect: 'forbidden',
+    },
+  ];
+}
+
 export function buildCorpus(): CorpusCase[] {
-  return [...envelope(), ...jsonSyntax(), ...structure(), ...types(), ...strings(), ...roomNames(), ...times(), ...tokensToValidate(), ...appointments()];
+  return [
+    ...envelope(),
+    ...jsonSyntax(),
+    ...structure(),
+    ...types(),
+    ...strings(),
+    ...roomNames(),
+    ...times(),
+    ...tokensToValidate(),
+    ...appointments(),
+    ...reservations(),
+  ];
 }

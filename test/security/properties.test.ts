@@ -5,7 +5,7 @@
 import { fc, it } from '@fast-check/vitest';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { beforeAll, describe, expect } from 'vitest';
-import { apiEvent, json, lambdaContext, loadHandlers, type Handler } from '../helpers/handlers.ts';
+import { apiEvent, json, lambdaContext, loadHandlers, TEST_RESERVATIONS_KEY, type Handler } from '../helpers/handlers.ts';
 import { jitsiRuleViolations } from '../helpers/jwt.ts';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
@@ -184,6 +184,39 @@ describe(`properties (${RUNS} runs each)`, () => {
         expect(['prop-c', 'prop-t']).toContain(userId);
         expect(json(result).moderator).toBe(userId === 'prop-t');
       }
+    },
+  );
+
+  it.prop([fc.string({ maxLength: 80 }), fc.option(nameish, { nil: undefined })], params)(
+    'join-link exchange: any code is a 404 or a 4xx problem, never a token',
+    async (code, userName) => {
+      const result = await call(
+        handlers.exchangeJoinLink,
+        '/api/jitsi/join-links/exchange',
+        JSON.stringify({ code, ...(userName === undefined ? {} : { userName }) }),
+      );
+      checkAnswer(result, []);
+      expect(result.statusCode).not.toBe(200);
+    },
+  );
+
+  it.prop(
+    [
+      fc.oneof(fc.string({ maxLength: 300 }), fc.stringMatching(/^(\[[a-z0-9]{1,8}\])?appt-[a-z2-7]{26}$/)),
+      fc.string({ maxLength: 60 }),
+      fc.string({ maxLength: 60 }),
+    ],
+    params,
+  )(
+    'the reservation API: any form is a 4xx problem or an answer for a room, never one for an appointment that does not exist',
+    async (name, startTime, mailOwner) => {
+      const event = apiEvent('/api/jitsi/reservations/conference', undefined, {
+        rawBody: new URLSearchParams({ name, start_time: startTime, mail_owner: mailOwner }).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${TEST_RESERVATIONS_KEY}` },
+      });
+      const result = await handlers.reservationCreate(event, lambdaContext());
+      checkAnswer(result, []);
+      if (result.statusCode === 200 || result.statusCode === 409) expect(name).not.toMatch(/appt-/);
     },
   );
 });
