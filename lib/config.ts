@@ -302,10 +302,10 @@ export const SETTINGS = {
     variable: 'CORS_ORIGINS',
     context: 'corsOrigins',
     scope: 'lambda',
-    doc: 'allowed browser origins, comma-separated (the stack also answers preflight for them)',
-    defaultDoc: 'local: any `localhost` / `127.0.0.1` origin; Lambda: none',
-    parse(value, context, name): readonly string[] | 'localhost' {
-      if (value === undefined) return context.runtime === 'lambda' ? [] : 'localhost';
+    doc: 'allowed browser origins, comma-separated (the stack also answers preflight for them; the local console is same-origin and needs none)',
+    defaultDoc: 'none',
+    parse(value, _context, name): readonly string[] {
+      if (value === undefined) return Object.freeze([]);
       const origins = commaList(value);
       if (origins.some((origin) => !ORIGIN_PATTERN.test(origin))) {
         throw new ConfigError(
@@ -315,6 +315,41 @@ export const SETTINGS = {
       }
       return Object.freeze(origins);
     },
+  }),
+  avatarHosts: row({
+    variable: 'AVATAR_HOSTS',
+    context: 'avatarHosts',
+    scope: 'lambda',
+    doc: 'hosts avatar pictures may come from (https only, comma-separated); an avatar URL anywhere else is refused, so no picture can track participants',
+    defaultDoc: 'none: no avatars',
+    parse(value, _context, name): readonly string[] {
+      const hosts = value === undefined ? [] : commaList(value).map((host) => host.toLowerCase());
+      if (hosts.some((host) => !HOSTNAME.test(host) || /^[\d.]+$/.test(host) || host.includes(':'))) {
+        throw new ConfigError(name, 'must be a comma-separated list of host names such as cdn.example.com (no scheme, port or IP address)');
+      }
+      return Object.freeze(hosts);
+    },
+  }),
+  tokenEmail: row({
+    variable: 'TOKEN_EMAIL',
+    context: 'tokenEmail',
+    scope: 'lambda',
+    doc: "which tokens carry the holder's email (every participant sees it): `none`, `moderator`, `participant` or `all`",
+    defaultDoc: '`none`',
+    parse: oneOf<'none' | 'moderator' | 'participant' | 'all'>(
+      ['none', 'moderator', 'participant', 'all'],
+      '"none", "moderator", "participant" or "all"',
+      () => 'none',
+      { ignoreCase: true },
+    ),
+  }),
+  trustUnverifiedEmail: row({
+    variable: 'TRUST_UNVERIFIED_EMAIL',
+    context: 'trustUnverifiedEmail',
+    scope: 'lambda',
+    doc: "`on`: take a caller's `email` claim when the issuer sends no `email_verified` claim at all (never when it says false)",
+    defaultDoc: '`off`',
+    parse: (value, context, name) => oneOf(['on', 'off'], '"on" or "off"', () => 'off', { ignoreCase: true })(value, context, name) === 'on',
   }),
   roomPrefix: row({
     variable: 'ROOM_PREFIX',
@@ -462,6 +497,17 @@ export const SETTINGS = {
     doc: 'where the embedded DynamoDB-compatible store keeps its data: a folder, or `memory`',
     defaultDoc: '`.jitsi-dev-store` (untracked)',
     parse: (value, _context, name) => matching(/^[^\0]{1,1024}$/, 'a folder path or "memory"')(value, name) ?? '.jitsi-dev-store',
+  }),
+  localHostnames: row({
+    variable: 'LOCAL_HOSTNAMES',
+    scope: 'local',
+    doc: 'host names the local server answers besides loopback ones (its Host check stops DNS rebinding)',
+    defaultDoc: 'none',
+    parse(value, _context, name): readonly string[] {
+      const hosts = value === undefined ? [] : commaList(value).map((host) => host.toLowerCase());
+      if (hosts.some((host) => !HOSTNAME.test(host))) throw new ConfigError(name, 'must be a comma-separated list of host names');
+      return Object.freeze(hosts);
+    },
   }),
   authIssuer: row({
     variable: 'AUTH_ISSUER',

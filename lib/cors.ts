@@ -4,17 +4,15 @@ export const CORS_ALLOWED_HEADERS = ['content-type', 'authorization'] as const;
 export const CORS_EXPOSED_HEADERS = ['retry-after', 'x-request-id'] as const;
 export const CORS_MAX_AGE_SECONDS = 600;
 
-const LOOPBACK_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/;
-
-export function isAllowedOrigin(origin: string | undefined, allowed: readonly string[] | 'localhost'): origin is string {
+export function isAllowedOrigin(origin: string | undefined, allowed: readonly string[]): origin is string {
   if (origin === undefined) return false;
-  return allowed === 'localhost' ? LOOPBACK_ORIGIN.test(origin) : allowed.includes(origin);
+  return allowed.includes(origin);
 }
 
 const NO_CORS: Readonly<Record<string, string>> = Object.freeze({ vary: 'origin' });
 
 /** Headers for an actual (non-preflight) response, errors included so pages can read problems. */
-export function corsResponseHeaders(origin: string | undefined, allowed: readonly string[] | 'localhost'): Readonly<Record<string, string>> {
+export function corsResponseHeaders(origin: string | undefined, allowed: readonly string[]): Readonly<Record<string, string>> {
   if (!isAllowedOrigin(origin, allowed)) return NO_CORS;
   return {
     'access-control-allow-origin': origin,
@@ -23,11 +21,7 @@ export function corsResponseHeaders(origin: string | undefined, allowed: readonl
   };
 }
 
-export function preflightHeaders(
-  origin: string | undefined,
-  allowed: readonly string[] | 'localhost',
-  allowMethods: readonly string[],
-): Record<string, string> {
+export function preflightHeaders(origin: string | undefined, allowed: readonly string[], allowMethods: readonly string[]): Record<string, string> {
   if (!isAllowedOrigin(origin, allowed)) return { vary: 'origin' };
   return {
     'access-control-allow-origin': origin,

@@ -26,7 +26,10 @@ export interface IssuedToken {
   expiresAt: number;
 }
 
-type IssuerSettings = Pick<Settings, 'appId' | 'audience' | 'sub' | 'group' | 'moderatorFeatures' | 'participantFeatures' | 'defaultTenant' | 'jitsiDomain'>;
+type IssuerSettings = Pick<
+  Settings,
+  'appId' | 'audience' | 'sub' | 'group' | 'moderatorFeatures' | 'participantFeatures' | 'tokenEmail' | 'defaultTenant' | 'jitsiDomain'
+>;
 
 export async function issueTokens(keyring: Keyring, settings: IssuerSettings, requests: readonly TokenRequest[]): Promise<IssuedToken[]> {
   const { signingKey, kid } = await keyring.current();

@@ -99,7 +99,10 @@ function operation(route: RouteDefinition, limits: RequestLimits): Record<string
 }
 
 /** The deployed API (local-only routes are left out). */
-export function buildOpenApi(routes: readonly RouteDefinition[], limits: RequestLimits = { tokenTtlMaxSeconds: 86_400 }): Record<string, unknown> {
+export function buildOpenApi(
+  routes: readonly RouteDefinition[],
+  limits: RequestLimits = { tokenTtlMaxSeconds: 86_400, avatarHosts: [] },
+): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     if (route.deployment !== 'lambda') continue;

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { AuthMode } from './config.ts';
 import { forbidden, invalidField, unauthenticated } from './errors.ts';
 import type { CreateRoomInput, GenerateTokenInput } from './requests.ts';
+import { avatarUrl } from './requests.ts';
 import { parseText } from './schema.ts';
 import type { JitsiUser, Verdict, VerifiedToken } from './token.ts';
 
@@ -11,14 +12,23 @@ export interface PolicySettings {
   authMode: AuthMode;
   moderatorClaim: string;
   moderatorValues: readonly string[];
+  avatarHosts: readonly string[];
+  trustUnverifiedEmail: boolean;
 }
 
 export interface Caller {
   id: string;
-  name: string | undefined;
+  /** From the verified claims: name, given + family name, a username, else a neutral label. */
+  name: string;
+  /** Only a verified email (email_verified true, or no such claim when the operator trusts that). */
   email: string | undefined;
+  /** Only `picture`, on an allowed host. */
+  avatar: string | undefined;
   isModerator: boolean;
 }
+
+/** The display name of a caller whose token carries none we can show (never taken from the body). */
+export const NEUTRAL_NAME = 'Participant';
 
 /** The claims API Gateway hands a function: strings, numbers, booleans, sometimes arrays. */
 export type CallerClaims = Readonly<Record<string, unknown>>;
@@ -28,20 +38,47 @@ interface EventWithAuthorizer {
 }
 
 /**
- * A role claim may be an array, a plain or comma/space-separated string, or the bracketed
- * string API Gateway's HTTP API makes of an array claim, e.g. "[therapists admins]".
+ * A role claim's values: a JSON array's string elements (nothing nested), a plain string as one
+ * value (never split), or the bracketed form API Gateway's HTTP API makes of an array claim,
+ * "[therapists admins]", split on single ASCII spaces only. Values then match exactly.
  */
 export function claimValues(claim: unknown): string[] {
   if (Array.isArray(claim)) return claim.filter((item): item is string => typeof item === 'string');
   if (typeof claim !== 'string') return [];
-  const inner = claim.startsWith('[') && claim.endsWith(']') ? claim.slice(1, -1) : claim;
-  return inner.split(/[\s,]+/).filter((item) => item !== '');
+  if (claim.startsWith('[') && claim.endsWith(']'))
+    return claim
+      .slice(1, -1)
+      .split(' ')
+      .filter((item) => item !== '');
+  return claim === '' ? [] : [claim];
 }
 
 function safeDisplayName(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   try {
     return parseText(value, 'name', { maxChars: 128, maxBytes: 512, humanText: true }, 'a display name');
+  } catch {
+    return undefined;
+  }
+}
+
+const CLAIM_EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+/** The caller's subject: the same rules as a body's user id. */
+const SUBJECT = /^[A-Za-z0-9][A-Za-z0-9._:@|+=-]{0,127}$/;
+
+/** True, or API Gateway's flattened "true". */
+const claimIsTrue = (value: unknown) => value === true || value === 'true';
+
+function verifiedEmail(claims: CallerClaims, trustUnverified: boolean): string | undefined {
+  const { email, email_verified: verified } = claims;
+  if (typeof email !== 'string' || email.length > 254 || !CLAIM_EMAIL.test(email)) return undefined;
+  if (claimIsTrue(verified)) return email;
+  return verified === undefined && trustUnverified ? email : undefined;
+}
+
+function avatarFromClaims(picture: unknown, hosts: readonly string[]): string | undefined {
+  try {
+    return avatarUrl(hosts).optional.parse(picture, 'picture');
   } catch {
     return undefined;
   }
@@ -65,14 +102,16 @@ export function identifyCaller(event: EventWithAuthorizer, settings: PolicySetti
   const context = event.requestContext as { authorizer?: { jwt?: { claims?: CallerClaims } } } | undefined;
   const claims = context?.authorizer?.jwt?.claims;
   // No claims in jwt mode means the authorizer is missing from the route: refuse, never guess.
-  if (!claims || typeof claims.sub !== 'string' || claims.sub === '') {
+  // A subject that breaks the id rules is no identity either.
+  if (!claims || typeof claims.sub !== 'string' || !SUBJECT.test(claims.sub)) {
     throw unauthenticated('A valid caller token (Authorization: Bearer) is required.');
   }
   const roles = claimValues(claims[settings.moderatorClaim]);
   return {
     id: claims.sub,
-    name: nameFromClaims(claims),
-    email: typeof claims.email === 'string' && claims.email !== '' ? claims.email : undefined,
+    name: nameFromClaims(claims) ?? NEUTRAL_NAME,
+    email: verifiedEmail(claims, settings.trustUnverifiedEmail),
+    avatar: avatarFromClaims(claims.picture, settings.avatarHosts),
     isModerator: roles.some((role) => settings.moderatorValues.includes(role)),
   };
 }
@@ -85,19 +124,28 @@ function sameEmail(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
 }
 
-/** The identity a body names must be the caller's own; what it leaves out comes from the claims. */
-function callerAsUser(caller: Caller, body: { id?: string; name?: string; email?: string }, fields: { id: string; name: string; email?: string }): JitsiUser {
+/**
+ * The caller as a meeting user: every field from the verified claims. The body may leave them
+ * out or repeat them exactly; it can never supply one.
+ */
+function callerAsUser(
+  caller: Caller,
+  body: { id?: string | undefined; name?: string | undefined; email?: string | undefined; avatar?: string | undefined },
+  fields: { id: string; name: string; email?: string; avatar?: string },
+): JitsiUser {
   if (body.id !== undefined && body.id !== caller.id) throw forbidden("The id must be the caller's own (or be omitted).", fields.id);
   if (body.email !== undefined && (caller.email === undefined || !sameEmail(body.email, caller.email))) {
-    throw forbidden("The email must be the caller's own (or be omitted).", fields.email);
+    throw forbidden('The email comes from the caller token (a verified one); omit it or send the same one.', fields.email);
   }
-  if (body.name !== undefined && caller.name !== undefined && body.name !== caller.name) {
+  if (body.name !== undefined && body.name !== caller.name) {
     throw forbidden('The display name comes from the caller token; omit it or send the same one.', fields.name);
   }
-  const name = caller.name ?? body.name;
-  if (name === undefined) throw invalidField(fields.name, 'is required when the caller token has no name claim');
-  const user: JitsiUser = { id: caller.id, name };
+  if (body.avatar !== undefined && body.avatar !== caller.avatar) {
+    throw forbidden('The avatar comes from the caller token (picture); omit it or send the same one.', fields.avatar);
+  }
+  const user: JitsiUser = { id: caller.id, name: caller.name };
   if (caller.email !== undefined) user.email = caller.email;
+  if (caller.avatar !== undefined) user.avatar = caller.avatar;
   return user;
 }
 
@@ -113,10 +161,14 @@ export function requestingUser(caller: Caller | undefined, input: GenerateTokenI
     if (input.userName === undefined) throw invalidField('userName', 'is required');
     user = { id: input.userId ?? guestId(), name: input.userName };
     if (input.userEmail !== undefined) user.email = input.userEmail;
+    if (input.userAvatar !== undefined) user.avatar = input.userAvatar;
   } else {
-    user = callerAsUser(caller, { id: input.userId, name: input.userName, email: input.userEmail }, { id: 'userId', name: 'userName', email: 'userEmail' });
+    user = callerAsUser(
+      caller,
+      { id: input.userId, name: input.userName, email: input.userEmail, avatar: input.userAvatar },
+      { id: 'userId', name: 'userName', email: 'userEmail', avatar: 'userAvatar' },
+    );
   }
-  if (input.userAvatar !== undefined) user.avatar = input.userAvatar;
   return user;
 }
 
@@ -132,9 +184,7 @@ export function authorizeGenerateToken(caller: Caller | undefined, input: Genera
 /** A refreshed token's holder: rebuilt from the caller's claims (jwt mode), else the old token's. */
 export function refreshedUser(caller: Caller | undefined, holder: JitsiUser): JitsiUser {
   if (caller === undefined) return holder;
-  const user: JitsiUser = { id: caller.id, name: caller.name ?? holder.name };
-  if (caller.email !== undefined) user.email = caller.email;
-  return user;
+  return callerAsUser(caller, {}, { id: 'token', name: 'token' });
 }
 
 /** Who asks about an appointment resource: the caller, or (AUTH_MODE=none) the `userId` the request names. */

@@ -3,7 +3,7 @@
 import { SETTINGS } from './config.ts';
 import { invalidField, TooLargeError } from './errors.ts';
 import { ROOM_NAME_PATTERN, ROOM_NAME_RULE } from './room.ts';
-import { booleanField, enumField, integerField, textField, type FieldSpec, type Infer } from './schema.ts';
+import { booleanField, enumField, integerField, optionalityOf, parseText, textField, type FieldSpec, type Infer } from './schema.ts';
 
 export const MAX_TOKEN_BYTES = 4 * 1024;
 
@@ -28,16 +28,31 @@ const email = textField(
   { format: 'email' },
 );
 
-const avatarUrl = textField(
-  'https URL of the avatar picture; shown to other participants.',
-  {
-    maxChars: 2048,
-    maxBytes: 2048,
-    pattern: /^https:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?(?:\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?(?:\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$/,
-  },
-  'an https URL',
-  { format: 'uri' },
-);
+/** An https URL on a host name (never an IP literal), no credentials, no port, plain characters only. */
+const AVATAR_URL =
+  /^https:\/\/([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.[a-z]{2,63})(?:\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?(?:\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$/;
+
+/**
+ * An avatar's URL, from a host the operator allows only: every participant's browser fetches
+ * it, so any other host could track who joins. With no hosts allowed, no avatar is accepted.
+ */
+export function avatarUrl(hosts: readonly string[]) {
+  return optionalityOf<string>({
+    jsonSchema: {
+      type: 'string',
+      format: 'uri',
+      maxLength: 2048,
+      description: `https URL of the avatar picture, on a host in ${SETTINGS.avatarHosts.variable}; shown to other participants.`,
+    },
+    parse(value, field) {
+      const url = parseText(value, field, { maxChars: 2048, maxBytes: 2048 }, 'an https URL');
+      const host = AVATAR_URL.exec(url)?.[1];
+      if (host === undefined) throw invalidField(field, 'must be an https URL on a host name (no IP address, port or credentials)');
+      if (!hosts.includes(host)) throw invalidField(field, `must be on a host this deployment allows (${SETTINGS.avatarHosts.variable})`);
+      return url;
+    },
+  });
+}
 
 const roomName = textField('Jitsi room name.', { maxChars: 128, maxBytes: 128, pattern: ROOM_NAME_PATTERN }, ROOM_NAME_RULE);
 const tenant = textField(
@@ -85,6 +100,8 @@ const tokenToCheck = {
 
 export interface RequestLimits {
   tokenTtlMaxSeconds: number;
+  /** Hosts avatar URLs may name. */
+  avatarHosts: readonly string[];
 }
 
 export function generateTokenRequest(limits: RequestLimits) {
@@ -99,7 +116,7 @@ export function generateTokenRequest(limits: RequestLimits) {
     userName: displayName('Display name shown in the meeting. Required unless the caller token carries a name.').optional,
     userEmail: email.optional,
     userId: identifier('User id. With caller authentication it must equal the caller (or be omitted).').optional,
-    userAvatar: avatarUrl.optional,
+    userAvatar: avatarUrl(limits.avatarHosts).optional,
     isModerator: booleanField('Ask for the moderator role. With caller authentication the caller must hold the role.').optional,
     appointmentId: identifier(
       "A registered appointment: the token is the caller's own for it (room, role and window from the store). An unregistered id is ignored (ad-hoc room).",

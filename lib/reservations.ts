@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AppointmentDeps, Asking } from './appointments.ts';
 import { appointmentOfMember, roleOf } from './appointments.ts';
-import { AppointmentStateError, JoinLinkUnavailableError, NotFoundError, RoomRefusedError } from './errors.ts';
+import { AppointmentStateError, invalidField, JoinLinkUnavailableError, NotFoundError, RoomRefusedError } from './errors.ts';
 import { issueTokens, type IssuedToken } from './issue.ts';
 import { CONFERENCE_NAME } from './requests.ts';
 import { appointmentTokenTimes, isAppointmentRoom } from './room.ts';
@@ -31,6 +31,9 @@ export interface ReservationAnswer {
   duration: number;
   lobby?: boolean;
 }
+
+/** How far Prosody's clock may be from ours (NTP keeps it far closer: Jitsi needs it for tokens). */
+const START_TIME_TOLERANCE_SECONDS = 3_600;
 
 const utcTime = (seconds: number) => `${new Date(seconds * 1000).toISOString().slice(11, 16)} UTC`;
 const utcDay = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 10);
@@ -61,13 +64,14 @@ async function roomLease(
   deps: AppointmentDeps,
   name: string,
   requestId: string,
+  openedAt: number,
 ): Promise<{ appointment: Appointment | undefined; endsAt: number; room: string; id: string }> {
   const { settings, store, clock } = deps;
   const now = clock.nowSeconds();
   const { tenant, room, id } = conferenceOf(name);
   if (!isAppointmentRoom(room, settings.roomPrefix)) {
     if (!settings.adhocRooms) throw new RoomRefusedError('This room is not open on this server.');
-    return { appointment: undefined, endsAt: now + settings.adhocSessionMaxMinutes * 60, room, id };
+    return { appointment: undefined, endsAt: openedAt + settings.adhocSessionMaxMinutes * 60, room, id };
   }
   const appointment = await store.getByRoom(room);
   if (appointment === undefined || appointment.tenant !== tenant) throw new RoomRefusedError('This meeting room does not exist.');
@@ -102,8 +106,12 @@ export async function reserveConference(
   request: ReservationRequest,
   requestId: string,
 ): Promise<{ status: 200 | 409; body: Record<string, unknown> }> {
-  const { appointment, endsAt, room, id } = await roomLease(deps, request.name, requestId);
   const openedAt = Math.floor(request.startMs / 1000);
+  // Prosody sends the time it got the request: a start_time far from ours is not one it sent.
+  if (Math.abs(openedAt - deps.clock.nowSeconds()) > START_TIME_TOLERANCE_SECONDS) {
+    throw invalidField('start_time', "must be the time Prosody got the request (within an hour of this server's clock)");
+  }
+  const { appointment, endsAt, room, id } = await roomLease(deps, request.name, requestId, openedAt);
   const conference: Conference = { id, name: request.name, room, appointmentId: appointment?.appointmentId, mailOwner: request.mailOwner, openedAt, endsAt };
   if (!(await deps.store.openConference(conference))) {
     // A record whose time is up is a room that closed without telling us: replace it.
@@ -123,7 +131,7 @@ export async function reserveConference(
 export async function conferenceReservation(deps: AppointmentDeps, id: string, requestId: string): Promise<ReservationAnswer> {
   const conference = await deps.store.getConference(id);
   if (conference === undefined) throw new NotFoundError('No such conference.');
-  if (conference.appointmentId !== undefined) await roomLease(deps, conference.name, requestId);
+  if (conference.appointmentId !== undefined) await roomLease(deps, conference.name, requestId, conference.openedAt);
   return answer(conference, deps.settings.reservationsLobby);
 }
 

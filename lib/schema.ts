@@ -19,12 +19,18 @@ export type Infer<S extends RequestSchema> = {
   -readonly [K in keyof S as S[K] extends FieldSpec<unknown, true> ? never : K]?: ValueOf<S[K]>;
 };
 
-// Characters that are never part of a name a person would see: C0/C1 controls, bidi
-// embeddings/overrides/isolates and marks, zero-width characters, the BOM, lone surrogates.
+// Characters that are never part of a name a person would see: controls, format characters
+// (bidi embeddings, overrides and marks, zero-width characters, the BOM, tag characters),
+// private-use, unassigned and surrogate code points, line and paragraph separators, and the
+// code points that render as nothing (Hangul fillers, the braille blank and the like).
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
-const INVISIBLE_OR_CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]|\p{Cs}/u;
-// A zero-width joiner inside an emoji sequence (👩‍⚕️) is part of the emoji, not a hidden character.
+const INVISIBLE_OR_CONTROL = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\u115f\u1160\u180e\u2800\u3164\uffa0]|\u034f|\u17b4|\u17b5/u;
+// Emoji sequences legitimately hold some of those: a zero-width joiner between pictographs
+// (👩‍⚕️) and the tag characters of a subdivision flag (🏴 + tags + cancel tag).
 const EMOJI_JOINER = /(?<=\p{Extended_Pictographic}[\u{fe0f}\u{1f3fb}-\u{1f3ff}]?)\u200d(?=\p{Extended_Pictographic})/gu;
+const EMOJI_TAG_SEQUENCE = /\u{1f3f4}[\u{e0020}-\u{e007e}]+\u{e007f}/gu;
+/** A name needs something a person can read: a letter, a digit or an emoji. */
+const VISIBLE = /[\p{L}\p{N}\p{Extended_Pictographic}\p{Regional_Indicator}]/u;
 const MARKUP = /[<>]/;
 
 export interface TextRules {
@@ -46,9 +52,11 @@ export function parseText(value: unknown, field: string, rules: TextRules, expec
   if (value.trim() === '') throw invalidField(field, `must not be empty: ${expected}`);
   let normalised = value;
   if (rules.humanText) {
-    if (INVISIBLE_OR_CONTROL.test(value.replace(EMOJI_JOINER, ''))) {
-      throw invalidField(field, 'must not contain control, bidi-override or zero-width characters');
+    const withoutEmojiSequences = value.replace(EMOJI_TAG_SEQUENCE, '\u{1f3f4}').replace(EMOJI_JOINER, '');
+    if (INVISIBLE_OR_CONTROL.test(withoutEmojiSequences)) {
+      throw invalidField(field, 'must not contain control, format, bidi-override, zero-width, private-use, unassigned or blank-looking characters');
     }
+    if (!VISIBLE.test(value)) throw invalidField(field, 'must contain at least one visible letter, digit or emoji');
     if (MARKUP.test(value)) throw invalidField(field, 'must not contain "<" or ">"');
     normalised = value.normalize('NFC');
   }
@@ -57,7 +65,7 @@ export function parseText(value: unknown, field: string, rules: TextRules, expec
   return normalised;
 }
 
-function optionality<T>(spec: Omit<FieldSpec<T>, 'required'>) {
+export function optionalityOf<T>(spec: Omit<FieldSpec<T>, 'required'>) {
   return {
     required: { ...spec, required: true as const } satisfies FieldSpec<T, true>,
     optional: { ...spec, required: false as const } satisfies FieldSpec<T, false>,
@@ -65,14 +73,14 @@ function optionality<T>(spec: Omit<FieldSpec<T>, 'required'>) {
 }
 
 export function textField(description: string, rules: TextRules, expected: string, extraSchema: Record<string, unknown> = {}) {
-  return optionality<string>({
+  return optionalityOf<string>({
     jsonSchema: { type: 'string', maxLength: rules.maxChars, ...(rules.pattern ? { pattern: rules.pattern.source } : {}), description, ...extraSchema },
     parse: (value, field) => parseText(value, field, rules, expected),
   });
 }
 
 export function booleanField(description: string) {
-  return optionality<boolean>({
+  return optionalityOf<boolean>({
     jsonSchema: { type: 'boolean', description },
     parse(value, field) {
       if (typeof value !== 'boolean') throw invalidField(field, 'must be true or false (a JSON boolean, not a string)');
@@ -82,7 +90,7 @@ export function booleanField(description: string) {
 }
 
 export function integerField(description: string, minimum: number, maximum: number, unit: string) {
-  return optionality<number>({
+  return optionalityOf<number>({
     jsonSchema: { type: 'integer', minimum, maximum, description },
     parse(value, field) {
       // A numeric string is refused: jsonwebtoken reads "3600" as milliseconds.
@@ -95,7 +103,7 @@ export function integerField(description: string, minimum: number, maximum: numb
 }
 
 export function enumField<const V extends string>(description: string, values: readonly V[]) {
-  return optionality<V>({
+  return optionalityOf<V>({
     jsonSchema: { type: 'string', enum: values, description },
     parse(value, field) {
       if (typeof value !== 'string' || !(values as readonly string[]).includes(value)) {

@@ -61,6 +61,8 @@ export interface TokenIssuer {
   group: string | undefined;
   moderatorFeatures: FeatureSet;
   participantFeatures: FeatureSet;
+  /** Whose tokens carry an email (every participant sees context.user): none unless a setting says. */
+  tokenEmail: 'none' | 'moderator' | 'participant' | 'all';
 }
 
 export interface JitsiClaims {
@@ -98,8 +100,10 @@ export function buildJitsiClaims(grant: TokenGrant, issuer: TokenIssuer): JitsiC
     moderator: grant.moderator ? 'true' : 'false',
     affiliation: grant.moderator ? 'owner' : 'member',
   };
-  // Every context.user field is shown to all participants: email and avatar only when given.
-  if (grant.user.email !== undefined) user.email = grant.user.email;
+  // Every context.user field is shown to all participants: the least by default (id and name),
+  // an email only when the operator chose to share it for this role, an avatar only when given.
+  const emailShared = issuer.tokenEmail === 'all' || issuer.tokenEmail === (grant.moderator ? 'moderator' : 'participant');
+  if (grant.user.email !== undefined && emailShared) user.email = grant.user.email;
   if (grant.user.avatar !== undefined) user.avatar = grant.user.avatar;
   const context: JitsiClaims['context'] = {
     user,

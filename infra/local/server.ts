@@ -11,14 +11,16 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { SETTINGS } from '#lib/config';
 import { preflightHeaders } from '#lib/cors';
 import { createRefusalResponder } from '#lib/http/api-handler';
+import { MAX_FORM_BYTES } from '#lib/http/form-body';
+import { MAX_BODY_BYTES } from '#lib/http/strict-json-body';
 import { HttpProblem } from '#lib/problem';
 import { matchRoute, ROUTES, routes, type RouteDefinition } from '#lib/routes';
 import type { Authenticator } from './auth.ts';
 import type { LocalDeps } from './deps.ts';
 
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-/** API Gateway takes up to 10 MB; the handlers refuse anything over 8 KiB anyway. */
-const MAX_REQUEST_BYTES = 1024 * 1024;
+/** Slow or idle clients are cut off: header and request deadlines, and a connection cap. */
+export const LOCAL_SERVER_LIMITS = { headersTimeoutMs: 5_000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000, maxConnections: 256 } as const;
 
 type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
 type HandlerFactory = (deps: LocalDeps) => LambdaHandler;
@@ -44,17 +46,45 @@ export async function loadRouteHandlers(deps: LocalDeps, table: readonly RouteDe
   );
 }
 
-function readBody(request: IncomingMessage): Promise<Buffer | 'too-large'> {
+/** The largest body a route takes (its handler refuses more): reading stops there. */
+const bodyLimitOf = (route: RouteDefinition): number => (route.bodyFormat === 'form' ? MAX_FORM_BYTES : MAX_BODY_BYTES);
+
+/** Reads the body up to the limit; past it, stops reading and answers 'too-large' (the caller closes the connection). */
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
   return new Promise((resolvePromise, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    request.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
-    });
-    request.on('end', () => resolvePromise(size > MAX_REQUEST_BYTES ? 'too-large' : Buffer.concat(chunks)));
+      if (size > limit) {
+        request.off('data', onData);
+        request.pause();
+        resolvePromise('too-large');
+        return;
+      }
+      chunks.push(chunk);
+    };
+    request.on('data', onData);
+    request.on('end', () => resolvePromise(Buffer.concat(chunks)));
     request.on('error', reject);
   });
+}
+
+/** The path of a request target, or undefined for one no URL parser accepts (`//[`, bad ports). */
+function pathOf(target: string | undefined): string | undefined {
+  try {
+    return new URL(target ?? '/', 'http://localhost').pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+const LOOPBACK_HOST = /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])(:\d{1,5})?$/i;
+
+/** DNS rebinding: a page on another site that resolves its name to 127.0.0.1 still sends its own Host. */
+function isServedHost(host: string | undefined, extra: readonly string[]): boolean {
+  if (host === undefined) return false;
+  return LOOPBACK_HOST.test(host) || extra.includes(host.toLowerCase().replace(/:\d{1,5}$/, ''));
 }
 
 /** Text bodies travel as strings; anything else base64-encoded, as API Gateway does. */
@@ -70,7 +100,7 @@ export function toApiGatewayEvent(
   claims?: Record<string, unknown>,
   pathParameters?: Record<string, string>,
 ): APIGatewayProxyEventV2 {
-  const url = new URL(request.url ?? '/', 'http://localhost');
+  const url = pathOf(request.url) === undefined ? new URL('http://localhost/') : new URL(request.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value === undefined || name === 'cookie') continue;
@@ -215,13 +245,29 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
     const requestId = randomUUID();
     const origin = request.headers.origin;
     /** The router's own refusals go through the same middlewares as the routes. */
-    const refuseWith = async (problem: HttpProblem, route: Pick<RouteDefinition, 'method' | 'path'> = { method: 'GET', path: '$default' }) => {
-      request.resume();
+    const refuseWith = async (
+      problem: HttpProblem,
+      route: Pick<RouteDefinition, 'method' | 'path'> = { method: 'GET', path: '$default' },
+      closeConnection = false,
+    ) => {
+      if (!closeConnection) request.resume();
       const event = toApiGatewayEvent(request, Buffer.alloc(0), route, requestId);
-      send(response, fromLambdaResult(await refuse(event, problem, { awsRequestId: requestId })));
+      const result = fromLambdaResult(await refuse(event, problem, { awsRequestId: requestId }));
+      if (closeConnection) result.headers.connection = 'close';
+      send(response, result);
+      // Past the limit nothing more is read: the rest of the body is not waited for.
+      if (closeConnection) response.once('finish', () => request.socket.destroy());
     };
     try {
-      const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+      if (!isServedHost(request.headers.host, settings.localHostnames)) {
+        return await refuseWith(
+          new HttpProblem('invalid-request', 'This server does not answer for that host name', {
+            detail: 'Use localhost, 127.0.0.1 or [::1], or add the name to the local host names setting.',
+          }),
+        );
+      }
+      const path = pathOf(request.url);
+      if (path === undefined) return await refuseWith(new HttpProblem('invalid-request', 'The request target is not a valid URL'));
       const page = request.method === 'GET' || request.method === 'HEAD' ? pages.get(path) : undefined;
       if (page) {
         request.resume();
@@ -244,9 +290,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
           matches[0]!.route,
         );
       }
-      const body = await readBody(request);
-      if (body === 'too-large') return await refuseWith(new HttpProblem('payload-too-large', 'The request body is too large'), match.route);
-      // Like API Gateway's JWT authorizer: no valid caller token, no invocation.
+      // Like API Gateway's JWT authorizer: no valid caller token, no invocation, and the body is
+      // not even read.
       let claims: Record<string, unknown> | undefined;
       if (settings.authMode === 'jwt' && options.authenticate && match.route.caller === 'required') {
         try {
@@ -255,6 +300,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
           return await refuseWith(UNAUTHENTICATED(), match.route);
         }
       }
+      const limit = bodyLimitOf(match.route);
+      const tooLarge = () => new HttpProblem('payload-too-large', 'The request body is too large', { detail: `The body must be at most ${limit} bytes.` });
+      if (Number(request.headers['content-length'] ?? 0) > limit) return await refuseWith(tooLarge(), match.route, true);
+      const body = await readBody(request, limit);
+      if (body === 'too-large') return await refuseWith(tooLarge(), match.route, true);
       const event = toApiGatewayEvent(request, body, match.route, requestId, claims, match.parameters);
       const context = { awsRequestId: requestId, functionName: match.route.name, callbackWaitsForEmptyEventLoop: false } as Context;
       send(response, fromLambdaResult(await match.handler(event, context)));
@@ -263,7 +313,10 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
       if (!response.headersSent) await refuseWith(new HttpProblem('internal-error', 'Internal error')).catch(() => response.destroy());
     }
   });
-  server.keepAliveTimeout = 5_000;
+  server.keepAliveTimeout = LOCAL_SERVER_LIMITS.keepAliveTimeoutMs;
+  server.headersTimeout = LOCAL_SERVER_LIMITS.headersTimeoutMs;
+  server.requestTimeout = LOCAL_SERVER_LIMITS.requestTimeoutMs;
+  server.maxConnections = LOCAL_SERVER_LIMITS.maxConnections;
 
   await new Promise<void>((resolvePromise, reject) => {
     server.once('error', reject);

@@ -4,7 +4,7 @@ import { corsResponseHeaders } from '../cors.ts';
 import { requestIdOf, type ApiMiddleware, type ApiRequest } from './types.ts';
 
 export interface ResponseHeadersOptions {
-  corsOrigins: readonly string[] | 'localhost';
+  corsOrigins: readonly string[];
 }
 
 export function responseHeaders(options: ResponseHeadersOptions): ApiMiddleware {

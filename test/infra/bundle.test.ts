@@ -43,6 +43,9 @@ const INVOKE = `
 const [bundle, eventFile] = process.argv.slice(1);
 const { handler } = await import(bundle);
 const event = JSON.parse((await import('node:fs')).readFileSync(eventFile, 'utf8'));
+if (event.body && event.body.startsWith('name=')) {
+  event.body = event.body.replace(/start_time=[^&]*/, 'start_time=' + encodeURIComponent(new Date().toISOString()));
+}
 if (event.body && event.body.includes('scheduledStartTime')) {
   const body = JSON.parse(event.body); body.scheduledStartTime = new Date(Date.now() + 3600e3).toISOString(); event.body = JSON.stringify(body);
 }

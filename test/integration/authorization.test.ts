@@ -34,6 +34,7 @@ const gatewayClaims = (who: Identity) => ({
   sub: who.sub,
   name: who.name,
   email: who.email,
+  email_verified: 'true',
   'cognito:groups': `[${who.groups.join(' ')}]`,
   iss: 'https://issuer.example',
   exp: '9999999999',
@@ -123,8 +124,10 @@ function checkAnswer(testCase: Case, status: number, body: any, tally: Tally): v
   if (testCase.endpoint === 'generate-token') {
     const claims = decodeJwt(body.token).payload;
     if (claims.moderator && !who.isModerator) tally.moderatorTokensWithoutRole++;
-    if (claims.context.user.id !== who.sub || claims.context.user.email !== who.email || claims.context.user.name !== who.name)
+    // An email is never someone else's; by default (TOKEN_EMAIL=none) there is none at all.
+    if (claims.context.user.id !== who.sub || (claims.context.user.email ?? who.email) !== who.email || claims.context.user.name !== who.name)
       tally.tokensForAnotherIdentity++;
+    expect(claims.context.user.email).toBeUndefined();
     expect(claims.moderator).toBe(testCase.body.isModerator === true);
   }
 }
@@ -158,21 +161,21 @@ describe('authorization matrix through the handlers (API Gateway claims)', () =>
     }
   });
 
-  it('reads the role from an array, a bracketed string, a comma list or a single value', async () => {
+  it('reads the role from an array, a bracketed string or a single value, never from a comma list', async () => {
     const handlers = await loadHandlers(AUTH_ENV);
-    for (const groups of [['therapists'], '[admins therapists]', 'admins,therapists', 'therapists']) {
+    for (const groups of [['therapists'], '[admins therapists]', 'therapists']) {
       const claims = { sub: 'therapist-1', name: 'T', 'cognito:groups': groups };
       const result = await handlers.generateToken(apiEvent('/api/jitsi/generate-token', { roomName: 'r', isModerator: true }, { claims }), lambdaContext());
       expect(result.statusCode).toBe(200);
     }
-    for (const groups of ['[therapist]', 'therapists-not', '', '[]']) {
+    for (const groups of ['[therapist]', 'therapists-not', '', '[]', 'admins,therapists', 'admins therapists']) {
       const claims = { sub: 'c', name: 'C', 'cognito:groups': groups };
       const result = await handlers.generateToken(apiEvent('/api/jitsi/generate-token', { roomName: 'r', isModerator: true }, { claims }), lambdaContext());
       expect(result.statusCode).toBe(403);
     }
   });
 
-  it('takes the display name from name, then given + family name, then the username; else asks the body', async () => {
+  it('takes the display name from name, then given + family name, then the username, else a neutral label; never from the body', async () => {
     const handlers = await loadHandlers(AUTH_ENV);
     const nameOf = async (claims: Record<string, unknown>, body: Record<string, unknown> = {}) => {
       const result = await handlers.generateToken(
@@ -185,8 +188,10 @@ describe('authorization matrix through the handlers (API Gateway claims)', () =>
     expect(await nameOf({ given_name: 'Given', family_name: 'Family' })).toBe('Given Family');
     expect(await nameOf({ 'cognito:username': 'user.name' })).toBe('user.name');
     expect(await nameOf({ preferred_username: 'pref' })).toBe('pref');
-    expect(await nameOf({}, { userName: 'From Body' })).toBe('From Body');
-    expect(await nameOf({})).toBe(400);
+    expect(await nameOf({}, { userName: 'From Body' })).toBe(403);
+    expect(await nameOf({})).toBe('Participant');
+    expect(await nameOf({ name: 'Full Name' }, { userName: 'Full Name' })).toBe('Full Name');
+    expect(await nameOf({ name: 'Full Name' }, { userName: 'Someone Else' })).toBe(403);
   });
 
   it('still serves the seed requests unchanged in AUTH_MODE=none', async () => {
@@ -194,10 +199,15 @@ describe('authorization matrix through the handlers (API Gateway claims)', () =>
     const seed = { ...SEED_GENERATE_TOKEN_REQUEST };
     const result = await handlers.generateToken(apiEvent('/api/jitsi/generate-token', seed), lambdaContext());
     expect(result.statusCode).toBe(200);
-    expect(decodeJwt(json(result).token).payload).toMatchObject({
-      moderator: true,
-      context: { user: { id: 'therapist-123', email: 'sarah.johnson@example.com' } },
-    });
+    const claims = decodeJwt(json(result).token).payload;
+    expect(claims).toMatchObject({ moderator: true, context: { user: { id: 'therapist-123', name: 'Dr. Sarah Johnson' } } });
+    // Least personal data: the email is accepted but not put in the token unless a setting says so.
+    expect(claims.context.user.email).toBeUndefined();
+    const sharing = await loadHandlers({ AUTH_MODE: 'none', TOKEN_EMAIL: 'moderator' });
+    const shared = decodeJwt(json(await sharing.generateToken(apiEvent('/api/jitsi/generate-token', seed), lambdaContext())).token).payload;
+    expect(shared.context.user.email).toBe('sarah.johnson@example.com');
+    const asParticipant = await sharing.generateToken(apiEvent('/api/jitsi/generate-token', { ...seed, isModerator: false }), lambdaContext());
+    expect(decodeJwt(json(asParticipant).token).payload.context.user.email).toBeUndefined();
   });
 });
 
@@ -212,7 +222,7 @@ describe('through the local server with a loopback OIDC issuer', () => {
     const { createAuthenticator } = await import('../../infra/local/auth.ts');
     server = await startServer(env, createAuthenticator({ authIssuer: issuer.issuer, authAudience: 'test-client' }));
     for (const [key, who] of Object.entries(callers)) {
-      tokens[key] = await issuer.sign({ sub: who.sub, name: who.name, email: who.email, 'cognito:groups': who.groups });
+      tokens[key] = await issuer.sign({ sub: who.sub, name: who.name, email: who.email, email_verified: true, 'cognito:groups': who.groups });
     }
   });
   afterAll(async () => {

@@ -13,7 +13,7 @@ const url = (path: string) => `${server.url}${path}`;
 const expected = { appId: 'test-app', audience: 'test-app', sub: 'meet.example.test', maxLifetime: 86_400 };
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startServer({ CORS_ORIGINS: 'http://localhost:5173,http://127.0.0.1:8080' });
 });
 afterAll(() => server.close());
 
@@ -45,12 +45,10 @@ describe('local server: the token routes', () => {
     expect(response.body).toMatchObject({ roomName: 'test-room-123', joinUrl: 'https://meet.example.test/test-room-123' });
     expect(Date.parse(response.body.expiresAt) / 1000).toBe(decodeJwt(response.body.token).payload.exp);
     expect(jitsiRuleViolations(response.body.token, expected)).toEqual([]);
-    expect(decodeJwt(response.body.token).payload.context.user).toMatchObject({
-      name: 'Test User',
-      email: 'test@example.com',
-      moderator: 'true',
-      affiliation: 'owner',
-    });
+    const user = decodeJwt(response.body.token).payload.context.user;
+    expect(user).toMatchObject({ name: 'Test User', moderator: 'true', affiliation: 'owner' });
+    // Every participant sees context.user: the email stays out unless TOKEN_EMAIL says otherwise.
+    expect(user.email).toBeUndefined();
   });
 
   it('creates the same room for the same appointment, with a moderator and a participant token', async () => {
@@ -147,6 +145,12 @@ describe('local server: envelope, routing and errors', () => {
       headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
     });
     expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
+    // Only the configured origins: not every localhost port.
+    const otherPort = await rawRequest('/api/jitsi/generate-token', {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST' },
+    });
+    expect(otherPort.headers['access-control-allow-origin']).toBeUndefined();
     const error = await post(url('/api/jitsi/generate-token'), {}, { origin: 'http://127.0.0.1:8080' });
     expect(error.status).toBe(400);
     expect(error.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:8080');

@@ -20,7 +20,7 @@ describe('loadSettings', () => {
       tokenTtlSeconds: 7200,
       tokenTtlMaxSeconds: 86_400,
       authMode: 'none',
-      corsOrigins: 'localhost',
+      corsOrigins: [],
       port: 3001,
       secretSource: { kind: 'none' },
     });

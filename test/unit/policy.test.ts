@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { claimValues, identifyCaller } from '../../lib/policy.ts';
 import { UnauthenticatedError } from '../../lib/errors.ts';
 
-const settings = { authMode: 'jwt' as const, moderatorClaim: 'cognito:groups', moderatorValues: ['therapists'] };
+const settings = {
+  authMode: 'jwt' as const,
+  moderatorClaim: 'cognito:groups',
+  moderatorValues: ['therapists'],
+  avatarHosts: ['avatars.example.com'],
+  trustUnverifiedEmail: false,
+};
 const withClaims = (claims: Record<string, unknown>) => ({ requestContext: { authorizer: { jwt: { claims } } } });
 
 describe('claimValues', () => {
@@ -12,9 +18,19 @@ describe('claimValues', () => {
       ['a', 'b'],
     ],
     ['[a b]', ['a', 'b']],
-    ['a,b', ['a', 'b']],
-    ['a, b', ['a', 'b']],
+    // A plain string is one value: never split on commas or spaces.
+    ['a,b', ['a,b']],
+    ['a, b', ['a, b']],
+    ['senior therapists', ['senior therapists']],
+    // The bracketed form splits on single ASCII spaces only.
+    ['[a\u00a0b]', ['a\u00a0b']],
+    ['[a\u3000b c]', ['a\u3000b', 'c']],
+    ['[a,b c]', ['a,b', 'c']],
     ['a', ['a']],
+    // Arrays count their string elements only: nothing nested, no objects or numbers.
+    [[['therapists']], []],
+    [[{ name: 'therapists' }], []],
+    [[7, 'x'], ['x']],
     ['[]', []],
     ['', []],
     [42, []],
@@ -28,13 +44,79 @@ describe('identifyCaller', () => {
     expect(identifyCaller(withClaims({ sub: 'x' }), { ...settings, authMode: 'none' })).toBeUndefined();
   });
 
-  it('reads id, name, email and role from the claims', () => {
-    expect(identifyCaller(withClaims({ sub: 'u1', name: 'N', email: 'e@example.com', 'cognito:groups': '[therapists]' }), settings)).toEqual({
+  it('reads id, name, a verified email, an allowed picture and the role from the claims', () => {
+    const claims = {
+      sub: 'u1',
+      name: 'N',
+      email: 'e@example.com',
+      email_verified: 'true',
+      picture: 'https://avatars.example.com/u1.png',
+      'cognito:groups': '[therapists]',
+    };
+    expect(identifyCaller(withClaims(claims), settings)).toEqual({
       id: 'u1',
       name: 'N',
       email: 'e@example.com',
+      avatar: 'https://avatars.example.com/u1.png',
       isModerator: true,
     });
+  });
+
+  it('matches role values exactly: case, substrings, near-spaces and lists are no match', () => {
+    const roleOf = (groups: unknown) => identifyCaller(withClaims({ sub: 'u1', 'cognito:groups': groups }), settings)?.isModerator;
+    for (const granted of ['therapists', ['therapists'], '[admins therapists]', ['admins', 'therapists']]) expect(roleOf(granted)).toBe(true);
+    for (const refused of [
+      'Therapists',
+      'THERAPISTS',
+      'therapist',
+      'therapists ',
+      ' therapists',
+      'therapists,admins',
+      'admins therapists',
+      '[therapists\u00a0admins]',
+      '[therapists\u3000admins]',
+      [['therapists']],
+      [{ therapists: true }],
+      1,
+      true,
+    ]) {
+      expect(roleOf(refused), JSON.stringify(refused)).toBe(false);
+    }
+  });
+
+  it('takes an email only when the issuer verified it (or sends no such claim and the operator trusts that)', () => {
+    const emailOf = (claims: Record<string, unknown>, trust = false) =>
+      identifyCaller(withClaims({ sub: 'u1', email: 'e@example.com', ...claims }), { ...settings, trustUnverifiedEmail: trust })?.email;
+    expect(emailOf({ email_verified: true })).toBe('e@example.com');
+    expect(emailOf({ email_verified: 'true' })).toBe('e@example.com');
+    expect(emailOf({ email_verified: false }, true)).toBeUndefined();
+    expect(emailOf({ email_verified: 'false' })).toBeUndefined();
+    expect(emailOf({})).toBeUndefined();
+    expect(emailOf({}, true)).toBe('e@example.com');
+    expect(emailOf({ email: 'not an email', email_verified: true })).toBeUndefined();
+  });
+
+  it('takes an avatar only from picture, on an allowed https host', () => {
+    const avatarOf = (picture: unknown) => identifyCaller(withClaims({ sub: 'u1', picture }), settings)?.avatar;
+    expect(avatarOf('https://avatars.example.com/a.png')).toBe('https://avatars.example.com/a.png');
+    for (const refused of [
+      'https://tracker.example.net/a.png',
+      'http://avatars.example.com/a.png',
+      'https://1.2.3.4/a.png',
+      'https://user:pw@avatars.example.com/a.png',
+      'https://avatars.example.com:8443/a.png',
+      'https://avatars.example.com/a b.png',
+      42,
+    ]) {
+      expect(avatarOf(refused), String(refused)).toBeUndefined();
+    }
+  });
+
+  it('puts claims through the body rules: a bad name is skipped for the next one, else a neutral label', () => {
+    const nameOf = (claims: Record<string, unknown>) => identifyCaller(withClaims({ sub: 'u1', ...claims }), settings)?.name;
+    expect(nameOf({ name: '\u3164', preferred_username: 'pref' })).toBe('pref');
+    expect(nameOf({ name: 'A\u200eB' })).toBe('Participant');
+    expect(nameOf({})).toBe('Participant');
   });
 
   it('skips a name claim that would not be a safe display name', () => {
@@ -42,7 +124,16 @@ describe('identifyCaller', () => {
   });
 
   it('answers 401 with no claims or no sub', () => {
-    for (const event of [{}, { requestContext: {} }, withClaims({}), withClaims({ sub: '' }), withClaims({ sub: 5 })]) {
+    for (const event of [
+      {},
+      { requestContext: {} },
+      withClaims({}),
+      withClaims({ sub: '' }),
+      withClaims({ sub: 5 }),
+      withClaims({ sub: 'a b' }),
+      withClaims({ sub: 'x'.repeat(200) }),
+      withClaims({ sub: ['u1'] }),
+    ]) {
       expect(() => identifyCaller(event, settings)).toThrow(UnauthenticatedError);
     }
   });

@@ -5,7 +5,7 @@ import { createRoomRequest, generateTokenRequest, parseIsoDateTime, validateToke
 import { parseRequest } from '../../lib/schema.ts';
 import { SEED_GENERATE_TOKEN_REQUEST } from '../helpers/seed.ts';
 
-const generate = generateTokenRequest({ tokenTtlMaxSeconds: 86_400 });
+const generate = generateTokenRequest({ tokenTtlMaxSeconds: 86_400, avatarHosts: ['avatars.example.com'] });
 const problemOf = (fn: () => unknown): HttpProblem => {
   try {
     fn();

@@ -7,7 +7,11 @@ import { b64url, decodeJwt, jitsiRuleViolations } from '../helpers/jwt.ts';
 
 const SECRET = 'unit-test-app-secret-that-is-long-enough-0123456789';
 const key = createSigningKey(SECRET);
-const features = { moderatorFeatures: featureSet(DEFAULT_MODERATOR_FEATURES), participantFeatures: featureSet(DEFAULT_PARTICIPANT_FEATURES) };
+const features = {
+  moderatorFeatures: featureSet(DEFAULT_MODERATOR_FEATURES),
+  participantFeatures: featureSet(DEFAULT_PARTICIPANT_FEATURES),
+  tokenEmail: 'all' as const,
+};
 const issuer = { appId: 'my-app', audience: 'my-aud', sub: 'meet.jitsi', group: undefined, ...features };
 const expected = { appId: 'my-app', audience: 'my-aud', sub: 'meet.jitsi', maxLifetimeSeconds: 86_400 + 30 };
 const NOW = 1_800_000_000;
