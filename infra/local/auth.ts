@@ -9,6 +9,8 @@ import { SETTINGS, type LocalSettings } from '#lib/config';
 export type Authenticator = (authorization: string | undefined) => Promise<Record<string, unknown>>;
 
 const DISCOVERY_TIMEOUT_MS = 3_000;
+/** API Gateway supports RSA-based algorithms only. */
+const RSA_ALGORITHMS = ['RS256', 'RS384', 'RS512'];
 
 async function discoverJwksUri(issuer: string): Promise<URL> {
   const response = await fetch(`${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS) });
@@ -44,12 +46,28 @@ export function createAuthenticator(settings: Pick<LocalSettings, 'authIssuer' |
     });
     return keySet;
   };
+  // The rules of API Gateway's HTTP API JWT authorizer, no more and no less (docs/SECURITY.md,
+  // "The local authenticator").
   return async (authorization) => {
-    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(authorization ?? '');
-    if (!match?.[1]) throw new Error('no bearer token');
-    const { payload } = await jwtVerify(match[1], await keys(), { issuer, algorithms: ['RS256'], requiredClaims: ['exp'], clockTolerance: 0 });
-    const audiences = Array.isArray(payload.aud) ? payload.aud : payload.aud === undefined ? [] : [payload.aud];
-    if (!audiences.includes(audience) && payload.client_id !== audience) throw new Error('wrong audience');
+    // The identity source may hold the token alone or after "Bearer ".
+    const token = /^(?:Bearer )?([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(authorization ?? '')?.[1];
+    if (token === undefined) throw new Error('no bearer token');
+    // RSA signatures only, checked with the issuer's JWKS; exp after now, nbf before now, no tolerance.
+    const { payload, protectedHeader } = await jwtVerify(token, await keys(), {
+      issuer,
+      algorithms: RSA_ALGORITHMS,
+      requiredClaims: ['exp'],
+      clockTolerance: 0,
+    });
+    // kid: the header must name the key that signed it.
+    if (typeof protectedHeader.kid !== 'string') throw new Error('no kid');
+    // aud when present; client_id only when aud is absent.
+    if (payload.aud !== undefined) {
+      const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+      if (!audiences.includes(audience)) throw new Error('wrong audience');
+    } else if (payload.client_id !== audience) throw new Error('wrong client_id');
+    // iat: before now.
+    if (typeof payload.iat === 'number' && payload.iat > Math.floor(Date.now() / 1000)) throw new Error('issued in the future');
     return flattenClaims(payload);
   };
 }

@@ -10,7 +10,15 @@ export interface OidcIssuer {
   publicKeyPem: string;
   sign(
     claims: JWTPayload,
-    options?: { expiresIn?: string | number; notBefore?: string | number; audience?: string; issuer?: string; key?: 'other' },
+    options?: {
+      expiresIn?: string | number;
+      notBefore?: string | number;
+      audience?: string | null;
+      issuer?: string;
+      key?: 'other';
+      kid?: string | null;
+      issuedAt?: number;
+    },
   ): Promise<string>;
   requests: string[];
   close(): Promise<void>;
@@ -45,12 +53,14 @@ export async function startOidcIssuer(): Promise<OidcIssuer> {
     publicKeyPem,
     requests,
     async sign(claims, options = {}) {
+      const kid = options.kid === null ? {} : { kid: options.kid ?? 'test-key-1' };
       const jwt = new SignJWT(claims)
-        .setProtectedHeader({ alg: 'RS256', kid: 'test-key-1', typ: 'JWT' })
-        .setIssuedAt()
+        .setProtectedHeader({ alg: 'RS256', ...kid, typ: 'JWT' })
+        .setIssuedAt(options.issuedAt)
         .setIssuer(options.issuer ?? issuer)
-        .setAudience(options.audience ?? 'test-client')
         .setExpirationTime(options.expiresIn ?? '10m');
+      // null: no aud claim at all (access tokens that carry client_id instead).
+      if (options.audience !== null) jwt.setAudience(options.audience ?? 'test-client');
       if (options.notBefore !== undefined) jwt.setNotBefore(options.notBefore);
       return jwt.sign(options.key === 'other' ? other.privateKey : privateKey);
     },

@@ -1,10 +1,11 @@
 // `npm start` as a newcomer runs it: a real process, no configuration, a generated secret kept
 // in an untracked file across restarts, clean shutdown on SIGTERM.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ROUTES } from '../../lib/routes.ts';
 import { post } from '../helpers/local-server.ts';
 import { recordLogLines } from '../helpers/log-record.ts';
 
@@ -13,9 +14,9 @@ const workDir = mkdtempSync(join(tmpdir(), 'jitsi-token-api-start-'));
 const started: ChildProcess[] = [];
 
 /** Starts the server the way `npm start` does, in an empty folder with no settings. */
-function start(): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0' };
-  const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'infra/local/start.ts')], { cwd: workDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+function start(extraEnv: Record<string, string> = {}, cwd = workDir): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', ...extraEnv };
+  const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'infra/local/start.ts')], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   started.push(child);
   let output = '';
   return new Promise((resolvePromise, reject) => {
@@ -44,6 +45,35 @@ afterAll(() => {
 });
 
 describe('npm start with no configuration', () => {
+  it("leaves git status clean in each signing mode: every file it generates matches the checkout's ignore pattern", async () => {
+    // A checkout of its own: the project's .gitignore, then npm start in it as a newcomer would.
+    const checkout = mkdtempSync(join(tmpdir(), 'jitsi-token-api-git-'));
+    copyFileSync(join(ROOT, '.gitignore'), join(checkout, '.gitignore'));
+    execFileSync('git', ['init', '-q'], { cwd: checkout });
+    execFileSync('git', ['-c', 'user.email=test@example.invalid', '-c', 'user.name=test', 'add', '.gitignore'], { cwd: checkout });
+    execFileSync('git', ['-c', 'user.email=test@example.invalid', '-c', 'user.name=test', 'commit', '-qm', 'ignore'], { cwd: checkout });
+    for (const signing of ['hs256', 'rs256']) {
+      const server = await start({ JITSI_SIGNING: signing }, checkout);
+      expect((await post(`${server.url}${ROUTES.generateToken.path}`, { roomName: 'room-1', userName: 'Git Check' })).status).toBe(200);
+      const appointment = {
+        appointmentId: `git-${signing}`,
+        therapistId: 't',
+        clientId: 'c',
+        scheduledStartTime: new Date(Date.now() + 600_000).toISOString(),
+      };
+      expect((await post(`${server.url}${ROUTES.createRoom.path}`, appointment)).status).toBe(200);
+      // The reservation key is generated on first use.
+      await fetch(`${server.url}/api/jitsi/reservations/conference/none`, { method: 'DELETE' });
+      const exited = exitCode(server.child);
+      server.child.kill('SIGTERM');
+      await exited;
+    }
+    const generated = readdirSync(checkout).filter((name) => name !== '.git' && name !== '.gitignore');
+    expect(generated.sort()).toEqual(['.jitsi-dev-reservations-key', '.jitsi-dev-rs256-key.json', '.jitsi-dev-secret', '.jitsi-dev-store']);
+    expect(execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: checkout, encoding: 'utf8' })).toBe('');
+    rmSync(checkout, { recursive: true, force: true });
+  });
+
   it('serves tokens, keeps its generated secret across restarts, and stops cleanly', async () => {
     const first = await start();
     const minted = await post(`${first.url}/api/jitsi/generate-token`, { roomName: 'test-room-123', userName: 'Test User' });

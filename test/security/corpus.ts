@@ -301,6 +301,17 @@ function strings(): CorpusCase[] {
     ['BOM inside', 'A\ufeffda'],
     ['HTML tag', '<b>Ada</b>'],
     ['script', '<script>alert(1)</script>'],
+    ['soft hyphen only (format)', '\u00ad'],
+    ['tag characters', 'Ada\u{e0041}\u{e0064}'],
+    ['private-use character', 'Ada\ue000'],
+    ['unassigned code point', 'Ada\u0378'],
+    ['line separator', 'Ada\u2028Lovelace'],
+    ['paragraph separator', 'Ada\u2029Lovelace'],
+    ['Hangul fillers only', '\u3164\u3164'],
+    ['braille blanks only', '\u2800\u2800'],
+    ['halfwidth Hangul filler', '\uffa0'],
+    ['punctuation only', '...'],
+    ['ideographic spaces only', '\u3000\u3000'],
   ];
   const cases: CorpusCase[] = bad.map(([name, value]) => ({
     group: 'strings',
@@ -326,6 +337,8 @@ function strings(): CorpusCase[] {
     ['Devanagari', 'प्रिया'],
     ['apostrophe and accents', "O'Brien-Núñez"],
     ['decomposed accent', 'Zoe\u0308'],
+    ['subdivision flag', '🏴\u{e0067}\u{e0062}\u{e0077}\u{e006c}\u{e0073}\u{e007f}'],
+    ['country flag and skin tone', '🇳🇱 👍🏽'],
   ];
   for (const [name, value] of real)
     cases.push({
@@ -346,7 +359,16 @@ function strings(): CorpusCase[] {
       expect: 'invalid-field',
     });
   }
-  for (const value of ['http://example.com/a.png', 'javascript:alert(1)', 'data:image/png;base64,AAAA', 'https://exa mple.com/']) {
+  // No host is allowed by default (AVATAR_HOSTS empty): any avatar URL is refused.
+  for (const value of [
+    'http://example.com/a.png',
+    'javascript:alert(1)',
+    'data:image/png;base64,AAAA',
+    'https://exa mple.com/',
+    'https://tracker.example.net/p.png',
+    'https://203.0.113.9/a.png',
+    'https://u:p@avatars.example.com/a.png',
+  ]) {
     cases.push({
       group: 'strings',
       name: `userAvatar ${value.slice(0, 20)}`,

@@ -67,6 +67,25 @@ describe('generate-token request', () => {
     ['bad email', { userEmail: 'not-an-email' }, 'userEmail'],
     ['http avatar', { userAvatar: 'http://x.example/a.png' }, 'userAvatar'],
     ['javascript avatar', { userAvatar: 'javascript:alert(1)' }, 'userAvatar'],
+    ['avatar on a host not allowed', { userAvatar: 'https://tracker.example.net/pixel.png' }, 'userAvatar'],
+    ['avatar on an IP literal', { userAvatar: 'https://203.0.113.9/a.png' }, 'userAvatar'],
+    ['avatar with credentials', { userAvatar: 'https://user:pw@avatars.example.com/a.png' }, 'userAvatar'],
+    ['avatar with a port', { userAvatar: 'https://avatars.example.com:8443/a.png' }, 'userAvatar'],
+    ['avatar with a space', { userAvatar: 'https://avatars.example.com/a b.png' }, 'userAvatar'],
+    ['name with a soft hyphen only (format)', { userName: '\u00ad' }, 'userName'],
+    ['name with a word joiner (format)', { userName: 'Ada\u2060Lovelace' }, 'userName'],
+    ['name with tag characters', { userName: 'Ada\u{e0041}\u{e0042}' }, 'userName'],
+    ['name with a private-use character', { userName: 'Ada \ue000' }, 'userName'],
+    ['name with an unassigned code point', { userName: 'Ada \u0378' }, 'userName'],
+    ['name with a line separator', { userName: 'Ada\u2028Lovelace' }, 'userName'],
+    ['name with a paragraph separator', { userName: 'Ada\u2029Lovelace' }, 'userName'],
+    ['name of Hangul fillers', { userName: '\u3164\u3164' }, 'userName'],
+    ['name of a Hangul choseong filler', { userName: '\u115f' }, 'userName'],
+    ['name of braille blanks', { userName: '\u2800\u2800' }, 'userName'],
+    ['name of halfwidth Hangul fillers', { userName: '\uffa0' }, 'userName'],
+    ['name with a combining grapheme joiner', { userName: 'A\u034fB' }, 'userName'],
+    ['name of punctuation only', { userName: '...' }, 'userName'],
+    ['name of ideographic spaces', { userName: '\u3000\u3000' }, 'userName'],
   ])('refuses %s', (_, fields, field) => {
     const problem = problemOf(() => parseRequest(generate, { ...base, ...fields }));
     expect(problem.status).toBe(400);
@@ -80,8 +99,28 @@ describe('generate-token request', () => {
     for (const body of [[], 'x', 3, null, true]) expect(problemOf(() => parseRequest(generate, body)).status).toBe(400);
   });
 
+  it('accepts an avatar on an allowed host only', () => {
+    expect(parseRequest(generate, { ...base, userAvatar: 'https://avatars.example.com/u/1.png?s=64' }).userAvatar).toBe(
+      'https://avatars.example.com/u/1.png?s=64',
+    );
+    const closed = generateTokenRequest({ tokenTtlMaxSeconds: 86_400, avatarHosts: [] });
+    expect(problemOf(() => parseRequest(closed, { ...base, userAvatar: 'https://avatars.example.com/u/1.png' })).options.field).toBe('userAvatar');
+  });
+
   it('accepts real scripts and emoji, NFC-normalised, unchanged otherwise', () => {
-    for (const name of ['محمد علي', 'שרה כהן', '王小明', 'Zoë 👩‍⚕️', '👨‍👩‍👧 family', "O'Brien-Núñez"]) {
+    for (const name of [
+      'محمد علي',
+      'שרה כהן',
+      '王小明',
+      'देवनागरी नाम',
+      'Zoë 👩‍⚕️',
+      '👨‍👩‍👧 family',
+      "O'Brien-Núñez",
+      '🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}',
+      '🇳🇱',
+      '👍🏽',
+      '1️⃣',
+    ]) {
       expect(parseRequest(generate, { ...base, userName: name }).userName).toBe(name.normalize('NFC'));
     }
     expect(parseRequest(generate, { ...base, userName: 'Zoe\u0308' }).userName).toBe('Zoë');
