@@ -2,13 +2,17 @@
 // validation and for the API description. The route table (lib/routes.ts) names each route's.
 import { SETTINGS } from './config.ts';
 import { invalidField, TooLargeError } from './errors.ts';
-import { ROOM_NAME_PATTERN, ROOM_NAME_RULE } from './room.ts';
+import { REQUESTED_ROOM_NAME, ROOM_NAME_PATTERN, ROOM_NAME_RULE } from './room.ts';
 import { booleanField, enumField, integerField, optionalityOf, parseText, textField, type FieldSpec, type Infer } from './schema.ts';
 
 export const MAX_TOKEN_BYTES = 4 * 1024;
 
 const displayName = (description: string) =>
   textField(description, { maxChars: 128, maxBytes: 512, humanText: true }, 'a display name (any script, 1 to 128 characters)');
+
+/** An appointment id as the platform makes it (e.g. "-7-0-1731571200000"): any visible ASCII, at most 128. */
+const appointmentIdentifier = (description: string) =>
+  textField(description, { maxChars: 128, maxBytes: 128, pattern: /^[!-~]{1,128}$/ }, 'an id of visible ASCII characters (no spaces, at most 128)');
 
 const identifier = (description: string) =>
   textField(
@@ -54,11 +58,27 @@ export function avatarUrl(hosts: readonly string[]) {
   });
 }
 
-const roomName = textField('Jitsi room name.', { maxChars: 128, maxBytes: 128, pattern: ROOM_NAME_PATTERN }, ROOM_NAME_RULE);
+/**
+ * A room name as a client builds it (capitals allowed: the web client lowercases the room it
+ * joins and Prosody compares the claim lowercased), returned in the lowercase form that goes
+ * into the token and the join URL. Anything URL-encoding or normalisation would change is refused.
+ */
+const roomName = (() => {
+  const field = textField(
+    'Jitsi room name; returned lowercased, the form in the token.',
+    { maxChars: 128, maxBytes: 128, pattern: REQUESTED_ROOM_NAME },
+    ROOM_NAME_RULE,
+  );
+  const lowercased = (spec: typeof field.optional | typeof field.required) => ({
+    ...spec,
+    parse: (value: unknown, name: string) => spec.parse(value, name).toLowerCase(),
+  });
+  return { optional: lowercased(field.optional), required: lowercased(field.required) };
+})();
 const tenant = textField(
   `Tenant for multi-tenant Jitsi URLs (https://<domain>/<tenant>/<room>): it becomes the \`sub\` claim. Defaults to ${SETTINGS.defaultTenant.variable}.`,
   { maxChars: 128, maxBytes: 128, pattern: ROOM_NAME_PATTERN },
-  ROOM_NAME_RULE.replace('a room name', 'a tenant name'),
+  'a tenant name of lowercase letters a-z, digits, "_" or "-", starting with a letter or digit, at most 128 characters',
 );
 
 const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-](\d{2}):(\d{2}))$/;
@@ -118,7 +138,7 @@ export function generateTokenRequest(limits: RequestLimits) {
     userId: identifier('User id. With caller authentication it must equal the caller (or be omitted).').optional,
     userAvatar: avatarUrl(limits.avatarHosts).optional,
     isModerator: booleanField('Ask for the moderator role. With caller authentication the caller must hold the role.').optional,
-    appointmentId: identifier(
+    appointmentId: appointmentIdentifier(
       "A registered appointment: the token is the caller's own for it (room, role and window from the store). An unregistered id is ignored (ad-hoc room).",
     ).optional,
     expiresIn: integerField('Token lifetime in seconds.', 60, limits.tokenTtlMaxSeconds, 'seconds').optional,
@@ -128,7 +148,7 @@ export function generateTokenRequest(limits: RequestLimits) {
 
 export function createRoomRequest() {
   return {
-    appointmentId: identifier('The appointment id; the same id always gets the same room.').required,
+    appointmentId: appointmentIdentifier('The appointment id; the same id always gets the same room.').required,
     therapistId: identifier('The therapist (moderator). With caller authentication it must be the caller (or be omitted).').optional,
     clientId: identifier('The client (participant).').required,
     scheduledStartTime,
@@ -170,7 +190,7 @@ export function moveAppointmentRequest() {
 
 /** The appointment resource's path. */
 export function appointmentPath() {
-  return { appointmentId: identifier('The appointment id.').required } as const;
+  return { appointmentId: appointmentIdentifier('The appointment id.').required } as const;
 }
 
 /** Who asks, without caller authentication: the therapist's or client's id. */

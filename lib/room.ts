@@ -6,7 +6,9 @@ import { NOT_BEFORE_SKEW_SECONDS, SAFE_NAME_PATTERN, type TokenGrant } from './t
 
 /** Only names that survive Jitsi's lowercasing and URL-encoding unchanged: refuse the rest, never rewrite. */
 export const ROOM_NAME_PATTERN = SAFE_NAME_PATTERN;
-export const ROOM_NAME_RULE = 'a room name of lowercase letters a-z, digits, "_" or "-", starting with a letter or digit, at most 128 characters';
+export const ROOM_NAME_RULE = 'a room name of letters a-z or A-Z, digits, "_" or "-", starting with a letter or digit, at most 128 characters';
+/** What a request may name: capitals too, since Jitsi compares rooms lowercased (the token gets the lowercase form). */
+export const REQUESTED_ROOM_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 
 export function isSafeRoomName(name: string): boolean {
   return ROOM_NAME_PATTERN.test(name);

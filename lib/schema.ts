@@ -127,7 +127,9 @@ export function parseRequest<S extends RequestSchema>(schema: S, body: unknown):
   }
   const output: Record<string, unknown> = {};
   for (const [field, spec] of Object.entries(schema)) {
-    if (!Object.hasOwn(input, field)) {
+    const value = input[field];
+    // The original server treated null and "" in an optional field as absent, and its clients send them.
+    if (!Object.hasOwn(input, field) || (!spec.required && (value === null || value === ''))) {
       if (spec.required) throw invalidField(field, 'is required');
       continue;
     }

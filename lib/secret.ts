@@ -40,6 +40,8 @@ const SDK_CONNECTION_TIMEOUT_MS = 400;
 const SDK_REQUEST_TIMEOUT_MS = 600;
 const SDK_MAX_ATTEMPTS = 2;
 export const FETCH_DEADLINE_MS = 1_500;
+/** A secret whose value is unusable (too short, malformed) is not fetched again for this long. */
+export const BROKEN_SECRET_BACKOFF_MS = 60_000;
 /** After a failed refresh, serve the cached secret this long before asking again. */
 const FAILURE_BACKOFF_MS = 10_000;
 
@@ -196,6 +198,7 @@ export function createSecretCache<T>(
   const deadlineMs = options.deadlineMs ?? FETCH_DEADLINE_MS;
   let cached: CachedSecret<T> | undefined;
   let lastFailureAt = -Infinity;
+  let brokenUntil = -Infinity;
   let inFlight: Promise<T> | undefined;
 
   async function fetchWithDeadline(): Promise<FetchedSecret> {
@@ -221,7 +224,14 @@ export function createSecretCache<T>(
         cached = { ...cached, fetchedAt: now() };
         return cached.value;
       }
-      cached = { value: parse(fetched.value, fetched.createdAt), raw: fetched.value, fetchedAt: now() };
+      try {
+        cached = { value: parse(fetched.value, fetched.createdAt), raw: fetched.value, fetchedAt: now() };
+      } catch (error) {
+        // A value that cannot be used is a misconfiguration, not a blip: remember it for a while
+        // so it costs one fetch and one error line per period, not one per request.
+        brokenUntil = now() + BROKEN_SECRET_BACKOFF_MS;
+        throw error;
+      }
       return cached.value;
     } catch (error) {
       lastFailureAt = now();
@@ -252,6 +262,7 @@ export function createSecretCache<T>(
       // A refresh just failed: keep serving the last good secret instead of hammering the source.
       if (usable(cached) && now() - lastFailureAt < FAILURE_BACKOFF_MS) return cached.value;
       if (!cached && options.negativeCacheMs !== undefined && now() - lastFailureAt < options.negativeCacheMs) throw secretUnavailable();
+      if (!usable(cached) && now() < brokenUntil) throw secretUnavailable();
       try {
         return await singleFlight();
       } catch {

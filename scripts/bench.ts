@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { esbuildOptions } from '../infra/bundling.ts';
 import { settingsEnvironment } from '../lib/config.ts';
-import { ROUTES, deployedRoutes as allRoutes, type RouteDefinition } from '../lib/routes.ts';
+import { ROUTES, type RouteDefinition } from '../lib/routes.ts';
 import { DEFAULT_MODERATOR_FEATURES, DEFAULT_PARTICIPANT_FEATURES, featureSet } from '../lib/features.ts';
 import { buildJitsiClaims, createSigningKey, signJitsiToken, tokenTimesFrom, verifyJitsiToken, type JitsiClaims } from '../lib/token.ts';
 import { ensureTable, startEmbeddedStore } from '../infra/local/embedded-store.ts';
@@ -18,8 +18,9 @@ import { sdkEnvironment, startFakeSecretsManager, TEST_SECRET_ARN } from '../tes
 import { PROJECT_ROOT } from './server-process.ts';
 
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 21);
-// The token routes; the RS256 keys route serves a cached PEM and is not measured.
-const routes = allRoutes.filter((route) => route.method === 'POST');
+// The token routes (the ones a patient's browser waits on); the RS256 keys route serves a cached
+// PEM, and the appointment, join-link and reservation routes are counted in store calls instead.
+const routes: readonly RouteDefinition[] = [ROUTES.generateToken, ROUTES.createRoom, ROUTES.validateToken, ROUTES.refreshToken];
 const SECRET = randomBytes(48).toString('base64url');
 const OUT = join(PROJECT_ROOT, '.bench');
 
@@ -281,19 +282,22 @@ async function main(): Promise<void> {
     }
     const floorRss = Math.max(...samples.minimal!.map((sample) => sample.rssKb)) / 1024;
     for (const route of routes) {
-      // A route that uses the store on its cold path is held to the floor that loads both clients.
-      const floorName = route === createRoom ? 'minimal-store' : 'minimal';
-      const floor = median(samples[floorName]!.map((sample) => sample.ms));
+      // Every token function bundles both SDK clients: each is held to the floor that loads both
+      // and makes one call each. The Secrets-Manager-only floor is shown beside it, for history.
       const measured = median(samples[route.name]!.map((sample) => sample.ms));
-      const ratio = measured / floor;
-      row(
-        `${route.name} cold start, median of ${COLD_RUNS} (${variant})`,
-        `${fmt(measured)} ms`,
-        `${fmt(floor)} ms (${floorName})`,
-        ratio,
-        variant === 'sdk-bundled' ? '≤ 1.25×' : '',
-        variant === 'sdk-bundled' ? ratio <= 1.25 : undefined,
-      );
+      for (const floorName of ['minimal-store', 'minimal']) {
+        const floor = median(samples[floorName]!.map((sample) => sample.ms));
+        const ratio = measured / floor;
+        const held = variant === 'sdk-bundled' && floorName === 'minimal-store';
+        row(
+          `${route.name} cold start, median of ${COLD_RUNS} (${variant})`,
+          `${fmt(measured)} ms`,
+          `${fmt(floor)} ms (${floorName})`,
+          ratio,
+          held ? '≤ 1.25×' : '',
+          held ? ratio <= 1.25 : undefined,
+        );
+      }
       const peakRss = Math.max(...samples[route.name]!.map((sample) => sample.rssKb)) / 1024;
       if (variant === 'sdk-bundled')
         row(`${route.name} peak RSS of a cold process`, `${fmt(peakRss)} MB`, `${fmt(floorRss)} MB`, undefined, '< 100 MB', peakRss < 100);
