@@ -15,6 +15,8 @@ export interface StackSettings {
   /** Import this secret instead of generating one: an ARN (complete or partial) or a name. */
   secretArn: string | undefined;
   secretName: string | undefined;
+  /** The customer-managed KMS key an imported secret is encrypted with (kms:Decrypt for the functions). */
+  secretKmsKeyArn: string | undefined;
   throttleRateLimit: number;
   throttleBurstLimit: number;
   logRetentionDays: number;
@@ -33,6 +35,10 @@ export const AUTH_CONTEXT_HELP =
   `${SETTINGS.authMode.variable}=jwt)\n` +
   'or\n' +
   '  -c auth=none   (no caller authentication: anyone who can reach the API can mint tokens; for sam local and trials only)';
+
+export const RS256_SECRET_HELP =
+  'RS256 signing needs a secret holding {"kid": "…", "privateKey": "<PKCS#8 PEM>"}, which the stack cannot generate.\n' +
+  'Create it first (README: RS256 mode), then pass -c secretArn=<its ARN> (or -c secretName=<its name>) with -c jitsiSigning=rs256.';
 
 function contextString(node: Node, key: string): string | undefined {
   const value: unknown = node.tryGetContext(key);
@@ -107,6 +113,22 @@ export function readStackSettings(node: Node): StackSettings {
   }
 
   const functionEnvironment = functionSettingsFrom(node, auth.mode);
+  const secretArn = contextString(node, 'secretArn');
+  const secretName = contextString(node, 'secretName');
+  // RS256 signs with a private key the stack cannot make (CloudFormation only generates random
+  // strings): the operator creates the key secret and names it.
+  if (functionEnvironment[SETTINGS.signing.variable]?.toLowerCase() === 'rs256' && secretArn === undefined && secretName === undefined) {
+    throw new StackSettingsError(RS256_SECRET_HELP);
+  }
+  const secretKmsKeyArn = contextString(node, 'secretKmsKeyArn');
+  if (secretKmsKeyArn !== undefined && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(secretKmsKeyArn)) {
+    throw new StackSettingsError('context secretKmsKeyArn must be the ARN of a KMS key (arn:aws:kms:<region>:<account>:key/<id>)');
+  }
+  if (secretKmsKeyArn !== undefined && secretArn === undefined && secretName === undefined) {
+    throw new StackSettingsError(
+      'context secretKmsKeyArn goes with an imported secret (secretArn or secretName): the secret the stack generates uses the AWS managed key',
+    );
+  }
   const { jitsiDomain, appId, corsOrigins: cors } = SETTINGS;
   if (functionEnvironment[jitsiDomain.variable] === undefined) {
     warnings.push(`context ${jitsiDomain.context} is not set: join URLs will use ${DEFAULT_JITSI_DOMAIN}`);
@@ -125,8 +147,9 @@ export function readStackSettings(node: Node): StackSettings {
     auth,
     corsOrigins,
     functionEnvironment,
-    secretArn: contextString(node, 'secretArn'),
-    secretName: contextString(node, 'secretName'),
+    secretArn,
+    secretName,
+    secretKmsKeyArn,
     throttleRateLimit: contextInteger(node, 'throttleRateLimit', 1, 10_000, 50),
     throttleBurstLimit: contextInteger(node, 'throttleBurstLimit', 1, 5_000, 100),
     logRetentionDays: logRetention(node),

@@ -5,12 +5,13 @@ import { CorsHttpMethod, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination,
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { TABLE_SCHEMA } from '#lib/store';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, CORS_MAX_AGE_SECONDS } from '#lib/cors';
-import { deployedRoutes, RESERVATIONS_API_PREFIX } from '#lib/routes';
+import { RESERVATIONS_API_PREFIX, routesDeployedWith } from '#lib/routes';
 import { SETTINGS } from '#lib/config';
 import type { StackSettings } from './stack-settings.ts';
 import { TokenFunction } from './token-function.ts';
@@ -32,6 +33,8 @@ export class JitsiTokenStack extends Stack {
   readonly secret: ISecret;
   readonly table: Table;
   readonly reservationKey: Secret;
+  /** The customer-managed key of an imported app secret, if any. */
+  readonly secretKey: IKey | undefined;
   readonly functions: TokenFunction[];
 
   constructor(scope: Construct, id: string, props: JitsiTokenStackProps) {
@@ -40,6 +43,7 @@ export class JitsiTokenStack extends Stack {
     for (const warning of settings.warnings) Validations.of(this).addWarning('jitsi-token-api:settings', warning);
 
     this.secret = this.appSecret(settings);
+    this.secretKey = settings.secretKmsKeyArn === undefined ? undefined : Key.fromKeyArn(this, 'AppSecretKey', settings.secretKmsKeyArn);
     this.table = this.appointmentsTable();
     this.reservationKey = new Secret(this, 'ReservationsKey', {
       description: "The bearer key Prosody's reservation module sends (reservations_api_headers); read it with aws secretsmanager get-secret-value",
@@ -108,11 +112,12 @@ export class JitsiTokenStack extends Stack {
         ? { ...settings.functionEnvironment, [SETTINGS.appSecret.variable]: '', [SETTINGS.reservationsApiKey.variable]: '' }
         : settings.functionEnvironment;
 
-    this.functions = deployedRoutes.map((route) => {
+    this.functions = routesDeployedWith(settings.functionEnvironment[SETTINGS.signing.variable]?.toLowerCase() ?? 'hs256').map((route) => {
       const tokenFunction = new TokenFunction(this, route.name, {
         route,
         secret: this.secret,
         table: this.table,
+        ...(this.secretKey ? { secretKey: this.secretKey } : {}),
         // Only the reservation API's functions may read Prosody's key.
         ...(route.caller === 'prosody' ? { reservationKey: this.reservationKey } : {}),
         environment,

@@ -5,6 +5,7 @@ import { Architecture, LoggingFormat, Runtime, type CfnFunction } from 'aws-cdk-
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { dirname, join, resolve } from 'node:path';
@@ -26,6 +27,8 @@ export interface TokenFunctionProps extends BundlePolicy {
   table: ITable;
   /** Prosody's reservation key, for the reservation API's functions only. */
   reservationKey?: ISecret;
+  /** The customer-managed KMS key an imported app secret is encrypted with. */
+  secretKey?: IKey;
   environment: Record<string, string>;
   logRetentionDays: number;
 }
@@ -74,6 +77,8 @@ export class TokenFunction extends Construct {
     });
     props.secret.grantRead(this.function);
     props.reservationKey?.grantRead(this.function);
+    // Reading a secret encrypted with a customer-managed key also needs kms:Decrypt on that key.
+    props.secretKey?.grantDecrypt(this.function);
     // Least privilege: exactly the table actions the route's row names, and none for a route without any.
     if (props.route.store.length > 0) props.table.grant(this.function, ...props.route.store);
     // A stable logical id, so `sam local invoke GenerateTokenFunction` works.

@@ -77,6 +77,8 @@ export interface RouteDefinition<S extends RequestSchema = RequestSchema, P exte
   bodyFormat?: 'json' | 'form';
   /** `lambda`: deployed by the stack and served locally; `local`: the local server only. */
   deployment: 'lambda' | 'local';
+  /** Deployed only in this signing mode (the RS256 public keys mean nothing with HS256). */
+  onlyWithSigning?: 'rs256';
   /** A request body the developer console offers (a start time and a token are filled in there). */
   example?: Readonly<Record<string, unknown>>;
 }
@@ -152,6 +154,7 @@ export const ROUTES = {
     entry: 'functions/jitsi-keys.ts',
     summary: "RS256 mode: the public keys for Prosody's asap_key_server.",
     pathParameters: { keyFile: { type: 'string', pattern: KEY_FILE_PATTERN.source } },
+    onlyWithSigning: 'rs256',
     store: [],
     response: { contentType: 'application/x-pem-file', description: 'The PEM public key', schema: pemResponse },
     caller: 'public',
@@ -295,8 +298,12 @@ export const RESERVATIONS_API_PREFIX = ROUTES.reservationCreate.path.replace(/\/
 /** Every route, in table order. */
 export const routes: readonly RouteDefinition[] = Object.values(ROUTES) as RouteDefinition[];
 
-/** What the stack deploys (and sam local runs). */
+/** What the stack may deploy (and sam local runs). */
 export const deployedRoutes: readonly RouteDefinition[] = routes.filter((route) => route.deployment === 'lambda');
+
+/** The functions a deployment has in a signing mode. */
+export const routesDeployedWith = (signing: string): readonly RouteDefinition[] =>
+  deployedRoutes.filter((route) => route.onlyWithSigning === undefined || route.onlyWithSigning === signing);
 
 /** Matches a request path against a route path, returning its path parameters (or undefined). */
 export function matchRoute(route: Pick<RouteDefinition, 'path'>, path: string): Record<string, string> | undefined {

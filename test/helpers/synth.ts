@@ -5,10 +5,12 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { JitsiTokenStack } from '../../infra/stack.ts';
 import { readStackSettings } from '../../infra/stack-settings.ts';
+import { testTempDir } from './temp.ts';
 
 export function synth(context: Record<string, unknown>, options: { bundle?: boolean; outdir?: string } = {}) {
+  // An outdir of our own: CDK would otherwise make one in the system temp folder per synth.
   const app = new App({
-    ...(options.outdir ? { outdir: options.outdir } : {}),
+    outdir: options.outdir ?? testTempDir('cdk-out-'),
     context: { ...context, ...(options.bundle ? { 'aws:cdk:enable-asset-metadata': true } : { 'aws:cdk:bundling-stacks': [] }) },
   });
   const stack = new JitsiTokenStack(app, 'JitsiTokenStack', { settings: readStackSettings(app.node) });

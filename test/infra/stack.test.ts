@@ -2,7 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { deployedRoutes as routes } from '../../lib/routes.ts';
+import { deployedRoutes, routesDeployedWith } from '../../lib/routes.ts';
+
+/** The default deployment signs with HS256: the RS256 keys function is not in it. */
+const routes = routesDeployedWith('hs256');
 import { functionLogicalId } from '../../infra/token-function.ts';
 import { AUTH_CONTEXT_HELP } from '../../infra/stack-settings.ts';
 import { JWT_CONTEXT, synth } from '../helpers/synth.ts';
@@ -193,5 +196,54 @@ describe('JitsiTokenStack', () => {
         expect(declared).toEqual(expect.arrayContaining(Object.keys(variables)));
       }
     }
+  });
+});
+
+describe('deploying with RS256 or a customer-managed key', () => {
+  it('refuses to synth RS256 without an imported key secret, saying how to make one', () => {
+    expect(() => synth({ ...JWT_CONTEXT, jitsiSigning: 'rs256' })).toThrow(/RS256 signing needs a secret holding/);
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jitsi-rs256-AbCdEf';
+    const imported = synth({ ...JWT_CONTEXT, jitsiSigning: 'rs256', secretArn: arn });
+    imported.template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    expect(imported.nagViolations).toEqual([]);
+  });
+
+  it('grants kms:Decrypt on the key of an imported secret to every function that reads it', () => {
+    const keyArn = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const imported = synth({ ...JWT_CONTEXT, secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jitsi-AbCdEf', secretKmsKeyArn: keyArn });
+    const policies = Object.values(imported.template.findResources('AWS::IAM::Policy'));
+    expect(policies).toHaveLength(routes.length);
+    for (const policy of policies) {
+      const decrypt = policy.Properties.PolicyDocument.Statement.find((statement: { Action: string | string[] }) =>
+        [statement.Action].flat().includes('kms:Decrypt'),
+      );
+      expect(decrypt?.Resource).toBe(keyArn);
+    }
+    expect(imported.nagViolations).toEqual([]);
+    expect(() => synth({ ...JWT_CONTEXT, secretKmsKeyArn: keyArn })).toThrow(/goes with an imported secret/);
+    expect(() => synth({ ...JWT_CONTEXT, secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:x-AbCdEf', secretKmsKeyArn: 'alias/mine' })).toThrow(
+      /ARN of a KMS key/,
+    );
+  });
+});
+
+describe('the functions a deployment has', () => {
+  it('deploys the RS256 keys function only in RS256 mode', () => {
+    const rs256 = synth({ ...JWT_CONTEXT, jitsiSigning: 'rs256', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jitsi-rs256-AbCdEf' });
+    rs256.template.resourceCountIs('AWS::Lambda::Function', deployedRoutes.length);
+    expect(routes.length).toBe(deployedRoutes.length - 1);
+    expect(routes.some((route) => route.onlyWithSigning !== undefined)).toBe(false);
+  });
+
+  it('is as many functions as the README says', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    expect(readme).toContain(`deploys **${routes.length} functions**`);
+    expect(readme).toContain(`(${deployedRoutes.length} with \`-c jitsiSigning=rs256\``);
+  });
+
+  it('has a LICENSE that matches package.json', () => {
+    const license = JSON.parse(readFileSync('package.json', 'utf8')).license;
+    expect(license).toBe('MIT');
+    expect(readFileSync('LICENSE', 'utf8')).toMatch(/^MIT License/);
   });
 });

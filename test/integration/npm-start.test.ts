@@ -8,9 +8,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lib/routes.ts';
 import { post } from '../helpers/local-server.ts';
 import { recordLogLines } from '../helpers/log-record.ts';
+import { testTempDir } from '../helpers/temp.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const workDir = mkdtempSync(join(tmpdir(), 'jitsi-token-api-start-'));
+const workDir = testTempDir('start-');
 const started: ChildProcess[] = [];
 
 /** Starts the server the way `npm start` does, in an empty folder with no settings. */
@@ -47,7 +48,7 @@ afterAll(() => {
 describe('npm start with no configuration', () => {
   it("leaves git status clean in each signing mode: every file it generates matches the checkout's ignore pattern", async () => {
     // A checkout of its own: the project's .gitignore, then npm start in it as a newcomer would.
-    const checkout = mkdtempSync(join(tmpdir(), 'jitsi-token-api-git-'));
+    const checkout = testTempDir('git-');
     copyFileSync(join(ROOT, '.gitignore'), join(checkout, '.gitignore'));
     execFileSync('git', ['init', '-q'], { cwd: checkout });
     execFileSync('git', ['-c', 'user.email=test@example.invalid', '-c', 'user.name=test', 'add', '.gitignore'], { cwd: checkout });

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../infra/local/server.ts';
 import { startServer } from '../helpers/local-server.ts';
+import { testTempDir } from '../helpers/temp.ts';
 
 const run = promisify(execFile);
 const examples = [...readFileSync('README.md', 'utf8').matchAll(/```bash\n([\s\S]*?)```/g)]
@@ -16,7 +17,7 @@ const examples = [...readFileSync('README.md', 'utf8').matchAll(/```bash\n([\s\S
 
 let server: RunningServer;
 // As after npm start in a fresh checkout: the reservation key is generated into the working folder.
-const workDir = mkdtempSync(join(tmpdir(), 'readme-'));
+const workDir = testTempDir('readme-');
 beforeAll(async () => {
   server = await startServer({ JITSI_DOMAIN: 'meet.example.com', JITSI_APP_ID: 'local-dev-app', RESERVATIONS_API_KEY: undefined }, undefined, workDir);
   // The key file is written on the first reservation call; make it exist for the example's `cat`.

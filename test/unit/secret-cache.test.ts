@@ -3,6 +3,7 @@ import { createLogger } from '../../lib/log.ts';
 import { toProblem } from '../../lib/http/problem-errors.ts';
 import type { HttpProblem } from '../../lib/problem.ts';
 import { createAppSecretCache, parseSecretString, SecretFetchError, type SecretFetcher } from '../../lib/secret.ts';
+import { testTempDir } from '../helpers/temp.ts';
 
 const GOOD = 'a-good-app-secret-a-good-app-secret-0123';
 const NEWER = 'a-newer-app-secret-a-newer-app-secret-01';
@@ -99,7 +100,7 @@ describe('local development secrets', () => {
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
     const { createLocalFileFetcher } = await import('../../infra/local/secret-file.ts');
-    const dir = mkdtempSync(join(tmpdir(), 'local-secret-'));
+    const dir = testTempDir('local-secret-');
     const lines: string[] = [];
     const logger = createLogger((line) => lines.push(line));
     const rsa = createAppSecretCache(createLocalFileFetcher(join(dir, 'rs.json'), logger, 'rs256'), {
@@ -122,5 +123,26 @@ describe('local development secrets', () => {
     await createAppSecretCache(createLocalFileFetcher(join(dir, 'hs'), logger, 'hs256'), { refreshMs: 1000, staleMs: 1000, logger }).get();
     expect(readFileSync(join(dir, 'hs'), 'utf8').trim()).toMatch(/^[A-Za-z0-9_-]{64}$/);
     expect(lines.join('\n')).not.toContain('PRIVATE KEY');
+  });
+});
+
+describe('a secret whose value cannot be used', () => {
+  it('is fetched once per minute, not once per request, and logged once per fetch', async () => {
+    let clock = 1_000_000;
+    let fetches = 0;
+    const lines: string[] = [];
+    const cache = createAppSecretCache(
+      async () => {
+        fetches++;
+        return { value: 'too-short' };
+      },
+      { refreshMs: 300_000, staleMs: 3_600_000, logger: createLogger((line) => lines.push(line)), now: () => clock },
+    );
+    for (let i = 0; i < 50; i++) expect(toProblem(await cache.get().catch((e: unknown) => e))?.status).toBe(503);
+    expect(fetches).toBe(1);
+    expect(lines.filter((line) => line.includes('shorter than'))).toHaveLength(1);
+    clock += 61_000;
+    await cache.get().catch(() => undefined);
+    expect(fetches).toBe(2);
   });
 });
