@@ -22,6 +22,14 @@ export interface StackSettings {
   logRetentionDays: number;
   /** Bundle the AWS SDK into each function (true) or use the runtime's copy (false). */
   bundleAwsSdk: boolean;
+  /** X-Ray active tracing on the functions (-c tracing=on). */
+  tracing: boolean;
+  /** Tags on every resource (-c tags=team=video,env=prod). */
+  tags: Record<string, string>;
+  /** A custom domain for the API (-c domainName=… -c certificateArn=…, a regional ACM certificate). */
+  customDomain: { domainName: string; certificateArn: string } | undefined;
+  /** Who the alarm topic e-mails (-c alarmEmail=…), if anyone. */
+  alarmEmail: string | undefined;
   warnings: string[];
 }
 
@@ -93,6 +101,36 @@ function logRetention(node: Node): number {
   return days;
 }
 
+function tagsFrom(value: string | undefined): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const pair of (value ?? '').split(',').filter((item) => item.trim() !== '')) {
+    const [key, tagValue] = pair.split('=').map((part) => part.trim());
+    if (!key || tagValue === undefined || !/^[\w .:/=+@-]{1,128}$/.test(key) || !/^[\w .:/=+@-]{0,256}$/.test(tagValue)) {
+      throw new StackSettingsError('context tags must be key=value pairs separated by commas, e.g. team=video,env=prod');
+    }
+    tags[key] = tagValue;
+  }
+  return tags;
+}
+
+function customDomainFrom(node: Node): StackSettings['customDomain'] {
+  const domainName = contextString(node, 'domainName');
+  const certificateArn = contextString(node, 'certificateArn');
+  if (domainName === undefined && certificateArn === undefined) return undefined;
+  if (domainName === undefined || certificateArn === undefined)
+    throw new StackSettingsError('context domainName and certificateArn go together (a regional ACM certificate for the name)');
+  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/.test(domainName))
+    throw new StackSettingsError('context domainName must be a host name such as api.example.com');
+  if (!/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/.test(certificateArn))
+    throw new StackSettingsError('context certificateArn must be the ARN of an ACM certificate');
+  return { domainName, certificateArn };
+}
+
+function alarmEmailFrom(value: string | undefined): string | undefined {
+  if (value !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) throw new StackSettingsError('context alarmEmail must be an e-mail address');
+  return value;
+}
+
 export function readStackSettings(node: Node): StackSettings {
   const warnings: string[] = [];
   const authIssuer = contextString(node, 'authIssuer');
@@ -154,6 +192,10 @@ export function readStackSettings(node: Node): StackSettings {
     throttleBurstLimit: contextInteger(node, 'throttleBurstLimit', 1, 5_000, 100),
     logRetentionDays: logRetention(node),
     bundleAwsSdk: contextString(node, 'bundleAwsSdk') !== 'false',
+    tracing: contextString(node, 'tracing') === 'on',
+    tags: tagsFrom(contextString(node, 'tags')),
+    customDomain: customDomainFrom(node),
+    alarmEmail: alarmEmailFrom(contextString(node, 'alarmEmail')),
     warnings,
   };
 }

@@ -1,7 +1,8 @@
 // JitsiTokenStack: the HTTP API, one function per deployed row of the route table, the app secret.
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { CorsHttpMethod, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CorsHttpMethod, DomainName, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
@@ -14,6 +15,7 @@ import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, CORS_MAX_AGE_SECONDS } from
 import { RESERVATIONS_API_PREFIX, routesDeployedWith } from '#lib/routes';
 import { SETTINGS } from '#lib/config';
 import type { StackSettings } from './stack-settings.ts';
+import { Operations } from './operations.ts';
 import { TokenFunction } from './token-function.ts';
 
 /** Why a route has no caller JWT authorizer, for cdk-nag. */
@@ -71,9 +73,22 @@ export class JitsiTokenStack extends Stack {
     });
 
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: settings.logRetentionDays, removalPolicy: RemovalPolicy.DESTROY });
+    const customDomain = settings.customDomain
+      ? new DomainName(this, 'CustomDomain', {
+          domainName: settings.customDomain.domainName,
+          certificate: Certificate.fromCertificateArn(this, 'CustomDomainCertificate', settings.customDomain.certificateArn),
+        })
+      : undefined;
+    if (customDomain) {
+      new CfnOutput(this, 'CustomDomainTarget', {
+        value: customDomain.regionalDomainName,
+        description: `Point ${settings.customDomain!.domainName} here (a CNAME or an alias record)`,
+      });
+    }
     new HttpStage(this, 'DefaultStage', {
       httpApi: this.api,
       stageName: '$default',
+      ...(customDomain ? { domainMapping: { domainName: customDomain } } : {}),
       autoDeploy: true,
       throttle: { rateLimit: settings.throttleRateLimit, burstLimit: settings.throttleBurstLimit },
       accessLogSettings: {
@@ -90,6 +105,7 @@ export class JitsiTokenStack extends Stack {
             latencyMs: '$context.responseLatency',
             integrationLatencyMs: '$context.integrationLatency',
             authorizerError: '$context.authorizer.error',
+            integrationError: '$context.integrationErrorMessage',
             caller: '$context.authorizer.claims.sub',
           }),
         ),
@@ -123,6 +139,7 @@ export class JitsiTokenStack extends Stack {
         environment,
         logRetentionDays: settings.logRetentionDays,
         bundleAwsSdk: settings.bundleAwsSdk,
+        tracing: settings.tracing,
       });
       const httpRoutes = this.api.addRoutes({
         path: route.path,
@@ -136,6 +153,12 @@ export class JitsiTokenStack extends Stack {
       return tokenFunction;
     });
 
+    const operations = new Operations(this, 'Operations', { api: this.api, functions: this.functions, alarmEmail: settings.alarmEmail });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: operations.topic.topicArn,
+      description: 'Alarms (function errors and throttles, API 5xx and p99 latency, secret or store unavailable): subscribe here',
+    });
+    for (const [key, value] of Object.entries(settings.tags)) Tags.of(this).add(key, value);
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Base URL of the API: point the front end (REACT_APP_BACKEND_URL) here' });
     new CfnOutput(this, 'SecretArn', { value: this.secret.secretArn, description: 'Put the Jitsi app_secret here (aws secretsmanager put-secret-value)' });
     new CfnOutput(this, 'AppointmentsTable', { value: this.table.tableName, description: 'The appointments table (kept when the stack is deleted)' });

@@ -1,7 +1,7 @@
 // The defaults every handler function shares, so the stack only says what differs per route.
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, LoggingFormat, Runtime, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, LoggingFormat, Runtime, Tracing, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -29,6 +29,8 @@ export interface TokenFunctionProps extends BundlePolicy {
   reservationKey?: ISecret;
   /** The customer-managed KMS key an imported app secret is encrypted with. */
   secretKey?: IKey;
+  /** X-Ray active tracing. */
+  tracing?: boolean;
   environment: Record<string, string>;
   logRetentionDays: number;
 }
@@ -56,7 +58,10 @@ export class TokenFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
       description: props.route.summary,
+      ...(props.tracing ? { tracing: Tracing.ACTIVE } : {}),
       environment: {
+        // Stack frames in logged errors point at the TypeScript source, through the bundle's source map.
+        NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
         [SETTINGS.secretArn.variable]: props.secret.secretArn,
         [SETTINGS.appointmentsTable.variable]: props.table.tableName,

@@ -462,6 +462,14 @@ export const SETTINGS = {
     parse: (value, _context, name) =>
       matching(/^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?(?:\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$/, 'an http(s) URL without query or fragment')(value, name),
   }),
+  logLevel: row({
+    variable: 'LOG_LEVEL',
+    context: 'logLevel',
+    scope: 'lambda',
+    doc: 'the least severe log line written: `info` (one line per request), `warn` or `error`',
+    defaultDoc: '`info`',
+    parse: oneOf<'info' | 'warn' | 'error'>(['info', 'warn', 'error'], '"info", "warn" or "error"', () => 'info', { ignoreCase: true }),
+  }),
   secretRefreshSeconds: row({
     variable: 'SECRET_REFRESH_SECONDS',
     scope: 'lambda',

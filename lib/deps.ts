@@ -39,7 +39,7 @@ export interface DepsOptions {
 
 /** Builds the dependencies and starts the first secret fetch right away (the Lambda init phase). */
 export function createDeps(settings: Settings, options: DepsOptions = {}): Deps {
-  const logger = options.logger ?? createLogger();
+  const logger = options.logger ?? createLogger(undefined, undefined, settings.logLevel);
   const clock = options.clock ?? systemClock;
   for (const warning of settings.warnings) logger.warn(warning);
   const source = settings.secretSource;

@@ -12,9 +12,17 @@ export interface Logger {
 
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*/g;
 
-export function createLogger(write: (line: string) => void = (line) => process.stdout.write(`${line}\n`), service = 'jitsi-token-api'): Logger {
+const SEVERITY: Readonly<Record<LogLevel, number>> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+export function createLogger(
+  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+  service = 'jitsi-token-api',
+  /** Lines less severe than this are not written (LOG_LEVEL). */
+  minimum: LogLevel = 'info',
+): Logger {
   const serviceJson = JSON.stringify(service);
   const emit = (level: LogLevel, message: string, fields: LogFields = {}) => {
+    if (SEVERITY[level] < SEVERITY[minimum]) return;
     // Concatenated rather than spread into one object: this runs on every request.
     const rest = JSON.stringify(fields);
     const line = `{"timestamp":"${new Date().toISOString()}","level":"${level}","service":${serviceJson},"message":${JSON.stringify(message)}${rest === '{}' ? '}' : `,${rest.slice(1)}`}`;

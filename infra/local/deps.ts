@@ -8,7 +8,7 @@ import { createLocalFileFetcher, localSecretPath } from './secret-file.ts';
 export type LocalDeps = Deps & { settings: LocalSettings };
 
 export function createLocalDeps(settings: LocalSettings = loadLocalSettings(), options: DepsOptions & { cwd?: string } = {}): LocalDeps {
-  const logger = options.logger ?? createLogger();
+  const logger = options.logger ?? createLogger(undefined, undefined, settings.logLevel);
   const path = localSecretPath(options.cwd ?? process.cwd(), settings.signing);
   const secretFetcher = options.secretFetcher ?? (settings.secretSource.kind === 'none' ? createLocalFileFetcher(path, logger, settings.signing) : undefined);
   const reservationKeyFetcher =

@@ -247,3 +247,55 @@ describe('the functions a deployment has', () => {
     expect(readFileSync('LICENSE', 'utf8')).toMatch(/^MIT License/);
   });
 });
+
+describe('operations', () => {
+  const { template } = synth({
+    ...JWT_CONTEXT,
+    tracing: 'on',
+    tags: 'team=video,env=prod',
+    domainName: 'api.acme.org',
+    certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abcd-1234',
+    alarmEmail: 'ops@acme.org',
+  });
+  const resources = template.toJSON().Resources as Record<string, any>;
+  const ofType = (type: string) => Object.values(resources).filter((resource) => resource.Type === type);
+
+  it('alarms on every function (errors, throttles), the API (5xx, p99) and the secret and store being unavailable, all to one encrypted topic', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm');
+    expect(alarms).toHaveLength(routes.length * 2 + 4);
+    const topics = ofType('AWS::SNS::Topic');
+    expect(topics).toHaveLength(1);
+    expect(topics[0].Properties.KmsMasterKeyId).toBeDefined();
+    for (const alarm of alarms) expect(JSON.stringify(alarm.Properties.AlarmActions)).toContain('OperationsAlarms');
+    const metrics = alarms.map((alarm) => alarm.Properties.MetricName).filter(Boolean);
+    for (const name of ['Errors', 'Throttles', '5xx', 'Latency', 'SecretUnavailable', 'StoreUnavailable']) expect(metrics).toContain(name);
+    const filters = ofType('AWS::Logs::MetricFilter');
+    expect(filters).toHaveLength(routes.length * 2);
+    expect(filters.map((filter) => filter.Properties.FilterPattern)).toContain('{ $.problem = "secret-unavailable" }');
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@acme.org' });
+    expect(template.toJSON().Outputs.AlarmTopicArn).toBeDefined();
+  });
+
+  it('turns on source maps always, X-Ray when asked, tags everything, and maps a custom domain', () => {
+    for (const fn of ofType('AWS::Lambda::Function')) {
+      expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(fn.Properties.Tags).toEqual(
+        expect.arrayContaining([
+          { Key: 'team', Value: 'video' },
+          { Key: 'env', Value: 'prod' },
+        ]),
+      );
+    }
+    template.hasResourceProperties('AWS::ApiGatewayV2::DomainName', { DomainName: 'api.acme.org' });
+    template.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 1);
+    expect(template.toJSON().Outputs.CustomDomainTarget).toBeDefined();
+    const stage = ofType('AWS::ApiGatewayV2::Stage')[0];
+    expect(stage.Properties.AccessLogSettings.Format).toContain('$context.integrationErrorMessage');
+  });
+
+  it('refuses half a custom domain or bad tags', () => {
+    expect(() => synth({ ...JWT_CONTEXT, domainName: 'api.acme.org' })).toThrow(/go together/);
+    expect(() => synth({ ...JWT_CONTEXT, tags: 'novalue' })).toThrow(/key=value/);
+  });
+});

@@ -179,3 +179,14 @@ describe('accessLog', () => {
     expect(lines[0]!.moderatorTokens).toBeUndefined();
   });
 });
+
+describe('LOG_LEVEL', () => {
+  it('drops lines less severe than the level, so per-request info lines can be turned down', () => {
+    const lines: string[] = [];
+    const logger = createLogger((line) => lines.push(line), 'svc', 'warn');
+    logger.info('request', { status: 200 });
+    logger.warn('tokens issued without caller authentication');
+    logger.error('unhandled error');
+    expect(lines.map((line) => JSON.parse(line).level)).toEqual(['warn', 'error']);
+  });
+});
