@@ -86,3 +86,23 @@ describe('events/ for sam local', () => {
     expect(jitsiRuleViolations(json(refreshed).token, expected, now)).toEqual([]);
   });
 });
+
+describe('npm run events', () => {
+  it('made the committed events (at the fixture time): one per deployed route, from the route table', async () => {
+    const { buildEvents, COMMITTED_EVENTS_AT, eventText } = await import('../../scripts/events.ts');
+    const built = buildEvents(COMMITTED_EVENTS_AT);
+    expect(Object.keys(built).sort()).toEqual(routes.map((route) => route.name).sort());
+    for (const [name, event] of Object.entries(built)) expect(readFileSync(`events/${name}.json`, 'utf8'), name).toBe(eventText(event));
+  });
+
+  it('makes fresh events whose tokens are valid now, for a sam local session today', async () => {
+    const { buildEvents } = await import('../../scripts/events.ts');
+    vi.useRealTimers();
+    const fresh = buildEvents(new Date());
+    const handlers = await loadHandlers({ ...env, AWS_SAM_LOCAL: 'true', AWS_LAMBDA_FUNCTION_NAME: 'sam-local' });
+    const validated = await handlers.validateToken(fresh['validate-token'] as never, lambdaContext());
+    expect(json(validated)).toMatchObject({ valid: true, room: 'test-room-123', userId: 'client-789' });
+    expect((await handlers.createRoom(fresh['create-room'] as never, lambdaContext())).statusCode).toBe(200);
+    expect((await handlers.reservationCreate(fresh['reservation-create'] as never, lambdaContext())).statusCode).toBe(200);
+  });
+});

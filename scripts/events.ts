@@ -1,0 +1,135 @@
+// npm run events: writes events/<route>.json for every deployed route, as API Gateway's HTTP API
+// (payload 2.0) would send it, for `sam local invoke -e`. Tokens in them are signed with
+// events/env.json's secret and are valid from now for an hour, the appointment starts tomorrow:
+// run it before a sam local session. `--at <ISO time>` makes them for another moment (the
+// committed files are made at 2027-01-14T09:00:00Z, which the events test pins).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadSettings } from '../lib/config.ts';
+import { ROUTES, deployedRoutes, type RouteDefinition } from '../lib/routes.ts';
+import { buildJitsiClaims, createSigningKey, signJitsiToken, tokenTimesFrom } from '../lib/token.ts';
+import { PROJECT_ROOT } from './server-process.ts';
+
+export const EVENTS_DIR = join(PROJECT_ROOT, 'events');
+export const COMMITTED_EVENTS_AT = new Date('2027-01-14T09:00:00Z');
+
+const APPOINTMENT = { appointmentId: 'appt-456', therapistId: 'therapist-123', clientId: 'client-789' };
+const ROOM = 'test-room-123';
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** API Gateway's requestContext.time: 14/Jan/2027:09:00:00 +0000. */
+const gatewayTime = (at: Date) =>
+  `${String(at.getUTCDate()).padStart(2, '0')}/${MONTHS[at.getUTCMonth()]}/${at.getUTCFullYear()}:${at.toISOString().slice(11, 19)} +0000`;
+
+interface EventParts {
+  pathParameters?: Record<string, string>;
+  query?: Record<string, string>;
+  body?: string;
+  contentType?: string;
+  authorization?: string;
+}
+
+function gatewayEvent(route: RouteDefinition, parts: EventParts, at: Date): Record<string, unknown> {
+  const rawPath = route.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(parts.pathParameters?.[name] ?? ''));
+  const routeKey = `${route.method} ${route.path}`;
+  const headers: Record<string, string> = {
+    ...(parts.contentType ? { 'content-type': parts.contentType } : {}),
+    origin: 'http://localhost:5173',
+    host: 'localhost:3000',
+    'user-agent': 'sam-local-example',
+    ...(parts.authorization ? { authorization: parts.authorization } : {}),
+  };
+  const rawQueryString = new URLSearchParams(parts.query ?? {}).toString();
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath,
+    rawQueryString,
+    headers,
+    ...(parts.query ? { queryStringParameters: parts.query } : {}),
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'local',
+      domainName: 'localhost',
+      domainPrefix: 'localhost',
+      http: { method: route.method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'sam-local-example' },
+      requestId: 'sam-local-example-request',
+      routeKey,
+      stage: '$default',
+      time: gatewayTime(at),
+      timeEpoch: at.getTime(),
+    },
+    ...(parts.pathParameters ? { pathParameters: parts.pathParameters } : {}),
+    ...(parts.body !== undefined ? { body: parts.body } : {}),
+    isBase64Encoded: false,
+  };
+}
+
+/** Every deployed route's event at a moment, signed with env.json's settings. */
+export function buildEvents(at: Date, envFile = join(EVENTS_DIR, 'env.json')): Record<string, Record<string, unknown>> {
+  const env = (JSON.parse(readFileSync(envFile, 'utf8')) as { Parameters: Record<string, string> }).Parameters;
+  const settings = loadSettings({ ...env, AWS_SAM_LOCAL: 'true', AWS_LAMBDA_FUNCTION_NAME: 'events' });
+  if (settings.secretSource.kind !== 'env') throw new Error('events/env.json must hold the app secret the events are signed with');
+  const now = Math.floor(at.getTime() / 1000);
+  const clientToken = signJitsiToken(
+    buildJitsiClaims({ room: ROOM, user: { id: APPOINTMENT.clientId, name: 'Alex' }, moderator: false, ...tokenTimesFrom(now, 3600) }, settings),
+    createSigningKey(settings.secretSource.value),
+  );
+  const start = new Date(at.getTime() + 25 * 3_600_000);
+  const json = (value: unknown) => ({ body: JSON.stringify(value), contentType: 'application/json' });
+  const asTherapist = { pathParameters: { appointmentId: APPOINTMENT.appointmentId }, query: { userId: APPOINTMENT.therapistId } };
+  const prosody = { authorization: `Bearer ${env.RESERVATIONS_API_KEY}` };
+  const parts = new Map<RouteDefinition, EventParts>([
+    [ROUTES.generateToken, json({ roomName: ROOM, userName: 'Test User', userEmail: 'test@example.com', isModerator: true, expiresIn: 3600 })],
+    [
+      ROUTES.createRoom,
+      json({
+        ...APPOINTMENT,
+        scheduledStartTime: start.toISOString().replace('.000Z', 'Z'),
+        durationMinutes: 50,
+        therapistName: 'Dr. Sarah Johnson',
+        clientName: 'Alex',
+      }),
+    ],
+    [ROUTES.validateToken, json({ token: clientToken })],
+    [ROUTES.refreshToken, json({ token: clientToken })],
+    [ROUTES.jitsiKeys, { pathParameters: { keyFile: `${'0'.repeat(64)}.pem` } }],
+    [ROUTES.getAppointment, asTherapist],
+    [
+      ROUTES.moveAppointment,
+      { ...asTherapist, ...json({ scheduledStartTime: new Date(start.getTime() + 3_600_000).toISOString().replace('.000Z', 'Z'), durationMinutes: 50 }) },
+    ],
+    [ROUTES.cancelAppointment, asTherapist],
+    [ROUTES.appointmentAudit, asTherapist],
+    [ROUTES.createJoinLink, asTherapist],
+    // A placeholder: use the code create-join-link answers.
+    [ROUTES.exchangeJoinLink, json({ code: 'REPLACE-with-the-code-create-join-link-gave', userName: 'Alex' })],
+    [
+      ROUTES.reservationCreate,
+      {
+        ...prosody,
+        contentType: 'application/x-www-form-urlencoded',
+        body: new URLSearchParams({ name: ROOM, start_time: at.toISOString(), mail_owner: '3f2a9c1e-0b7d-4c55-9d3e-4f5a6b7c8d9e@meet.example.com' }).toString(),
+      },
+    ],
+    [ROUTES.reservationGet, { ...prosody, pathParameters: { id: ROOM } }],
+    [ROUTES.reservationDelete, { ...prosody, pathParameters: { id: ROOM } }],
+  ]);
+  const events: Record<string, Record<string, unknown>> = {};
+  for (const route of deployedRoutes) {
+    const routeParts = parts.get(route);
+    if (routeParts === undefined) throw new Error(`scripts/events.ts has no event for ${route.name}: add one`);
+    events[route.name] = gatewayEvent(route, routeParts, at);
+  }
+  return events;
+}
+
+export const eventText = (event: Record<string, unknown>) => `${JSON.stringify(event, null, 2)}\n`;
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const atFlag = process.argv.indexOf('--at');
+  const at = atFlag > 0 ? new Date(process.argv[atFlag + 1] ?? '') : new Date(Math.floor(Date.now() / 1000) * 1000);
+  if (Number.isNaN(at.getTime())) throw new Error('--at takes an ISO date-time');
+  for (const [name, event] of Object.entries(buildEvents(at))) writeFileSync(join(EVENTS_DIR, `${name}.json`), eventText(event));
+  console.log(`wrote ${deployedRoutes.length} events for ${at.toISOString()} into events/`);
+}
