@@ -242,23 +242,24 @@ export function createDynamoStore(options: StoreOptions): AppointmentStore {
     return call(async (abortSignal) => (await client.send(new lib.GetCommand({ TableName, Key: key, ConsistentRead: true }), { abortSignal })).Item);
   }
 
+  /** A PutItem with a condition: true when written, false when the condition did not hold. */
+  async function putIf(item: Record<string, unknown>, condition: string, values?: Record<string, unknown>): Promise<boolean> {
+    const { lib, client } = await sdk();
+    return call(
+      async (abortSignal) => {
+        await client.send(
+          new lib.PutCommand({ TableName, Item: item, ConditionExpression: condition, ...(values ? { ExpressionAttributeValues: values } : {}) }),
+          { abortSignal },
+        );
+        return true;
+      },
+      () => false,
+    );
+  }
+
   const store: AppointmentStore = {
     async openConference(conference) {
-      const { lib, client } = await sdk();
-      return call(
-        async (abortSignal) => {
-          await client.send(
-            new lib.PutCommand({
-              TableName,
-              Item: { ...conferenceKey(conference.id), ...conference, expiresAt: conference.endsAt + 3_600 },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            }),
-            { abortSignal },
-          );
-          return true;
-        },
-        () => false,
-      );
+      return putIf({ ...conferenceKey(conference.id), ...conference, expiresAt: conference.endsAt + 3_600 }, 'attribute_not_exists(pk)');
     },
     async getConference(id) {
       return conferenceFrom(await getItem(conferenceKey(id)));
@@ -272,12 +273,8 @@ export function createDynamoStore(options: StoreOptions): AppointmentStore {
       return conferenceFrom(old);
     },
     async addJoinCode(codeHash, code) {
-      const { lib, client } = await sdk();
-      await call((abortSignal) =>
-        client.send(new lib.PutCommand({ TableName, Item: { ...joinKey(codeHash), ...code, used: false }, ConditionExpression: 'attribute_not_exists(pk)' }), {
-          abortSignal,
-        }),
-      );
+      // A code is random (256 bits): a collision would be a fault, so it is reported as one.
+      if (!(await putIf({ ...joinKey(codeHash), ...code, used: false }, 'attribute_not_exists(pk)'))) throw storeUnavailable();
     },
     async redeemJoinCode(codeHash, nowSeconds) {
       const { lib, client } = await sdk();
@@ -317,44 +314,19 @@ export function createDynamoStore(options: StoreOptions): AppointmentStore {
       return appointment?.room === room ? appointment : undefined;
     },
     async create(appointment) {
-      const { lib, client } = await sdk();
-      await call((abortSignal) =>
-        client.send(
-          new lib.PutCommand({
-            TableName,
-            Item: { ...roomKey(appointment.room), appointmentId: appointment.appointmentId, expiresAt: appointment.closesAt + retentionSeconds },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-          { abortSignal },
-        ),
-      );
-      return call(
-        async (abortSignal) => {
-          await client.send(new lib.PutCommand({ TableName, Item: toItem(appointment, retentionSeconds), ConditionExpression: 'attribute_not_exists(pk)' }), {
-            abortSignal,
-          });
-          return true;
-        },
-        () => false,
-      );
+      // The pointer first: a lost race then leaves only an unused pointer (see the header).
+      if (
+        !(await putIf(
+          { ...roomKey(appointment.room), appointmentId: appointment.appointmentId, expiresAt: appointment.closesAt + retentionSeconds },
+          'attribute_not_exists(pk)',
+        ))
+      ) {
+        throw storeUnavailable();
+      }
+      return putIf(toItem(appointment, retentionSeconds), 'attribute_not_exists(pk)');
     },
     async replace(appointment, expectedVersion) {
-      const { lib, client } = await sdk();
-      return call(
-        async (abortSignal) => {
-          await client.send(
-            new lib.PutCommand({
-              TableName,
-              Item: toItem(appointment, retentionSeconds),
-              ConditionExpression: 'attribute_exists(pk) AND version = :expected',
-              ExpressionAttributeValues: { ':expected': expectedVersion },
-            }),
-            { abortSignal },
-          );
-          return true;
-        },
-        () => false,
-      );
+      return putIf(toItem(appointment, retentionSeconds), 'attribute_exists(pk) AND version = :expected', { ':expected': expectedVersion });
     },
     async audit(records) {
       if (records.length === 0) return;
