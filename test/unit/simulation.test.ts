@@ -1,0 +1,60 @@
+// The clinic simulation's Lambda model behaves as Lambda does in the cases that decide the
+// comparison, and a run is the same for the same seed.
+import { describe, expect, it } from 'vitest';
+import { clinicWeek, Fleet, percentile, seededRandom, type FunctionModel } from '../../scripts/simulation/model.ts';
+import { simulate } from '../../scripts/simulate.ts';
+
+const fn: FunctionModel = { coldInitMs: 100, warmMs: 20, provisioned: 0 };
+const fleet = (provisioned = 0, idleMs = 600_000) =>
+  new Fleet({ f: { ...fn, provisioned } }, { runtimeStartMs: 150, idleLifetime: () => idleMs }, seededRandom(1));
+const call = (at: number) => ({ at, route: 'r', userFacing: true });
+
+describe('the Lambda model', () => {
+  it('answers a single request on an idle system with a cold start', () => {
+    expect(fleet().invoke('f', call(0))).toMatchObject({ cold: true, addedMs: 250 });
+  });
+
+  it('lets two requests a second apart share one environment', () => {
+    const lambda = fleet();
+    expect(lambda.invoke('f', call(0)).cold).toBe(true);
+    expect(lambda.invoke('f', call(1_000))).toMatchObject({ cold: false, addedMs: 0 });
+  });
+
+  it('starts a new environment for a concurrent request, and reclaims idle ones after their idle time', () => {
+    const lambda = fleet(0, 60_000);
+    expect(lambda.invoke('f', call(0)).cold).toBe(true);
+    expect(lambda.invoke('f', call(100)).cold).toBe(true); // the first is still busy
+    expect(lambda.invoke('f', call(1_000)).cold).toBe(false);
+    expect(lambda.invoke('f', call(1_000 + 5 * 60_000)).cold).toBe(true); // idle past its lifetime
+  });
+
+  it('keeps a provisioned environment warm however long it idles', () => {
+    const lambda = fleet(1, 60_000);
+    expect(lambda.invoke('f', call(3_600_000)).cold).toBe(false);
+  });
+
+  it('takes percentiles by nearest rank', () => {
+    expect(percentile([5, 1, 3, 2, 4], 50)).toBe(3);
+    expect(percentile([0, 0, 0, 100], 99)).toBe(100);
+    expect(percentile([], 50)).toBe(0);
+  });
+});
+
+describe('the clinic', () => {
+  it('books each session once, joins both parties, and asks Prosody once per session', () => {
+    const week = clinicWeek(
+      { therapists: 2, sessionsPerTherapistPerDay: 3, sessionMinutes: 50, joinLinkShare: 0, refreshChance: 0, validateChance: 0 },
+      seededRandom(7),
+    );
+    const count = (route: string) => week.filter((invocation) => invocation.route === route).length;
+    expect(count('create-room')).toBe(2 * 3 * 5);
+    expect(count('generate-token')).toBe(2 * 2 * 3 * 5);
+    expect(count('reservation-create')).toBe(30);
+    expect([...week].sort((a, b) => a.at - b.at)).toEqual(week);
+  });
+
+  it('gives the same table for the same seed, and another for another seed', () => {
+    expect(simulate(5, 15, 'grouped', 'none', 42)).toEqual(simulate(5, 15, 'grouped', 'none', 42));
+    expect(simulate(5, 15, 'grouped', 'none', 42)).not.toEqual(simulate(5, 15, 'grouped', 'none', 43));
+  });
+});
