@@ -23,7 +23,6 @@ export type Infer<S extends RequestSchema> = {
 // (bidi embeddings, overrides and marks, zero-width characters, the BOM, tag characters),
 // private-use, unassigned and surrogate code points, line and paragraph separators, and the
 // code points that render as nothing (Hangul fillers, the braille blank and the like).
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
 const INVISIBLE_OR_CONTROL = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\u115f\u1160\u180e\u2800\u3164\uffa0]|\u034f|\u17b4|\u17b5/u;
 // Emoji sequences legitimately hold some of those: a zero-width joiner between pictographs
 // (👩‍⚕️) and the tag characters of a subdivision flag (🏴 + tags + cancel tag).

@@ -2,8 +2,7 @@
 // Node process and answers an API Gateway v2 event, with its secret from a loopback Secrets
 // Manager endpoint (the deployed code path).
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,8 +1,7 @@
 // `npm start` as a newcomer runs it: a real process, no configuration, a generated secret kept
 // in an untracked file across restarts, clean shutdown on SIGTERM.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lib/routes.ts';

@@ -1,9 +1,7 @@
 // The README's curl examples, run as written (bash + curl + node) against the real local server;
 // only the host:port is swapped for the test server's ephemeral one.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../infra/local/server.ts';

@@ -96,9 +96,8 @@ describe('app secret cache', () => {
 
 describe('local development secrets', () => {
   it('generates and then reuses an RSA key with a kid in RS256 mode, and a 64-character secret in HS256 mode', async () => {
-    const { mkdtempSync, readFileSync, statSync } = await import('node:fs');
+    const { readFileSync, statSync } = await import('node:fs');
     const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
     const { createLocalFileFetcher } = await import('../../infra/local/secret-file.ts');
     const dir = testTempDir('local-secret-');
     const lines: string[] = [];
