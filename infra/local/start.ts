@@ -10,6 +10,9 @@ try {
   const store = await startEmbeddedStore(settings.localStore);
   await ensureTable(store.client, settings.appointmentsTable);
   const deps = createLocalDeps(settings, { storeClient: store.client });
+  // The reservation key is loaded lazily in Lambda (only the reservation functions need it);
+  // locally it is loaded now, so its generated file exists before anyone copies it into a curl.
+  await deps.reservationKey.get().catch(() => deps.logger.warn('the reservation API key could not be loaded; the reservation routes will answer 503'));
   const authenticate = settings.authMode === 'jwt' ? (await import('./auth.ts')).createAuthenticator(settings) : undefined;
   const running = await startLocalServer({ deps, ...(authenticate ? { authenticate } : {}) });
   deps.logger.info('jitsi-token-api listening', {

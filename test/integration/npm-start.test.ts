@@ -62,8 +62,6 @@ describe('npm start with no configuration', () => {
         scheduledStartTime: new Date(Date.now() + 600_000).toISOString(),
       };
       expect((await post(`${server.url}${ROUTES.createRoom.path}`, appointment)).status).toBe(200);
-      // The reservation key is generated on first use.
-      await fetch(`${server.url}/api/jitsi/reservations/conference/none`, { method: 'DELETE' });
       const exited = exitCode(server.child);
       server.child.kill('SIGTERM');
       await exited;
@@ -82,6 +80,14 @@ describe('npm start with no configuration', () => {
     const secretFile = join(workDir, '.jitsi-dev-secret');
     expect(statSync(secretFile).mode & 0o777).toBe(0o600);
     expect(readFileSync(secretFile, 'utf8').trim()).toMatch(/^[A-Za-z0-9_-]{64}$/);
+    // The README's Prosody example reads the reservation key file right after start-up.
+    const reservationKey = readFileSync(join(workDir, '.jitsi-dev-reservations-key'), 'utf8').trim();
+    const reserved = await fetch(`${first.url}/api/jitsi/reservations/conference`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${reservationKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ name: 'first-call', start_time: new Date().toISOString(), mail_owner: 'owner@meet.example.com' }),
+    });
+    expect(reserved.status).toBe(200);
     const firstExit = exitCode(first.child);
     first.child.kill('SIGTERM');
     expect(await firstExit).toBe(0);
