@@ -95,15 +95,22 @@ export function parseIsoDateTime(value: string): number | undefined {
   return Number.isFinite(milliseconds) ? milliseconds : undefined;
 }
 
-const scheduledStartTime = {
-  required: true as const,
-  jsonSchema: { type: 'string', format: 'date-time', maxLength: 40, description: 'Appointment start, ISO-8601 with an offset, e.g. 2026-11-14T10:00:00Z.' },
-  parse(value: unknown, field: string): number {
-    const parsed = typeof value === 'string' && value.length <= 40 ? parseIsoDateTime(value) : undefined;
-    if (parsed === undefined) throw invalidField(field, 'must be an ISO-8601 date-time with an offset, e.g. 2026-11-14T10:00:00Z');
-    return parsed;
-  },
-} satisfies FieldSpec<number, true>;
+/** A date-time with an offset, read into epoch milliseconds; `expected` completes "must be …". */
+function dateTimeField(description: string, expected: string) {
+  return optionalityOf<number>({
+    jsonSchema: { type: 'string', format: 'date-time', maxLength: 40, description },
+    parse(value, field) {
+      const parsed = typeof value === 'string' && value.length <= 40 ? parseIsoDateTime(value) : undefined;
+      if (parsed === undefined) throw invalidField(field, `must be ${expected}`);
+      return parsed;
+    },
+  });
+}
+
+const scheduledStartTime = dateTimeField(
+  'Appointment start, ISO-8601 with an offset, e.g. 2026-11-14T10:00:00Z.',
+  'an ISO-8601 date-time with an offset, e.g. 2026-11-14T10:00:00Z',
+).required;
 
 /** The token to check: any string up to 4 KiB; whatever it holds is a verdict, not an error. */
 const tokenToCheck = {
@@ -217,15 +224,7 @@ export function reservationRequest() {
       { maxChars: 260, maxBytes: 260, pattern: CONFERENCE_NAME },
       'a room name, optionally after [tenant]',
     ).required,
-    start_time: {
-      required: true as const,
-      jsonSchema: { type: 'string', format: 'date-time', maxLength: 40, description: 'When Prosody got the request: yyyy-MM-ddTHH:mm:ss.SSSZ.' },
-      parse(value: unknown, field: string): number {
-        const parsed = typeof value === 'string' && value.length <= 40 ? parseIsoDateTime(value) : undefined;
-        if (parsed === undefined) throw invalidField(field, 'must be a date-time such as 2026-11-25T10:00:00.000Z');
-        return parsed;
-      },
-    } satisfies FieldSpec<number, true>,
+    start_time: dateTimeField('When Prosody got the request: yyyy-MM-ddTHH:mm:ss.SSSZ.', 'a date-time such as 2026-11-25T10:00:00.000Z').required,
     mail_owner: textField(
       "The room creator's address (Prosody sends an anonymous XMPP id).",
       { maxChars: 320, maxBytes: 320, pattern: /^[^\s<>"\\]{1,320}$/ },
