@@ -127,6 +127,8 @@ const appointmentKey = (appointmentId: string) => ({ pk: `APPT#${appointmentId}`
 const roomKey = (room: string) => ({ pk: `ROOM#${room}`, sk: 'ROOM' });
 const conferenceKey = (id: string) => ({ pk: `CONF#${id}`, sk: 'CONF' });
 const joinKey = (codeHash: string) => ({ pk: `JOIN#${codeHash}`, sk: 'JOIN' });
+/** The partition holding one appointment's audit records (sort key: time, sequence, index, random). */
+const auditPartition = (appointmentId: string) => `AUDIT#${appointmentId}`;
 
 function conferenceFrom(item: Record<string, unknown> | undefined): Conference | undefined {
   if (item === undefined) return undefined;
@@ -334,7 +336,7 @@ export function createDynamoStore(options: StoreOptions): AppointmentStore {
       const items = records.map((record, index) => ({
         PutRequest: {
           Item: {
-            pk: `AUDIT#${record.appointmentId}`,
+            pk: auditPartition(record.appointmentId),
             // Time first (the trail reads in order), then a per-process sequence, then random bits:
             // two records never share a key, so none overwrites another.
             sk: `${String(record.at).padStart(11, '0')}#${String(++auditSequence).padStart(9, '0')}#${index}#${randomBytes(6).toString('base64url')}`,
@@ -358,7 +360,7 @@ export function createDynamoStore(options: StoreOptions): AppointmentStore {
               new lib.QueryCommand({
                 TableName,
                 KeyConditionExpression: 'pk = :pk',
-                ExpressionAttributeValues: { ':pk': `AUDIT#${appointmentId}` },
+                ExpressionAttributeValues: { ':pk': auditPartition(appointmentId) },
                 ConsistentRead: true,
                 Limit: 1000,
               }),
