@@ -7,7 +7,7 @@ import { issueTokens, type IssuedToken, type TokenRequest } from './issue.ts';
 import type { Clock, Keyring } from './keyring.ts';
 import { appointmentTokenTimes, isAppointmentRoom, plannedWindow, randomAppointmentRoom, type AppointmentTokenRules } from './room.ts';
 import type { Appointment, AppointmentStore, AuditAction, AuditRecord } from './store.ts';
-import { hashToken, NOT_BEFORE_SKEW_SECONDS, type JitsiUser, type VerifiedToken } from './token.ts';
+import { hashToken, NOT_BEFORE_SKEW_SECONDS, tokenTimesFrom, type JitsiUser, type VerifiedToken } from './token.ts';
 
 export type MemberRole = 'therapist' | 'client';
 
@@ -40,6 +40,12 @@ const rulesOf = (settings: Settings): AppointmentTokenRules => ({
 function auditRecord(appointment: Appointment, asking: Asking, at: number, action: AuditAction, extra: Partial<AuditRecord> = {}): AuditRecord {
   return { appointmentId: appointment.appointmentId, at, action, actor: asking.actor, requestId: asking.requestId, ...extra };
 }
+
+const isoTime = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+/** The record of a move: the new start in its note. */
+const movedRecord = (moved: Appointment, asking: Asking, at: number, extra: Partial<AuditRecord> = {}) =>
+  auditRecord(moved, asking, at, 'moved', { ...extra, note: `starts ${isoTime(moved.startsAt)}` });
 
 /** Records a refusal for an appointment that exists, then throws it. */
 async function refuse(deps: AppointmentDeps, appointment: Appointment, asking: Asking, error: Error, note: string): Promise<never> {
@@ -169,7 +175,7 @@ export async function registerAppointment(
   }
   if (!sameSchedule(appointment, requested)) {
     appointment = await replace(deps, appointment, { ...requested, room: appointment.room, createdAt: appointment.createdAt, status: 'scheduled' });
-    events.push(auditRecord(appointment, asking, now, 'moved', { note: `starts ${new Date(appointment.startsAt * 1000).toISOString()}` }));
+    events.push(movedRecord(appointment, asking, now));
   }
   const tokens = await issueForMembers(
     deps,
@@ -265,9 +271,7 @@ export async function refreshToken(deps: AppointmentDeps, old: VerifiedToken, us
     if (!settings.adhocRooms) throw forbidden('This deployment issues tokens for appointment rooms only.', 'token');
     const sessionEnd = sessionStart + settings.adhocSessionMaxMinutes * 60;
     if (now + 60 >= sessionEnd) throw invalidField('token', 'cannot be refreshed: the session has reached its maximum length');
-    const [token] = await issueTokens(deps.keyring, settings, [
-      { ...request, times: { issuedAt: now, notBefore: now - NOT_BEFORE_SKEW_SECONDS, expiresAt: Math.min(now + lifetime, sessionEnd) } },
-    ]);
+    const [token] = await issueTokens(deps.keyring, settings, [{ ...request, times: tokenTimesFrom(now, Math.min(lifetime, sessionEnd - now)) }]);
     return token!;
   }
   const appointment = await store.getByRoom(old.room);
@@ -285,7 +289,7 @@ export async function refreshToken(deps: AppointmentDeps, old: VerifiedToken, us
     );
   }
   if (appointment.closesAt <= now) await refuse(deps, appointment, asking, new AppointmentStateError('ended', 'The appointment has already ended.'), 'ended');
-  const times = { issuedAt: now, notBefore: now - NOT_BEFORE_SKEW_SECONDS, expiresAt: Math.min(now + lifetime, appointment.closesAt) };
+  const times = tokenTimesFrom(now, Math.min(lifetime, appointment.closesAt - now));
   const [token] = await issueTokens(deps.keyring, settings, [{ ...request, tenant: appointment.tenant, times, appointmentVersion: appointment.version }]);
   await store.audit([auditRecord(appointment, asking, now, 'token-refreshed', { role, tokenHash: hashToken(token!.token) })]);
   return token!;
@@ -320,23 +324,20 @@ export async function moveAppointment(deps: AppointmentDeps, appointmentId: stri
   const next = scheduled(appointment, schedule, deps);
   if (sameSchedule(appointment, next)) return appointment;
   const moved = await replace(deps, appointment, next);
-  await deps.store.audit([
-    auditRecord(moved, asking, deps.clock.nowSeconds(), 'moved', { role: 'therapist', note: `starts ${new Date(moved.startsAt * 1000).toISOString()}` }),
-  ]);
+  await deps.store.audit([movedRecord(moved, asking, deps.clock.nowSeconds(), { role: 'therapist' })]);
   return moved;
 }
 
 /** What members may read of an appointment: ids, times and its state. */
 export function appointmentView(appointment: Appointment, role: MemberRole): Record<string, unknown> {
-  const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
   return {
     appointmentId: appointment.appointmentId,
     status: appointment.status,
     role,
-    scheduledStartTime: iso(appointment.startsAt),
+    scheduledStartTime: isoTime(appointment.startsAt),
     durationMinutes: appointment.durationMinutes,
-    windowOpensAt: iso(appointment.opensAt),
-    windowClosesAt: iso(appointment.closesAt),
+    windowOpensAt: isoTime(appointment.opensAt),
+    windowClosesAt: isoTime(appointment.closesAt),
     version: appointment.version,
   };
 }
