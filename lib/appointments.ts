@@ -7,7 +7,7 @@ import { issueTokens, type IssuedToken, type TokenRequest } from './issue.ts';
 import type { Clock, Keyring } from './keyring.ts';
 import { appointmentTokenTimes, isAppointmentRoom, plannedWindow, randomAppointmentRoom, type AppointmentTokenRules } from './room.ts';
 import type { Appointment, AppointmentStore, AuditAction, AuditRecord } from './store.ts';
-import { hashToken, NOT_BEFORE_SKEW_SECONDS, tokenTimesFrom, type JitsiUser, type VerifiedToken } from './token.ts';
+import { hashToken, isoFromSeconds, NOT_BEFORE_SKEW_SECONDS, tokenTimesFrom, type JitsiUser, type VerifiedToken } from './token.ts';
 
 export type MemberRole = 'therapist' | 'client';
 
@@ -41,11 +41,9 @@ function auditRecord(appointment: Appointment, asking: Asking, at: number, actio
   return { appointmentId: appointment.appointmentId, at, action, actor: asking.actor, requestId: asking.requestId, ...extra };
 }
 
-const isoTime = (seconds: number) => new Date(seconds * 1000).toISOString();
-
 /** The record of a move: the new start in its note. */
 const movedRecord = (moved: Appointment, asking: Asking, at: number, extra: Partial<AuditRecord> = {}) =>
-  auditRecord(moved, asking, at, 'moved', { ...extra, note: `starts ${isoTime(moved.startsAt)}` });
+  auditRecord(moved, asking, at, 'moved', { ...extra, note: `starts ${isoFromSeconds(moved.startsAt)}` });
 
 /** Records a refusal for an appointment that exists, then throws it. */
 async function refuse(deps: AppointmentDeps, appointment: Appointment, asking: Asking, error: Error, note: string): Promise<never> {
@@ -334,10 +332,10 @@ export function appointmentView(appointment: Appointment, role: MemberRole): Rec
     appointmentId: appointment.appointmentId,
     status: appointment.status,
     role,
-    scheduledStartTime: isoTime(appointment.startsAt),
+    scheduledStartTime: isoFromSeconds(appointment.startsAt),
     durationMinutes: appointment.durationMinutes,
-    windowOpensAt: isoTime(appointment.opensAt),
-    windowClosesAt: isoTime(appointment.closesAt),
+    windowOpensAt: isoFromSeconds(appointment.opensAt),
+    windowClosesAt: isoFromSeconds(appointment.closesAt),
     version: appointment.version,
   };
 }

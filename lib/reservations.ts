@@ -10,7 +10,7 @@ import { issueTokens, type IssuedToken } from './issue.ts';
 import { CONFERENCE_NAME } from './requests.ts';
 import { appointmentTokenTimes, isAppointmentRoom } from './room.ts';
 import type { Appointment, AuditRecord, Conference } from './store.ts';
-import { hashToken } from './token.ts';
+import { hashToken, isoFromSeconds } from './token.ts';
 
 /** Prosody's address in the audit trail: it asks on behalf of whoever opened the room. */
 const PROSODY: Asking['actor'] = 'prosody';
@@ -35,8 +35,8 @@ export interface ReservationAnswer {
 /** How far Prosody's clock may be from ours (NTP keeps it far closer: Jitsi needs it for tokens). */
 const START_TIME_TOLERANCE_SECONDS = 3_600;
 
-const utcTime = (seconds: number) => `${new Date(seconds * 1000).toISOString().slice(11, 16)} UTC`;
-const utcDay = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 10);
+const utcTime = (seconds: number) => `${isoFromSeconds(seconds).slice(11, 16)} UTC`;
+const utcDay = (seconds: number) => isoFromSeconds(seconds).slice(0, 10);
 
 /** `[tenant]room` → its parts, and our id for it (`tenant~room`). */
 export function conferenceOf(name: string): { tenant: string | undefined; room: string; id: string } {
@@ -89,7 +89,7 @@ function answer(conference: Conference, lobby: boolean): ReservationAnswer {
     id: conference.id,
     name: conference.name,
     mail_owner: conference.mailOwner,
-    start_time: new Date(conference.openedAt * 1000).toISOString(),
+    start_time: isoFromSeconds(conference.openedAt),
     duration: Math.max(0, conference.endsAt - conference.openedAt),
   };
   if (lobby && conference.appointmentId !== undefined) body.lobby = true;
