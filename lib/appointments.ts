@@ -37,7 +37,14 @@ const rulesOf = (settings: Settings): AppointmentTokenRules => ({
   tokenTtlMaxSeconds: settings.tokenTtlMaxSeconds,
 });
 
-function auditRecord(appointment: Appointment, asking: Asking, at: number, action: AuditAction, extra: Partial<AuditRecord> = {}): AuditRecord {
+/** One decision about an appointment, as the audit trail keeps it. */
+export function auditRecord(
+  appointment: Pick<Appointment, 'appointmentId'>,
+  asking: Asking,
+  at: number,
+  action: AuditAction,
+  extra: Partial<AuditRecord> = {},
+): AuditRecord {
   return { appointmentId: appointment.appointmentId, at, action, actor: asking.actor, requestId: asking.requestId, ...extra };
 }
 

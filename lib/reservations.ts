@@ -4,12 +4,12 @@
 // in with a single-use code instead of a token travelling in a message.
 import { createHash, randomBytes } from 'node:crypto';
 import type { AppointmentDeps, Asking } from './appointments.ts';
-import { appointmentOfMember, roleOf } from './appointments.ts';
+import { appointmentOfMember, auditRecord, roleOf } from './appointments.ts';
 import { AppointmentStateError, invalidField, JoinLinkUnavailableError, NotFoundError, RoomRefusedError } from './errors.ts';
 import { issueTokens, type IssuedToken } from './issue.ts';
 import { CONFERENCE_NAME } from './requests.ts';
 import { appointmentTokenTimes, isAppointmentRoom } from './room.ts';
-import type { Appointment, AuditRecord, Conference } from './store.ts';
+import type { Appointment, AuditAction, Conference } from './store.ts';
 import { hashToken, isoFromSeconds } from './token.ts';
 
 /** Prosody's address in the audit trail: it asks on behalf of whoever opened the room. */
@@ -56,8 +56,9 @@ export function appointmentRoomRefusal(appointment: Appointment, now: number): {
   return undefined;
 }
 
-const audit = (deps: AppointmentDeps, appointmentId: string, records: Array<Omit<AuditRecord, 'appointmentId' | 'actor'>>) =>
-  deps.store.audit(records.map((record) => ({ ...record, appointmentId, actor: PROSODY })));
+/** Records what Prosody's call decided for an appointment's room. */
+const auditProsody = (deps: AppointmentDeps, appointmentId: string, requestId: string, at: number, action: AuditAction, note: string) =>
+  deps.store.audit([auditRecord({ appointmentId }, { actor: PROSODY, requestId }, at, action, { note })]);
 
 /** The room's appointment and its end, or the refusal (recorded on the appointment's trail). */
 async function roomLease(
@@ -77,7 +78,7 @@ async function roomLease(
   if (appointment === undefined || appointment.tenant !== tenant) throw new RoomRefusedError('This meeting room does not exist.');
   const refusal = appointmentRoomRefusal(appointment, now);
   if (refusal !== undefined) {
-    await audit(deps, appointment.appointmentId, [{ at: now, action: 'room-refused', requestId, note: refusal.code }]);
+    await auditProsody(deps, appointment.appointmentId, requestId, now, 'room-refused', refusal.code);
     throw new RoomRefusedError(refusal.message);
   }
   return { appointment, endsAt: appointment.closesAt, room, id };
@@ -122,7 +123,7 @@ export async function reserveConference(
     if (!(await deps.store.openConference(conference))) return { status: 409, body: { conflict_id: id } };
   }
   if (appointment !== undefined) {
-    await audit(deps, appointment.appointmentId, [{ at: deps.clock.nowSeconds(), action: 'room-opened', requestId, note: `duration ${endsAt - openedAt} s` }]);
+    await auditProsody(deps, appointment.appointmentId, requestId, deps.clock.nowSeconds(), 'room-opened', `duration ${endsAt - openedAt} s`);
   }
   return { status: 200, body: { ...answer(conference, deps.settings.reservationsLobby) } };
 }
@@ -141,8 +142,7 @@ export async function closeConference(deps: AppointmentDeps, id: string, request
   if (conference === undefined) throw new NotFoundError('No such conference.');
   const now = deps.clock.nowSeconds();
   const openSeconds = Math.max(0, now - conference.openedAt);
-  if (conference.appointmentId !== undefined)
-    await audit(deps, conference.appointmentId, [{ at: now, action: 'room-closed', requestId, note: `open ${openSeconds} s` }]);
+  if (conference.appointmentId !== undefined) await auditProsody(deps, conference.appointmentId, requestId, now, 'room-closed', `open ${openSeconds} s`);
   return { id, openSeconds };
 }
 
@@ -160,7 +160,7 @@ export async function createJoinLink(deps: AppointmentDeps, appointmentId: strin
   const code = randomBytes(32).toString('base64url');
   const expiresAt = Math.min(now + deps.settings.joinLinkTtlMinutes * 60, appointment.closesAt);
   await deps.store.addJoinCode(hashCode(code), { appointmentId, expiresAt });
-  await deps.store.audit([{ appointmentId, at: now, action: 'join-link-created', actor: asking.actor, role: 'therapist', requestId: asking.requestId }]);
+  await deps.store.audit([auditRecord(appointment, asking, now, 'join-link-created', { role: 'therapist' })]);
   return { code, expiresAt };
 }
 
@@ -176,8 +176,7 @@ export async function exchangeJoinLink(deps: AppointmentDeps, code: string, user
   const appointment = await deps.store.get(appointmentId);
   const asking = { actor: appointment?.clientId ?? 'unknown', requestId };
   if (appointment === undefined || appointment.status === 'cancelled' || appointment.closesAt <= now) {
-    if (appointment !== undefined)
-      await deps.store.audit([{ appointmentId, at: now, action: 'refused', actor: asking.actor, requestId, note: 'join_link_after_cancel_or_end' }]);
+    if (appointment !== undefined) await deps.store.audit([auditRecord(appointment, asking, now, 'refused', { note: 'join_link_after_cancel_or_end' })]);
     throw new JoinLinkUnavailableError();
   }
   const [token] = await issueTokens(deps.keyring, deps.settings, [
@@ -192,8 +191,8 @@ export async function exchangeJoinLink(deps: AppointmentDeps, code: string, user
   ]);
   const role = roleOf(appointment, appointment.clientId);
   await deps.store.audit([
-    { appointmentId, at: now, action: 'join-link-used', actor: asking.actor, role, requestId },
-    { appointmentId, at: now, action: 'token-issued', actor: asking.actor, role, requestId, tokenHash: hashToken(token!.token) },
+    auditRecord(appointment, asking, now, 'join-link-used', { role }),
+    auditRecord(appointment, asking, now, 'token-issued', { role, tokenHash: hashToken(token!.token) }),
   ]);
   return token!;
 }
