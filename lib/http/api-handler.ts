@@ -35,12 +35,25 @@ function parameters(event: ApiEvent, params: RequestSchema | undefined, query: R
   return { ...parsedParams, ...parseRequest(query, given) };
 }
 
+/**
+ * The outer middlewares every answer passes through, a route's or the router's refusal: the
+ * access log line, the response headers and problem+json errors. No early-timeout timer: the
+ * handlers finish in milliseconds and a timer per call costs.
+ */
+function answerStack(deps: Pick<Deps, 'settings' | 'logger'>, routeName: string) {
+  const { settings, logger } = deps;
+  return middy<ApiEvent, ApiResult>({ timeoutEarlyInMillis: 0 })
+    .use(accessLog({ logger, route: routeName, authMode: settings.authMode }))
+    .use(responseHeaders({ corsOrigins: settings.corsOrigins }))
+    .use(problemErrors({ logger, route: routeName }));
+}
+
 export function createApiHandler<S extends RequestSchema, P extends RequestSchema = Record<never, never>, Q extends RequestSchema = Record<never, never>>(
   route: RouteDefinition<S, P, Q>,
   deps: Pick<Deps, 'settings' | 'logger'> & Partial<Pick<Deps, 'reservationKey'>>,
   handle: RouteFunction<Infer<S> & Infer<P> & Infer<Q>>,
 ) {
-  const { settings, logger } = deps;
+  const { settings } = deps;
   const schema = route.request?.(settings);
   const params = route.params?.();
   const query = route.query?.();
@@ -54,12 +67,7 @@ export function createApiHandler<S extends RequestSchema, P extends RequestSchem
     // The reply serializer turns the reply into the result.
     return (await handle({ input, caller, event, requestId })) as unknown as ApiResult;
   };
-  // No early-timeout timer: the handlers finish in milliseconds and a timer per call costs.
-  const handler = middy<ApiEvent, ApiResult>({ timeoutEarlyInMillis: 0 })
-    .use(accessLog({ logger, route: route.name, authMode: settings.authMode }))
-    .use(responseHeaders({ corsOrigins: settings.corsOrigins }))
-    .use(problemErrors({ logger, route: route.name }))
-    .use(replySerializer());
+  const handler = answerStack(deps, route.name).use(replySerializer());
   if (route.caller === 'prosody') {
     const { reservationKey } = deps;
     if (reservationKey === undefined) throw new TypeError(`${route.name} needs the reservation key`);
@@ -74,14 +82,9 @@ export function createApiHandler<S extends RequestSchema, P extends RequestSchem
  * caller token) through the same middlewares as every route: same headers, body and log line.
  */
 export function createRefusalResponder(deps: Pick<Deps, 'settings' | 'logger'>, routeName: string) {
-  const { settings, logger } = deps;
-  const responder = middy<ApiEvent, ApiResult>({ timeoutEarlyInMillis: 0 })
-    .use(accessLog({ logger, route: routeName, authMode: settings.authMode }))
-    .use(responseHeaders({ corsOrigins: settings.corsOrigins }))
-    .use(problemErrors({ logger, route: routeName }))
-    .handler(async (event) => {
-      throw (event as ApiEvent & { refusal: Error }).refusal;
-    });
+  const responder = answerStack(deps, routeName).handler(async (event) => {
+    throw (event as ApiEvent & { refusal: Error }).refusal;
+  });
   return (event: ApiEvent, refusal: Error, context: Pick<Context, 'awsRequestId'>): Promise<ApiResult> =>
     responder({ ...event, refusal } as ApiEvent, context as Context);
 }
