@@ -128,6 +128,7 @@ export interface ClinicModel {
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
+export const WEEK_MS = 7 * DAY;
 
 /** A simulated working week (Monday to Friday, sessions on the hour from 08:00 to 19:00), sorted by time. */
 export function clinicWeek(clinic: ClinicModel, random: () => number): Invocation[] {
@@ -166,10 +167,8 @@ export function clinicWeek(clinic: ClinicModel, random: () => number): Invocatio
 }
 
 /** Keep-warm pings: one invocation of each function every `everyMs`, nobody waiting. */
-export function keepWarmPings(functionNames: readonly string[], everyMs: number, weekMs = 7 * DAY): Invocation[] {
+export function keepWarmPings(functionNames: readonly string[], everyMs: number, weekMs = WEEK_MS): Invocation[] {
   const pings: Invocation[] = [];
   for (let at = 0; at < weekMs; at += everyMs) for (const name of functionNames) pings.push({ at, route: `ping:${name}`, userFacing: false });
   return pings;
 }
-
-export const WEEK_MS = 7 * DAY;
