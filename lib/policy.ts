@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { AuthMode } from './config.ts';
 import { forbidden, invalidField, unauthenticated } from './errors.ts';
 import type { CreateRoomInput, GenerateTokenInput } from './requests.ts';
-import { avatarUrl } from './requests.ts';
+import { avatarUrl, EMAIL_MAX_CHARS, EMAIL_PATTERN, USER_ID_PATTERN } from './requests.ts';
 import { parseText } from './schema.ts';
 import type { JitsiUser, Verdict, VerifiedToken } from './token.ts';
 
@@ -62,16 +62,12 @@ function safeDisplayName(value: unknown): string | undefined {
   }
 }
 
-const CLAIM_EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
-/** The caller's subject: the same rules as a body's user id. */
-const SUBJECT = /^[A-Za-z0-9][A-Za-z0-9._:@|+=-]{0,127}$/;
-
 /** True, or API Gateway's flattened "true". */
 const claimIsTrue = (value: unknown) => value === true || value === 'true';
 
 function verifiedEmail(claims: CallerClaims, trustUnverified: boolean): string | undefined {
   const { email, email_verified: verified } = claims;
-  if (typeof email !== 'string' || email.length > 254 || !CLAIM_EMAIL.test(email)) return undefined;
+  if (typeof email !== 'string' || email.length > EMAIL_MAX_CHARS || !EMAIL_PATTERN.test(email)) return undefined;
   if (claimIsTrue(verified)) return email;
   return verified === undefined && trustUnverified ? email : undefined;
 }
@@ -103,7 +99,7 @@ export function identifyCaller(event: EventWithAuthorizer, settings: PolicySetti
   const claims = context?.authorizer?.jwt?.claims;
   // No claims in jwt mode means the authorizer is missing from the route: refuse, never guess.
   // A subject that breaks the id rules is no identity either.
-  if (!claims || typeof claims.sub !== 'string' || !SUBJECT.test(claims.sub)) {
+  if (!claims || typeof claims.sub !== 'string' || !USER_ID_PATTERN.test(claims.sub)) {
     throw unauthenticated('A valid caller token (Authorization: Bearer) is required.');
   }
   const roles = claimValues(claims[settings.moderatorClaim]);

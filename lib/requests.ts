@@ -14,20 +14,20 @@ const displayName = (description: string) =>
 const appointmentIdentifier = (description: string) =>
   textField(description, { maxChars: 128, maxBytes: 128, pattern: /^[!-~]{1,128}$/ }, 'an id of visible ASCII characters (no spaces, at most 128)');
 
+/** A user id: a body's, and a caller's subject (lib/policy.ts). */
+export const USER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@|+=-]{0,127}$/;
+
+/** An email address: a body's, and a caller's verified claim (lib/policy.ts). */
+export const EMAIL_PATTERN =
+  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+export const EMAIL_MAX_CHARS = 254;
+
 const identifier = (description: string) =>
-  textField(
-    description,
-    { maxChars: 128, maxBytes: 128, pattern: /^[A-Za-z0-9][A-Za-z0-9._:@|+=-]{0,127}$/ },
-    'an id of letters, digits and . _ : @ | + = - (at most 128)',
-  );
+  textField(description, { maxChars: 128, maxBytes: 128, pattern: USER_ID_PATTERN }, 'an id of letters, digits and . _ : @ | + = - (at most 128)');
 
 const email = textField(
   'Email address; shown to other participants when present.',
-  {
-    maxChars: 254,
-    maxBytes: 254,
-    pattern: /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/,
-  },
+  { maxChars: EMAIL_MAX_CHARS, maxBytes: EMAIL_MAX_CHARS, pattern: EMAIL_PATTERN },
   'an email address',
   { format: 'email' },
 );
