@@ -2,7 +2,7 @@
 // small pure functions; the operations below apply them to the store and record every decision
 // in the audit trail. Handlers call the operations; nothing here knows HTTP.
 import type { Settings } from './config.ts';
-import { AppointmentStateError, forbidden, invalidField } from './errors.ts';
+import { AppointmentStateError, appointmentCancelled, appointmentEnded, forbidden, invalidField } from './errors.ts';
 import { issueTokens, type IssuedToken, type TokenRequest } from './issue.ts';
 import type { Clock, Keyring } from './keyring.ts';
 import { appointmentTokenTimes, isAppointmentRoom, plannedWindow, randomAppointmentRoom, type AppointmentTokenRules } from './room.ts';
@@ -68,7 +68,7 @@ async function memberRole(deps: AppointmentDeps, appointment: Appointment, askin
 /** A cancelled appointment gets no further token, refresh or room. */
 async function requireScheduled(deps: AppointmentDeps, appointment: Appointment, asking: Asking): Promise<void> {
   if (appointment.status === 'cancelled') {
-    await refuse(deps, appointment, asking, new AppointmentStateError('cancelled', 'This appointment was cancelled.'), 'cancelled');
+    await refuse(deps, appointment, asking, appointmentCancelled(), 'cancelled');
   }
 }
 
@@ -293,7 +293,7 @@ export async function refreshToken(deps: AppointmentDeps, old: VerifiedToken, us
       'moved',
     );
   }
-  if (appointment.closesAt <= now) await refuse(deps, appointment, asking, new AppointmentStateError('ended', 'The appointment has already ended.'), 'ended');
+  if (appointment.closesAt <= now) await refuse(deps, appointment, asking, appointmentEnded(), 'ended');
   const times = tokenTimesFrom(now, Math.min(lifetime, appointment.closesAt - now));
   const [token] = await issueTokens(deps.keyring, settings, [{ ...request, tenant: appointment.tenant, times, appointmentVersion: appointment.version }]);
   await store.audit([auditRecord(appointment, asking, now, 'token-refreshed', { role, tokenHash: hashToken(token!.token) })]);

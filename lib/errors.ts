@@ -114,4 +114,8 @@ export const invalidField = (field: string, detail: string): InvalidInputError =
 export const forbidden = (detail: string, field?: string): ForbiddenError => new ForbiddenError(detail, field);
 export const unauthenticated = (detail: string): UnauthenticatedError => new UnauthenticatedError(detail);
 export const secretUnavailable = (): UnavailableError => new UnavailableError('secret', 'The service cannot load its signing secret right now; retry shortly.');
+/** A cancelled appointment: nothing more is issued for it. */
+export const appointmentCancelled = (): AppointmentStateError => new AppointmentStateError('cancelled', 'This appointment was cancelled.');
+/** An appointment whose window has closed. */
+export const appointmentEnded = (): AppointmentStateError => new AppointmentStateError('ended', 'The appointment has already ended.');
 export const storeUnavailable = (): UnavailableError => new UnavailableError('store', 'The appointment store cannot answer right now; retry shortly.');

@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AppointmentDeps, Asking } from './appointments.ts';
 import { appointmentOfMember, auditRecord, roleOf } from './appointments.ts';
-import { AppointmentStateError, invalidField, JoinLinkUnavailableError, NotFoundError, RoomRefusedError } from './errors.ts';
+import { appointmentCancelled, appointmentEnded, invalidField, JoinLinkUnavailableError, NotFoundError, RoomRefusedError } from './errors.ts';
 import { issueTokens, type IssuedToken } from './issue.ts';
 import { CONFERENCE_NAME } from './requests.ts';
 import { appointmentTokenTimes, isAppointmentRoom } from './room.ts';
@@ -154,9 +154,9 @@ const hashCode = (code: string) => createHash('sha256').update(code, 'utf8').dig
  */
 export async function createJoinLink(deps: AppointmentDeps, appointmentId: string, asking: Asking): Promise<{ code: string; expiresAt: number }> {
   const { appointment } = await appointmentOfMember(deps, appointmentId, asking.actor, 'therapist');
-  if (appointment.status === 'cancelled') throw new AppointmentStateError('cancelled', 'This appointment was cancelled.');
+  if (appointment.status === 'cancelled') throw appointmentCancelled();
   const now = deps.clock.nowSeconds();
-  if (appointment.closesAt <= now) throw new AppointmentStateError('ended', 'The appointment has already ended.');
+  if (appointment.closesAt <= now) throw appointmentEnded();
   const code = randomBytes(32).toString('base64url');
   const expiresAt = Math.min(now + deps.settings.joinLinkTtlMinutes * 60, appointment.closesAt);
   await deps.store.addJoinCode(hashCode(code), { appointmentId, expiresAt });

@@ -1,7 +1,7 @@
 // Room names, appointment rooms and windows, join URLs: the rules of docs/JITSI.md, "Joining a room".
 import { randomBytes } from 'node:crypto';
 import { SETTINGS } from './config.ts';
-import { AppointmentStateError, invalidField } from './errors.ts';
+import { AppointmentStateError, appointmentEnded, invalidField } from './errors.ts';
 import { NOT_BEFORE_SKEW_SECONDS, SAFE_NAME_PATTERN, type TokenGrant } from './token.ts';
 
 /** Only names that survive Jitsi's lowercasing and URL-encoding unchanged: refuse the rest, never rewrite. */
@@ -95,7 +95,7 @@ export function plannedWindow(nowSeconds: number, startMs: number, durationMinut
  * open) until it closes; an ended window gets none.
  */
 export function appointmentTokenTimes(nowSeconds: number, window: TimeWindow): Pick<TokenGrant, 'issuedAt' | 'notBefore' | 'expiresAt'> {
-  if (window.closesAt <= nowSeconds) throw new AppointmentStateError('ended', 'The appointment has already ended.');
+  if (window.closesAt <= nowSeconds) throw appointmentEnded();
   return { issuedAt: nowSeconds, notBefore: Math.max(nowSeconds, window.opensAt) - NOT_BEFORE_SKEW_SECONDS, expiresAt: window.closesAt };
 }
 
