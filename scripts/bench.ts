@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { esbuildOptions } from '../infra/bundling.ts';
+import { gatewayEvent, type GatewayOrigin } from '../infra/local/gateway-event.ts';
 import { settingsEnvironment } from '../lib/config.ts';
 import { ROUTES, type RouteDefinition } from '../lib/routes.ts';
 import { DEFAULT_MODERATOR_FEATURES, DEFAULT_PARTICIPANT_FEATURES, featureSet } from '../lib/features.ts';
@@ -81,28 +82,27 @@ function rawVerify(token: string, key: KeyObject, now: number): boolean {
   );
 }
 
+const BENCH_ORIGIN: GatewayOrigin = {
+  accountId: '1',
+  apiId: 'bench',
+  domainName: 'bench',
+  domainPrefix: 'bench',
+  sourceIp: '127.0.0.1',
+  userAgent: 'bench',
+  protocol: 'HTTP/1.1',
+};
+
 function event(path: string, body: unknown) {
-  return {
-    version: '2.0',
+  return gatewayEvent(BENCH_ORIGIN, {
     routeKey: `POST ${path}`,
+    method: 'POST',
     rawPath: path,
-    rawQueryString: '',
     headers: { 'content-type': 'application/json' },
-    requestContext: {
-      accountId: '1',
-      apiId: 'bench',
-      domainName: 'bench',
-      domainPrefix: 'bench',
-      http: { method: 'POST', path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' },
-      requestId: 'bench',
-      routeKey: `POST ${path}`,
-      stage: '$default',
-      time: '',
-      timeEpoch: 0,
-    },
     body: JSON.stringify(body),
-    isBase64Encoded: false,
-  };
+    requestId: 'bench',
+    time: '',
+    timeEpoch: 0,
+  });
 }
 const { generateToken, createRoom, validateToken, refreshToken } = ROUTES;
 const bodies: Record<string, unknown> = {

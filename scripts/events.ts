@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { loadSettings } from '../lib/config.ts';
 import { ROUTES, deployedRoutes, type RouteDefinition } from '../lib/routes.ts';
 import { buildJitsiClaims, createSigningKey, signJitsiToken, tokenTimesFrom } from '../lib/token.ts';
+import { gatewayEvent, type GatewayOrigin } from '../infra/local/gateway-event.ts';
 import { PROJECT_ROOT } from './server-process.ts';
 
 export const EVENTS_DIR = join(PROJECT_ROOT, 'events');
@@ -29,9 +30,18 @@ interface EventParts {
   authorization?: string;
 }
 
-function gatewayEvent(route: RouteDefinition, parts: EventParts, at: Date): Record<string, unknown> {
+const SAM_LOCAL_ORIGIN: GatewayOrigin = {
+  accountId: '123456789012',
+  apiId: 'local',
+  domainName: 'localhost',
+  domainPrefix: 'localhost',
+  sourceIp: '127.0.0.1',
+  userAgent: 'sam-local-example',
+  protocol: 'HTTP/1.1',
+};
+
+function samEvent(route: RouteDefinition, parts: EventParts, at: Date): Record<string, unknown> {
   const rawPath = route.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(parts.pathParameters?.[name] ?? ''));
-  const routeKey = `${route.method} ${route.path}`;
   const headers: Record<string, string> = {
     ...(parts.contentType ? { 'content-type': parts.contentType } : {}),
     origin: 'http://localhost:5173',
@@ -39,30 +49,19 @@ function gatewayEvent(route: RouteDefinition, parts: EventParts, at: Date): Reco
     'user-agent': 'sam-local-example',
     ...(parts.authorization ? { authorization: parts.authorization } : {}),
   };
-  const rawQueryString = new URLSearchParams(parts.query ?? {}).toString();
-  return {
-    version: '2.0',
-    routeKey,
+  return gatewayEvent(SAM_LOCAL_ORIGIN, {
+    routeKey: `${route.method} ${route.path}`,
+    method: route.method,
     rawPath,
-    rawQueryString,
+    rawQueryString: new URLSearchParams(parts.query ?? {}).toString(),
     headers,
-    ...(parts.query ? { queryStringParameters: parts.query } : {}),
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'local',
-      domainName: 'localhost',
-      domainPrefix: 'localhost',
-      http: { method: route.method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'sam-local-example' },
-      requestId: 'sam-local-example-request',
-      routeKey,
-      stage: '$default',
-      time: gatewayTime(at),
-      timeEpoch: at.getTime(),
-    },
-    ...(parts.pathParameters ? { pathParameters: parts.pathParameters } : {}),
-    ...(parts.body !== undefined ? { body: parts.body } : {}),
-    isBase64Encoded: false,
-  };
+    queryStringParameters: parts.query,
+    pathParameters: parts.pathParameters,
+    body: parts.body,
+    requestId: 'sam-local-example-request',
+    time: gatewayTime(at),
+    timeEpoch: at.getTime(),
+  }) as unknown as Record<string, unknown>;
 }
 
 /** Every deployed route's event at a moment, signed with env.json's settings. */
@@ -119,7 +118,7 @@ export function buildEvents(at: Date, envFile = join(EVENTS_DIR, 'env.json')): R
   for (const route of deployedRoutes) {
     const routeParts = parts.get(route);
     if (routeParts === undefined) throw new Error(`scripts/events.ts has no event for ${route.name}: add one`);
-    events[route.name] = gatewayEvent(route, routeParts, at);
+    events[route.name] = samEvent(route, routeParts, at);
   }
   return events;
 }

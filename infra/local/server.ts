@@ -15,6 +15,7 @@ import { MAX_FORM_BYTES } from '#lib/http/form-body';
 import { MAX_BODY_BYTES } from '#lib/http/strict-json-body';
 import { HttpProblem } from '#lib/problem';
 import { matchRoute, ROUTES, routes, type RouteDefinition } from '#lib/routes';
+import { gatewayEvent, type GatewayOrigin } from './gateway-event.ts';
 import type { Authenticator } from './auth.ts';
 import type { LocalDeps } from './deps.ts';
 
@@ -111,38 +112,32 @@ export function toApiGatewayEvent(
   const now = new Date();
   // Bytes that are not UTF-8 travel base64-encoded, so the handler sees exactly what was sent.
   const text = isTextContent(headers['content-type']) && isUtf8(body);
-  const event: APIGatewayProxyEventV2 = {
-    version: '2.0',
+  const host = headers.host ?? 'localhost';
+  const origin: GatewayOrigin = {
+    accountId: 'local',
+    apiId: 'local',
+    domainName: host,
+    domainPrefix: host.split('.')[0] ?? 'localhost',
+    sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+    userAgent: headers['user-agent'] ?? '',
+    protocol: `HTTP/${request.httpVersion}`,
+  };
+  return gatewayEvent(origin, {
     routeKey: `${route.method} ${route.path}`,
+    method: request.method ?? 'GET',
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
     headers,
-    requestContext: {
-      accountId: 'local',
-      apiId: 'local',
-      domainName: headers.host ?? 'localhost',
-      domainPrefix: (headers.host ?? 'localhost').split('.')[0] ?? 'localhost',
-      http: {
-        method: request.method ?? 'GET',
-        path: url.pathname,
-        protocol: `HTTP/${request.httpVersion}`,
-        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
-        userAgent: headers['user-agent'] ?? '',
-      },
-      requestId,
-      routeKey: `${route.method} ${route.path}`,
-      stage: '$default',
-      time: now.toISOString(),
-      timeEpoch: now.getTime(),
-    },
+    cookies: request.headers.cookie ? request.headers.cookie.split(/;\s*/) : undefined,
+    queryStringParameters: url.search ? query : undefined,
+    pathParameters: pathParameters && Object.keys(pathParameters).length > 0 ? pathParameters : undefined,
+    body: body.length > 0 ? (text ? body.toString('utf8') : body.toString('base64')) : undefined,
     isBase64Encoded: body.length > 0 && !text,
-  };
-  if (request.headers.cookie) event.cookies = request.headers.cookie.split(/;\s*/);
-  if (url.search) event.queryStringParameters = query;
-  if (pathParameters && Object.keys(pathParameters).length > 0) event.pathParameters = pathParameters;
-  if (body.length > 0) event.body = text ? body.toString('utf8') : body.toString('base64');
-  if (claims) (event.requestContext as unknown as { authorizer: unknown }).authorizer = { jwt: { claims, scopes: null } };
-  return event;
+    requestId,
+    time: now.toISOString(),
+    timeEpoch: now.getTime(),
+    claims,
+  });
 }
 
 interface HttpResult {

@@ -8,6 +8,7 @@ import { loadSettings, SETTING_VARIABLES } from '../../lib/config.ts';
 import { createDeps, type DepsOptions } from '../../lib/deps.ts';
 import type { AwsClientConfig } from '../../lib/secret.ts';
 import { deployedRoutes, ROUTES, type RouteKey } from '../../lib/routes.ts';
+import { gatewayEvent, type GatewayOrigin } from '../../infra/local/gateway-event.ts';
 import { ensureTable, startEmbeddedStore, type EmbeddedStore } from '../../infra/local/embedded-store.ts';
 import { handlerFactoryOf } from '../../infra/local/server.ts';
 
@@ -85,34 +86,33 @@ export async function loadHandlers(env: Env = {}) {
 let counter = 0;
 export const lambdaContext = (): Context => ({ awsRequestId: `req-${++counter}`, functionName: 'test', callbackWaitsForEmptyEventLoop: false }) as Context;
 
+const TEST_ORIGIN: GatewayOrigin = {
+  accountId: '123456789012',
+  apiId: 'api',
+  domainName: 'api.example.test',
+  domainPrefix: 'api',
+  sourceIp: '127.0.0.1',
+  userAgent: 'vitest',
+  protocol: 'HTTP/1.1',
+};
+
 export function apiEvent(
   path: string,
   body: unknown,
   options: { headers?: Record<string, string>; claims?: Record<string, unknown>; method?: string; rawBody?: string } = {},
 ): APIGatewayProxyEventV2 {
-  const event = {
-    version: '2.0',
+  const now = new Date();
+  return gatewayEvent(TEST_ORIGIN, {
     routeKey: `POST ${path}`,
+    method: options.method ?? 'POST',
     rawPath: path,
-    rawQueryString: '',
     headers: { 'content-type': 'application/json', ...options.headers },
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'api',
-      domainName: 'api.example.test',
-      domainPrefix: 'api',
-      http: { method: options.method ?? 'POST', path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
-      requestId: `evt-${++counter}`,
-      routeKey: `POST ${path}`,
-      stage: '$default',
-      time: new Date().toUTCString(),
-      timeEpoch: Date.now(),
-      ...(options.claims ? { authorizer: { jwt: { claims: options.claims, scopes: null } } } : {}),
-    },
     body: options.rawBody ?? JSON.stringify(body),
-    isBase64Encoded: false,
-  };
-  return event as APIGatewayProxyEventV2;
+    requestId: `evt-${++counter}`,
+    time: now.toUTCString(),
+    timeEpoch: now.getTime(),
+    claims: options.claims,
+  });
 }
 
 export const json = (result: APIGatewayProxyStructuredResultV2): any => JSON.parse(result.body ?? 'null');
