@@ -101,3 +101,15 @@ export function sdkEnvironment(endpoint: string): Record<string, string> {
     AWS_EC2_METADATA_DISABLED: 'true',
   };
 }
+
+/** A deployed function's environment with its app secret in the fake (AUTH_MODE=none); overrides win. */
+export function lambdaSecretEnvironment(endpoint: string, overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return {
+    ...sdkEnvironment(endpoint),
+    AWS_LAMBDA_FUNCTION_NAME: 'f',
+    JITSI_SECRET_ARN: TEST_SECRET_ARN,
+    JITSI_APP_SECRET: undefined,
+    AUTH_MODE: 'none',
+    ...overrides,
+  };
+}

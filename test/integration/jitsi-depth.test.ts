@@ -2,7 +2,7 @@
 // change, refresh-token, and the token doctor's reason codes.
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sdkEnvironment, startFakeSecretsManager, TEST_SECRET_ARN, type FakeSecretsManager } from '../helpers/fake-secrets-manager.ts';
+import { lambdaSecretEnvironment, startFakeSecretsManager, TEST_SECRET_ARN, type FakeSecretsManager } from '../helpers/fake-secrets-manager.ts';
 import { apiEvent, json, lambdaContext, loadHandlers, TEST_APP_SECRET } from '../helpers/handlers.ts';
 import { b64url, decodeJwt, jitsiRuleViolations } from '../helpers/jwt.ts';
 
@@ -84,13 +84,7 @@ describe('HS256 rotation across a Secrets Manager version change', () => {
     fake = await startFakeSecretsManager();
   });
   afterAll(() => fake.close());
-  const lambdaEnv = () => ({
-    ...sdkEnvironment(fake.endpoint),
-    AWS_LAMBDA_FUNCTION_NAME: 'f',
-    JITSI_SECRET_ARN: TEST_SECRET_ARN,
-    JITSI_APP_SECRET: undefined,
-    AUTH_MODE: 'none',
-  });
+  const lambdaEnv = () => lambdaSecretEnvironment(fake.endpoint);
 
   it('accepts tokens signed with AWSPREVIOUS for the longest token lifetime after the rotation, and signs new ones with AWSCURRENT', async () => {
     fake.secrets.set(TEST_SECRET_ARN, OLD);

@@ -3,7 +3,7 @@
 import { createHash, createVerify, generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../infra/local/server.ts';
-import { sdkEnvironment, startFakeSecretsManager, TEST_SECRET_ARN, type FakeSecretsManager } from '../helpers/fake-secrets-manager.ts';
+import { lambdaSecretEnvironment, startFakeSecretsManager, TEST_SECRET_ARN, type FakeSecretsManager } from '../helpers/fake-secrets-manager.ts';
 import { apiEvent, json, lambdaContext, loadHandlers } from '../helpers/handlers.ts';
 import { decodeJwt, jitsiRuleViolations } from '../helpers/jwt.ts';
 import { post, startServer } from '../helpers/local-server.ts';
@@ -79,23 +79,12 @@ describe('RS256 rotation in Secrets Manager', () => {
     fake = await startFakeSecretsManager();
   });
   afterAll(() => fake.close());
-  const env = () => ({
-    ...sdkEnvironment(fake.endpoint),
-    AWS_LAMBDA_FUNCTION_NAME: 'f',
-    JITSI_SECRET_ARN: TEST_SECRET_ARN,
-    JITSI_APP_SECRET: undefined,
-    JITSI_SIGNING: 'rs256',
-    AUTH_MODE: 'none',
-  });
-  const keysEvent = (kid: string) =>
-    ({
-      version: '2.0',
-      rawPath: keyPath(kid),
-      headers: {},
-      pathParameters: { keyFile: keyPath(kid).split('/').pop() },
-      requestContext: { http: { method: 'GET', path: keyPath(kid) }, requestId: 'k' },
-      isBase64Encoded: false,
-    }) as never;
+  const env = () => lambdaSecretEnvironment(fake.endpoint, { JITSI_SIGNING: 'rs256' });
+  const keysEvent = (kid: string) => {
+    const event = apiEvent(keyPath(kid), undefined, { method: 'GET' });
+    event.pathParameters = { keyFile: keyPath(kid).split('/').pop()! };
+    return event;
+  };
 
   it('keeps serving the previous key for the longest token lifetime after a new kid, then stops', async () => {
     fake.secrets.set(TEST_SECRET_ARN, rsaSecret('kid-2'));

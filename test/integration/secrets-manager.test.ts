@@ -3,7 +3,7 @@
 import { createHmac } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { sdkEnvironment, startFakeSecretsManager, TEST_SECRET_ARN, type Fault, type FakeSecretsManager } from '../helpers/fake-secrets-manager.ts';
+import { lambdaSecretEnvironment, startFakeSecretsManager, TEST_SECRET_ARN, type Fault, type FakeSecretsManager } from '../helpers/fake-secrets-manager.ts';
 import { apiEvent, json, lambdaContext, loadHandlers } from '../helpers/handlers.ts';
 import { decodeJwt } from '../helpers/jwt.ts';
 
@@ -25,14 +25,7 @@ beforeEach(() => {
   fake.secrets.set(TEST_SECRET_ARN, SECRET);
 });
 
-const lambdaEnv = () => ({
-  ...sdkEnvironment(fake.endpoint),
-  AWS_LAMBDA_FUNCTION_NAME: 'generate-token',
-  JITSI_APP_SECRET: undefined,
-  JITSI_SECRET_ARN: TEST_SECRET_ARN,
-  AUTH_MODE: 'none',
-  SECRET_STALE_SECONDS: '3600',
-});
+const lambdaEnv = () => lambdaSecretEnvironment(fake.endpoint, { AWS_LAMBDA_FUNCTION_NAME: 'generate-token', SECRET_STALE_SECONDS: '3600' });
 const generateEvent = () => apiEvent('/api/jitsi/generate-token', { roomName: 'room-1', userName: 'Ada' });
 
 describe('the app secret from Secrets Manager (real SDK, loopback endpoint)', () => {
