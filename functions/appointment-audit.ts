@@ -1,6 +1,6 @@
 // An appointment's audit trail, for its therapist: who was let in or refused, and every change.
 import { appointmentOfMember } from '#lib/appointments';
-import { deployedHandler, type Deps } from '#lib/deps';
+import type { Deps } from '#lib/deps';
 import { createApiHandler } from '#lib/http/api-handler';
 import { resourceRequester } from '#lib/policy';
 import { ROUTES } from '#lib/routes';
@@ -18,5 +18,3 @@ export function createAppointmentAuditHandler(deps: Deps) {
     };
   });
 }
-
-export const handler = deployedHandler(createAppointmentAuditHandler);

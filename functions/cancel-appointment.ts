@@ -1,6 +1,6 @@
 // The therapist cancels an appointment: no token is issued or refreshed for it afterwards.
 import { appointmentView, cancelAppointment } from '#lib/appointments';
-import { deployedHandler, type Deps } from '#lib/deps';
+import type { Deps } from '#lib/deps';
 import { createApiHandler } from '#lib/http/api-handler';
 import { resourceRequester } from '#lib/policy';
 import { ROUTES } from '#lib/routes';
@@ -11,5 +11,3 @@ export function createCancelAppointmentHandler(deps: Deps) {
     return { body: appointmentView(cancelled, 'therapist') };
   });
 }
-
-export const handler = deployedHandler(createCancelAppointmentHandler);

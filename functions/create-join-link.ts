@@ -1,6 +1,6 @@
 // The therapist (or the platform's backend, as the therapist) asks for a single-use join link for
 // the appointment's client: a code to put in the link instead of a token.
-import { deployedHandler, type Deps } from '#lib/deps';
+import type { Deps } from '#lib/deps';
 import { createApiHandler } from '#lib/http/api-handler';
 import { resourceRequester } from '#lib/policy';
 import { createJoinLink } from '#lib/reservations';
@@ -17,5 +17,3 @@ export function createCreateJoinLinkHandler(deps: Deps) {
     return { body, status: 201 };
   });
 }
-
-export const handler = deployedHandler(createCreateJoinLinkHandler);

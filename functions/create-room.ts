@@ -2,7 +2,7 @@
 // moves it (new time), and receives a token each for therapist and client, valid only in the
 // appointment's window.
 import { registerAppointment } from '#lib/appointments';
-import { deployedHandler, type Deps } from '#lib/deps';
+import type { Deps } from '#lib/deps';
 import { createApiHandler } from '#lib/http/api-handler';
 import { authorizeCreateRoom } from '#lib/policy';
 import { ROUTES } from '#lib/routes';
@@ -33,5 +33,3 @@ export function createCreateRoomHandler(deps: Deps) {
     };
   });
 }
-
-export const handler = deployedHandler(createCreateRoomHandler);

@@ -1,6 +1,6 @@
 // A client exchanges a join link's code, once, for its token and the Jitsi URL to open. The code
 // is the credential: no caller token is needed.
-import { deployedHandler, type Deps } from '#lib/deps';
+import type { Deps } from '#lib/deps';
 import { createApiHandler } from '#lib/http/api-handler';
 import { tokenBody } from '#lib/issue';
 import { exchangeJoinLink } from '#lib/reservations';
@@ -13,5 +13,3 @@ export function createExchangeJoinLinkHandler(deps: Deps) {
     return { body: { ...tokenBody(issued), jitsiUrl: `${issued.joinUrl}#jwt=${issued.token}` }, tokens: [issued] };
   });
 }
-
-export const handler = deployedHandler(createExchangeJoinLinkHandler);

@@ -2,7 +2,7 @@
 // room) the token is the caller's own: room, role and window come from the store. Any other
 // room is ad-hoc, under the identity rules alone.
 import { appointmentForRequest, memberToken } from '#lib/appointments';
-import { deployedHandler, type Deps } from '#lib/deps';
+import type { Deps } from '#lib/deps';
 import { createApiHandler } from '#lib/http/api-handler';
 import { issueTokens, tokenBody } from '#lib/issue';
 import { authorizeGenerateToken, requestingUser } from '#lib/policy';
@@ -24,5 +24,3 @@ export function createGenerateTokenHandler(deps: Deps) {
     return { body: tokenBody(issued!), tokens: [issued!] };
   });
 }
-
-export const handler = deployedHandler(createGenerateTokenHandler);

@@ -1,6 +1,6 @@
 // An appointment's status and window, for its therapist and client: ids and times only.
 import { appointmentOfMember, appointmentView } from '#lib/appointments';
-import { deployedHandler, type Deps } from '#lib/deps';
+import type { Deps } from '#lib/deps';
 import { createApiHandler } from '#lib/http/api-handler';
 import { resourceRequester } from '#lib/policy';
 import { ROUTES } from '#lib/routes';
@@ -11,5 +11,3 @@ export function createGetAppointmentHandler(deps: Deps) {
     return { body: appointmentView(appointment, role) };
   });
 }
-
-export const handler = deployedHandler(createGetAppointmentHandler);

@@ -1,7 +1,7 @@
 // RS256 ("ASAP") mode's public keys, where Prosody's asap_key_server fetches them:
 // `<hex(sha256(kid))>.pem`, current and previous. Public and cacheable; 404 in HS256 mode and
 // for any other name.
-import { deployedHandler, type Deps } from '#lib/deps';
+import type { Deps } from '#lib/deps';
 import { NotFoundError } from '#lib/errors';
 import { createApiHandler } from '#lib/http/api-handler';
 import { ROUTES } from '#lib/routes';
@@ -16,5 +16,3 @@ export function createJitsiKeysHandler({ settings, logger, keyring }: Deps) {
     return { text: pem, contentType: 'application/x-pem-file', cacheControl: 'public, max-age=3600' };
   });
 }
-
-export const handler = deployedHandler(createJitsiKeysHandler);

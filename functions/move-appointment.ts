@@ -1,7 +1,7 @@
 // The therapist moves an appointment to a new time: tokens issued for the old time can no
 // longer be refreshed, and new ones carry the new window.
 import { appointmentView, moveAppointment } from '#lib/appointments';
-import { deployedHandler, type Deps } from '#lib/deps';
+import type { Deps } from '#lib/deps';
 import { createApiHandler } from '#lib/http/api-handler';
 import { resourceRequester } from '#lib/policy';
 import { ROUTES } from '#lib/routes';
@@ -14,5 +14,3 @@ export function createMoveAppointmentHandler(deps: Deps) {
     return { body: appointmentView(moved, 'therapist') };
   });
 }
-
-export const handler = deployedHandler(createMoveAppointmentHandler);

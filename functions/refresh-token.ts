@@ -3,7 +3,7 @@
 // expired token when a long meeting reconnects). The new one keeps the old one's lifetime and
 // never outlives the appointment (or an ad-hoc session's maximum length).
 import { refreshToken } from '#lib/appointments';
-import { deployedHandler, type Deps } from '#lib/deps';
+import type { Deps } from '#lib/deps';
 import { createApiHandler } from '#lib/http/api-handler';
 import { tokenBody } from '#lib/issue';
 import { authorizeRefresh, refreshedUser } from '#lib/policy';
@@ -24,5 +24,3 @@ export function createRefreshTokenHandler(deps: Deps) {
     return { body: tokenBody(issued), tokens: [issued] };
   });
 }
-
-export const handler = deployedHandler(createRefreshTokenHandler);

@@ -1,6 +1,6 @@
 // Prosody's reservation module asks, before it creates a room, whether the room may exist and
 // for how long (form-encoded, with the reservation API key).
-import { deployedHandler, type Deps } from '#lib/deps';
+import type { Deps } from '#lib/deps';
 import { createApiHandler } from '#lib/http/api-handler';
 import { reserveConference } from '#lib/reservations';
 import { ROUTES } from '#lib/routes';
@@ -10,5 +10,3 @@ export function createReservationCreateHandler(deps: Deps) {
     reserveConference(deps, { name: input.name, startMs: input.start_time, mailOwner: input.mail_owner }, requestId),
   );
 }
-
-export const handler = deployedHandler(createReservationCreateHandler);

@@ -1,5 +1,5 @@
 // Prosody tells us a room is gone: everyone left, or its time ran out.
-import { deployedHandler, type Deps } from '#lib/deps';
+import type { Deps } from '#lib/deps';
 import { createApiHandler } from '#lib/http/api-handler';
 import { closeConference } from '#lib/reservations';
 import { ROUTES } from '#lib/routes';
@@ -9,5 +9,3 @@ export function createReservationDeleteHandler(deps: Deps) {
     body: { ...(await closeConference(deps, input.id, requestId)) },
   }));
 }
-
-export const handler = deployedHandler(createReservationDeleteHandler);

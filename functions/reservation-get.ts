@@ -1,5 +1,5 @@
 // Prosody asks for a room it was told is open already (after a 409 with its id).
-import { deployedHandler, type Deps } from '#lib/deps';
+import type { Deps } from '#lib/deps';
 import { createApiHandler } from '#lib/http/api-handler';
 import { conferenceReservation } from '#lib/reservations';
 import { ROUTES } from '#lib/routes';
@@ -9,5 +9,3 @@ export function createReservationGetHandler(deps: Deps) {
     body: { ...(await conferenceReservation(deps, input.id, requestId)) },
   }));
 }
-
-export const handler = deployedHandler(createReservationGetHandler);

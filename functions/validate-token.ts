@@ -3,7 +3,7 @@
 // valid. Only for authenticated callers (RFC 7662 §2.1), and who holds it is told only to the
 // holder and the appointment's therapist.
 import { tokenStanding } from '#lib/appointments';
-import { deployedHandler, type Deps } from '#lib/deps';
+import type { Deps } from '#lib/deps';
 import { createApiHandler } from '#lib/http/api-handler';
 import { ROUTES } from '#lib/routes';
 import { isoFromSeconds } from '#lib/token';
@@ -21,5 +21,3 @@ export function createValidateTokenHandler(deps: Deps) {
     return { body: { valid: true, expiresAt, room: token.room, moderator: token.moderator, userId: token.user?.id ?? null } };
   });
 }
-
-export const handler = deployedHandler(createValidateTokenHandler);

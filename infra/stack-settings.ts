@@ -24,6 +24,8 @@ export interface StackSettings {
   bundleAwsSdk: boolean;
   /** X-Ray active tracing on the functions (-c tracing=on). */
   tracing: boolean;
+  /** A scheduled ping that keeps one environment of each function warm (-c keepWarm=on; off by default). */
+  keepWarm: boolean;
   /** Tags on every resource (-c tags=team=video,env=prod). */
   tags: Record<string, string>;
   /** A custom domain for the API (-c domainName=… -c certificateArn=…, a regional ACM certificate). */
@@ -193,9 +195,16 @@ export function readStackSettings(node: Node): StackSettings {
     logRetentionDays: logRetention(node),
     bundleAwsSdk: contextString(node, 'bundleAwsSdk') !== 'false',
     tracing: contextString(node, 'tracing') === 'on',
+    keepWarm: keepWarmFrom(contextString(node, 'keepWarm')),
     tags: tagsFrom(contextString(node, 'tags')),
     customDomain: customDomainFrom(node),
     alarmEmail: alarmEmailFrom(contextString(node, 'alarmEmail')),
     warnings,
   };
+}
+
+function keepWarmFrom(value: string | undefined): boolean {
+  if (value === undefined || value === 'off') return false;
+  if (value === 'on') return true;
+  throw new StackSettingsError(`-c keepWarm must be on or off (got ${JSON.stringify(value)})`);
 }

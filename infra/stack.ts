@@ -1,4 +1,4 @@
-// JitsiTokenStack: the HTTP API, one function per deployed row of the route table, the app secret.
+// JitsiTokenStack: the HTTP API, the functions of the route table (FUNCTIONS, each with its routes), the app secret and the appointments table.
 import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { CorsHttpMethod, DomainName, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -7,12 +7,22 @@ import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { TABLE_SCHEMA } from '#lib/store';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, CORS_MAX_AGE_SECONDS } from '#lib/cors';
-import { RESERVATIONS_API_PREFIX, routesDeployedWith } from '#lib/routes';
+import {
+  functionsDeployedWith,
+  KEEP_WARM_EVERY_MINUTES,
+  KEEP_WARM_PING,
+  readsReservationKey,
+  RESERVATIONS_API_PREFIX,
+  routesDeployedWith,
+  routesOf,
+} from '#lib/routes';
 import { SETTINGS } from '#lib/config';
 import type { StackSettings } from './stack-settings.ts';
 import { Operations } from './operations.ts';
@@ -128,30 +138,46 @@ export class JitsiTokenStack extends Stack {
         ? { ...settings.functionEnvironment, [SETTINGS.appSecret.variable]: '', [SETTINGS.reservationsApiKey.variable]: '' }
         : settings.functionEnvironment;
 
-    this.functions = routesDeployedWith(settings.functionEnvironment[SETTINGS.signing.variable]?.toLowerCase() ?? 'hs256').map((route) => {
-      const tokenFunction = new TokenFunction(this, route.name, {
-        route,
+    const signing = settings.functionEnvironment[SETTINGS.signing.variable]?.toLowerCase() ?? 'hs256';
+    this.functions = functionsDeployedWith(signing).map((fn) => {
+      const routes = routesOf(fn, routesDeployedWith(signing));
+      const tokenFunction = new TokenFunction(this, fn.name, {
+        fn,
+        routes,
         secret: this.secret,
         table: this.table,
         ...(this.secretKey ? { secretKey: this.secretKey } : {}),
-        // Only the reservation API's functions may read Prosody's key.
-        ...(route.caller === 'prosody' ? { reservationKey: this.reservationKey } : {}),
+        // Only the reservation API's function may read Prosody's key.
+        ...(readsReservationKey(routes) ? { reservationKey: this.reservationKey } : {}),
         environment,
         logRetentionDays: settings.logRetentionDays,
         bundleAwsSdk: settings.bundleAwsSdk,
         tracing: settings.tracing,
       });
-      const httpRoutes = this.api.addRoutes({
-        path: route.path,
-        methods: [HttpMethod[route.method]],
-        integration: new HttpLambdaIntegration(`${route.name}-integration`, tokenFunction.function),
-        ...(authorizer && route.caller === 'required' ? { authorizer } : {}),
-      });
-      if (route.caller !== 'required') {
-        for (const httpRoute of httpRoutes) Validations.of(httpRoute).acknowledge({ id: 'AwsSolutions-APIG4', reason: NO_CALLER_JWT[route.caller] });
+      const integration = new HttpLambdaIntegration(`${fn.name}-integration`, tokenFunction.function);
+      for (const route of routes) {
+        const httpRoutes = this.api.addRoutes({
+          path: route.path,
+          methods: [HttpMethod[route.method]],
+          integration,
+          ...(authorizer && route.caller === 'required' ? { authorizer } : {}),
+        });
+        if (route.caller !== 'required') {
+          for (const httpRoute of httpRoutes) Validations.of(httpRoute).acknowledge({ id: 'AwsSolutions-APIG4', reason: NO_CALLER_JWT[route.caller] });
+        }
       }
       return tokenFunction;
     });
+    if (settings.keepWarm) {
+      // A ping every few minutes keeps one environment of each function alive (docs/PERFORMANCE.md).
+      new Rule(this, 'KeepWarm', {
+        description: `Keeps one environment of each function warm (-c keepWarm=on): a ping every ${KEEP_WARM_EVERY_MINUTES} minutes`,
+        schedule: Schedule.rate(Duration.minutes(KEEP_WARM_EVERY_MINUTES)),
+        targets: this.functions.map(
+          (tokenFunction) => new LambdaFunction(tokenFunction.function, { event: RuleTargetInput.fromObject(KEEP_WARM_PING), retryAttempts: 0 }),
+        ),
+      });
+    }
 
     const operations = new Operations(this, 'Operations', { api: this.api, functions: this.functions, alarmEmail: settings.alarmEmail });
     new CfnOutput(this, 'AlarmTopicArn', {

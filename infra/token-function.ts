@@ -12,20 +12,22 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CREATE_REQUIRE_BANNER, externalModules, NODE_TARGET, SEMVER_ALIAS, type BundlePolicy } from './bundling.ts';
 import { SETTINGS } from '#lib/config';
-import type { RouteDefinition } from '#lib/routes';
+import { storeActionsOf, type FunctionDefinition, type RouteDefinition } from '#lib/routes';
 
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** A stable CloudFormation logical id (GenerateTokenFunction), so sam local commands can name it. */
-export const functionLogicalId = (route: Pick<RouteDefinition, 'name'>): string =>
-  `${route.name.replace(/(^|-)([a-z])/g, (_, __, letter: string) => letter.toUpperCase())}Function`;
+/** A stable CloudFormation logical id (CallerApiFunction), so sam local commands can name it. */
+export const functionLogicalId = (fn: Pick<FunctionDefinition, 'name'>): string =>
+  `${fn.name.replace(/(^|-)([a-z])/g, (_, __, letter: string) => letter.toUpperCase())}Function`;
 
 export interface TokenFunctionProps extends BundlePolicy {
-  route: RouteDefinition;
+  fn: FunctionDefinition;
+  /** The routes it runs in this deployment: its grants are the union of theirs. */
+  routes: readonly RouteDefinition[];
   secret: ISecret;
-  /** The appointments table: named in every function's settings, granted only the route's actions. */
+  /** The appointments table: named in every function's settings, granted only its routes' actions. */
   table: ITable;
-  /** Prosody's reservation key, for the reservation API's functions only. */
+  /** Prosody's reservation key, for the reservation API's function only. */
   reservationKey?: ISecret;
   /** The customer-managed KMS key an imported app secret is encrypted with. */
   secretKey?: IKey;
@@ -43,10 +45,13 @@ export class TokenFunction extends Construct {
     super(scope, id);
     this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetentionDays, removalPolicy: RemovalPolicy.DESTROY });
     // An own role with exactly log writes on this log group (no AWS managed policy).
-    const role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `Runs the ${props.route.name} handler` });
+    const role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs ${props.fn.name}: ${props.routes.map((route) => route.name).join(', ')}`,
+    });
     this.logGroup.grantWrite(role);
     this.function = new NodejsFunction(this, 'Function', {
-      entry: join(PROJECT_ROOT, props.route.entry),
+      entry: join(PROJECT_ROOT, props.fn.entry),
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
@@ -57,7 +62,7 @@ export class TokenFunction extends Construct {
       role,
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
-      description: props.route.summary,
+      description: props.fn.summary,
       ...(props.tracing ? { tracing: Tracing.ACTIVE } : {}),
       environment: {
         // Stack frames in logged errors point at the TypeScript source, through the bundle's source map.
@@ -84,9 +89,10 @@ export class TokenFunction extends Construct {
     props.reservationKey?.grantRead(this.function);
     // Reading a secret encrypted with a customer-managed key also needs kms:Decrypt on that key.
     props.secretKey?.grantDecrypt(this.function);
-    // Least privilege: exactly the table actions the route's row names, and none for a route without any.
-    if (props.route.store.length > 0) props.table.grant(this.function, ...props.route.store);
-    // A stable logical id, so `sam local invoke GenerateTokenFunction` works.
-    (this.function.node.defaultChild as CfnFunction).overrideLogicalId(functionLogicalId(props.route));
+    // Least privilege: exactly the table actions its routes' rows name, and none when they name none.
+    const storeActions = storeActionsOf(props.routes);
+    if (storeActions.length > 0) props.table.grant(this.function, ...storeActions);
+    // A stable logical id, so `sam local invoke CallerApiFunction` works.
+    (this.function.node.defaultChild as CfnFunction).overrideLogicalId(functionLogicalId(props.fn));
   }
 }

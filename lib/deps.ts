@@ -12,7 +12,7 @@ import {
   type SecretCache,
   type SecretFetcher,
 } from './secret.ts';
-import { createDynamoStore, type AppointmentStore } from './store.ts';
+import type { AppointmentStore, StoreOptions } from './store.ts';
 
 export interface Deps {
   settings: Settings;
@@ -35,7 +35,17 @@ export interface DepsOptions {
   secretsManagerClient?: AwsClientConfig;
   /** For the DynamoDB client (the embedded store's endpoint locally and in tests). */
   storeClient?: AwsClientConfig;
+  /**
+   * Opens the appointment store (lib/store's createDynamoStore). Passed in, not imported here, so
+   * the bundle of a function none of whose routes touches the store has no DynamoDB client in it.
+   */
+  openStore?: (options: StoreOptions) => AppointmentStore;
 }
+
+/** The store of a function built without one: any call is a bug (a route whose row names no store action). */
+const NO_STORE: AppointmentStore = new Proxy({} as AppointmentStore, {
+  get: (_, operation) => () => Promise.reject(new TypeError(`this function has no appointment store (store.${String(operation)} called)`)),
+});
 
 /** Builds the dependencies and starts the first secret fetch right away (the Lambda init phase). */
 export function createDeps(settings: Settings, options: DepsOptions = {}): Deps {
@@ -53,11 +63,12 @@ export function createDeps(settings: Settings, options: DepsOptions = {}): Deps 
     clock,
   );
   keyring.prefetch();
-  const store = createDynamoStore({
-    tableName: settings.appointmentsTable,
-    retentionDays: settings.auditRetentionDays,
-    ...(options.storeClient ? { client: options.storeClient } : {}),
-  });
+  const store =
+    options.openStore?.({
+      tableName: settings.appointmentsTable,
+      retentionDays: settings.auditRetentionDays,
+      ...(options.storeClient ? { client: options.storeClient } : {}),
+    }) ?? NO_STORE;
   const reservationKey = createSecretCache(
     options.reservationKeyFetcher ?? fetcherFor(settings.reservationKeySource, options.secretsManagerClient),
     { refreshMs: settings.secretRefreshSeconds * 1000, staleMs: settings.secretStaleSeconds * 1000, logger, label: 'the reservation API key' },
@@ -68,24 +79,27 @@ export function createDeps(settings: Settings, options: DepsOptions = {}): Deps 
 
 let processDeps: Deps | undefined;
 
-/** One set per process, from the environment: what a deployed handler module is built with. */
-export function defaultDeps(): Deps {
-  processDeps ??= createDeps(loadSettings());
+/** One set per process, from the environment: what a deployed function is built with. */
+export function defaultDeps(options: Pick<DepsOptions, 'openStore'> = {}): Deps {
+  processDeps ??= createDeps(loadSettings(), options);
   return processDeps;
 }
 
 type LambdaHandler<E, C, R> = (event: E, context: C) => Promise<R>;
 
 /**
- * A handler module's `handler`: in Lambda (and sam local) built at import, so settings are
+ * A function module's `handler`: in Lambda (and sam local) built at import, so settings are
  * checked and the secret fetch starts during the init phase; elsewhere (the local server and
  * tests import modules for their factories) only when first called.
  */
-export function deployedHandler<E, C, R>(factory: (deps: Deps) => LambdaHandler<E, C, R>): LambdaHandler<E, C, R> {
-  if (detectRuntime() !== 'local') return factory(defaultDeps());
+export function deployedHandler<E, C, R>(
+  factory: (deps: Deps) => LambdaHandler<E, C, R>,
+  options: Pick<DepsOptions, 'openStore'> = {},
+): LambdaHandler<E, C, R> {
+  if (detectRuntime() !== 'local') return factory(defaultDeps(options));
   let built: LambdaHandler<E, C, R> | undefined;
   return (event, context) => {
-    built ??= factory(defaultDeps());
+    built ??= factory(defaultDeps(options));
     return built(event, context);
   };
 }

@@ -105,7 +105,7 @@ export function buildOpenApi(
 ): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
-    if (route.deployment !== 'lambda') continue;
+    if (route.runsIn === 'local-server') continue;
     paths[route.path] ??= {};
     paths[route.path]![route.method.toLowerCase()] = operation(route, limits);
   }

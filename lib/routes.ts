@@ -1,7 +1,8 @@
 // The one route table. Each row is everything about a route: the CDK stack, the local server,
 // the API description, the sam local events, the handler test loader and the console all read
-// it. Adding a route is one row, one handler file, its event and its tests. This module has no
-// side effects (the stack imports it at synth).
+// it. Adding a route is one row, one handler file, one line in its function's entry
+// (functions/lambda/), its event and its tests. This module has no side effects (the stack
+// imports it at synth).
 import {
   appointmentPath,
   conferencePath,
@@ -46,6 +47,44 @@ export type StoreAction =
 const READS_AND_AUDITS: readonly StoreAction[] = ['dynamodb:GetItem', 'dynamodb:BatchWriteItem'];
 const WRITES_AND_AUDITS: readonly StoreAction[] = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'];
 
+/**
+ * The Lambda functions the stack deploys. Each runs the routes whose `runsIn` names it, grouped by
+ * what they may touch: a clinic's traffic is sparse, and one warm function for all of the web
+ * app's routes meets far fewer cold starts than one function per route (docs/PERFORMANCE.md,
+ * "A clinic's week"). A function is granted the union of its routes' needs, nothing more.
+ */
+export interface FunctionDefinition {
+  /** Names the function's construct, its logical id (CallerApiFunction), its alarms and its log lines. */
+  name: string;
+  /** The module whose `handler` Lambda runs: it dispatches on API Gateway's routeKey. */
+  entry: string;
+  summary: string;
+}
+
+export const FUNCTIONS = {
+  callerApi: {
+    name: 'caller-api',
+    entry: 'functions/lambda/caller-api.ts',
+    summary: "The web app's routes: tokens, rooms, appointments and join links",
+  },
+  reservationsApi: {
+    name: 'reservations-api',
+    entry: 'functions/lambda/reservations-api.ts',
+    summary: "Prosody's reservation API (the reservation key, never a caller token)",
+  },
+  publicKeys: {
+    name: 'public-keys',
+    entry: 'functions/lambda/public-keys.ts',
+    summary: "RS256 mode: the public keys Prosody's asap_key_server fetches",
+  },
+} as const satisfies Record<string, FunctionDefinition>;
+
+export type FunctionKey = keyof typeof FUNCTIONS;
+
+/** What a keep-warm schedule sends a function (`-c keepWarm=on`): answered at once, nothing else done. */
+export const KEEP_WARM_PING = { 'jitsi-token-api': 'keep-warm' } as const;
+export const KEEP_WARM_EVERY_MINUTES = 5;
+
 export interface RouteDefinition<S extends RequestSchema = RequestSchema, P extends RequestSchema = RequestSchema, Q extends RequestSchema = RequestSchema> {
   /** Names the handler file, the function, its sam local event and its log lines. */
   name: string;
@@ -75,8 +114,11 @@ export interface RouteDefinition<S extends RequestSchema = RequestSchema, P exte
   caller: 'required' | 'public' | 'prosody';
   /** How a body is encoded: JSON (the default) or a form (Prosody's reservation module). */
   bodyFormat?: 'json' | 'form';
-  /** `lambda`: deployed by the stack and served locally; `local`: the local server only. */
-  deployment: 'lambda' | 'local';
+  /**
+   * The Lambda function that runs the route (a key of FUNCTIONS), or `local-server` for a route
+   * the local server alone serves.
+   */
+  runsIn: FunctionKey | 'local-server';
   /** Deployed only in this signing mode (the RS256 public keys mean nothing with HS256). */
   onlyWithSigning?: 'rs256';
   /** A request body the developer console offers (a start time and a token are filled in there). */
@@ -98,7 +140,7 @@ export const ROUTES = {
     store: READS_AND_AUDITS,
     response: { contentType: 'application/json', description: 'OK', schema: tokenResponse },
     caller: 'required',
-    deployment: 'lambda',
+    runsIn: 'callerApi',
     example: { roomName: 'test-room-123', userName: 'Test User', isModerator: true, expiresIn: 3600 },
   }),
   createRoom: row({
@@ -111,7 +153,7 @@ export const ROUTES = {
     store: WRITES_AND_AUDITS,
     response: { contentType: 'application/json', description: 'OK', schema: createRoomResponse },
     caller: 'required',
-    deployment: 'lambda',
+    runsIn: 'callerApi',
     example: {
       appointmentId: 'appt-456',
       therapistId: 'therapist-123',
@@ -131,7 +173,7 @@ export const ROUTES = {
     store: ['dynamodb:GetItem'],
     response: { contentType: 'application/json', description: 'OK', schema: validateTokenResponse },
     caller: 'required',
-    deployment: 'lambda',
+    runsIn: 'callerApi',
     example: { token: '', roomName: 'test-room-123' },
   }),
   refreshToken: row({
@@ -144,7 +186,7 @@ export const ROUTES = {
     store: READS_AND_AUDITS,
     response: { contentType: 'application/json', description: 'OK', schema: tokenResponse },
     caller: 'required',
-    deployment: 'lambda',
+    runsIn: 'callerApi',
     example: { token: '' },
   }),
   jitsiKeys: row({
@@ -155,10 +197,10 @@ export const ROUTES = {
     summary: "RS256 mode: the public keys for Prosody's asap_key_server.",
     pathParameters: { keyFile: { type: 'string', pattern: KEY_FILE_PATTERN.source } },
     onlyWithSigning: 'rs256',
+    runsIn: 'publicKeys',
     store: [],
     response: { contentType: 'application/x-pem-file', description: 'The PEM public key', schema: pemResponse },
     caller: 'public',
-    deployment: 'lambda',
   }),
   getAppointment: row({
     name: 'get-appointment',
@@ -171,7 +213,7 @@ export const ROUTES = {
     store: ['dynamodb:GetItem'],
     response: { contentType: 'application/json', description: 'OK', schema: appointmentResponse },
     caller: 'required',
-    deployment: 'lambda',
+    runsIn: 'callerApi',
   }),
   moveAppointment: row({
     name: 'move-appointment',
@@ -185,7 +227,7 @@ export const ROUTES = {
     store: WRITES_AND_AUDITS,
     response: { contentType: 'application/json', description: 'The moved appointment', schema: appointmentResponse },
     caller: 'required',
-    deployment: 'lambda',
+    runsIn: 'callerApi',
     example: { scheduledStartTime: '', durationMinutes: 50 },
   }),
   cancelAppointment: row({
@@ -199,7 +241,7 @@ export const ROUTES = {
     store: WRITES_AND_AUDITS,
     response: { contentType: 'application/json', description: 'The cancelled appointment', schema: appointmentResponse },
     caller: 'required',
-    deployment: 'lambda',
+    runsIn: 'callerApi',
   }),
   appointmentAudit: row({
     name: 'appointment-audit',
@@ -212,7 +254,7 @@ export const ROUTES = {
     store: ['dynamodb:Query'],
     response: { contentType: 'application/json', description: 'OK', schema: auditTrailResponse },
     caller: 'required',
-    deployment: 'lambda',
+    runsIn: 'callerApi',
   }),
   createJoinLink: row({
     name: 'create-join-link',
@@ -225,7 +267,7 @@ export const ROUTES = {
     store: WRITES_AND_AUDITS,
     response: { contentType: 'application/json', description: 'Created', schema: joinLinkResponse, status: 201 },
     caller: 'required',
-    deployment: 'lambda',
+    runsIn: 'callerApi',
   }),
   exchangeJoinLink: row({
     name: 'exchange-join-link',
@@ -237,7 +279,7 @@ export const ROUTES = {
     store: ['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:BatchWriteItem'],
     response: { contentType: 'application/json', description: 'OK', schema: joinLinkTokenResponse },
     caller: 'public',
-    deployment: 'lambda',
+    runsIn: 'callerApi',
   }),
   reservationCreate: row({
     name: 'reservation-create',
@@ -251,7 +293,7 @@ export const ROUTES = {
     response: { contentType: 'application/json', description: 'The room may exist until start_time + duration', schema: reservationResponse },
     otherResponses: { 409: { description: 'The room is open already: Prosody asks GET /conference/{conflict_id}', schema: reservationConflictResponse } },
     caller: 'prosody',
-    deployment: 'lambda',
+    runsIn: 'reservationsApi',
   }),
   reservationGet: row({
     name: 'reservation-get',
@@ -263,7 +305,7 @@ export const ROUTES = {
     store: READS_AND_AUDITS,
     response: { contentType: 'application/json', description: 'OK', schema: reservationResponse },
     caller: 'prosody',
-    deployment: 'lambda',
+    runsIn: 'reservationsApi',
   }),
   reservationDelete: row({
     name: 'reservation-delete',
@@ -275,7 +317,7 @@ export const ROUTES = {
     store: ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
     response: { contentType: 'application/json', description: 'Closed', schema: conferenceClosedResponse },
     caller: 'prosody',
-    deployment: 'lambda',
+    runsIn: 'reservationsApi',
   }),
   openApi: row({
     name: 'openapi-document',
@@ -286,7 +328,7 @@ export const ROUTES = {
     response: { contentType: 'application/json', description: 'The OpenAPI 3.1 document', schema: { type: 'object' } },
     store: [],
     caller: 'public',
-    deployment: 'local',
+    runsIn: 'local-server',
   }),
 } as const;
 
@@ -298,12 +340,30 @@ export const RESERVATIONS_API_PREFIX = ROUTES.reservationCreate.path.replace(/\/
 /** Every route, in table order. */
 export const routes: readonly RouteDefinition[] = Object.values(ROUTES) as RouteDefinition[];
 
-/** What the stack may deploy (and sam local runs). */
-export const deployedRoutes: readonly RouteDefinition[] = routes.filter((route) => route.deployment === 'lambda');
+/** The routes the stack deploys (and sam local runs). */
+export const deployedRoutes: readonly RouteDefinition[] = routes.filter((route) => route.runsIn !== 'local-server');
 
-/** The functions a deployment has in a signing mode. */
+/** The routes a deployment has in a signing mode. */
 export const routesDeployedWith = (signing: string): readonly RouteDefinition[] =>
   deployedRoutes.filter((route) => route.onlyWithSigning === undefined || route.onlyWithSigning === signing);
+
+/** API Gateway's name for a route, as a function's event carries it in `routeKey`. */
+export const routeKeyOf = (route: Pick<RouteDefinition, 'method' | 'path'>): string => `${route.method} ${route.path}`;
+
+/** The routes one function runs (in table order), of the given routes. */
+export const routesOf = (fn: FunctionDefinition, table: readonly RouteDefinition[] = deployedRoutes): readonly RouteDefinition[] =>
+  table.filter((route) => route.runsIn !== 'local-server' && FUNCTIONS[route.runsIn] === fn);
+
+/** The functions a deployment has in a signing mode: those with at least one of its routes. */
+export const functionsDeployedWith = (signing: string): readonly FunctionDefinition[] =>
+  Object.values(FUNCTIONS).filter((fn) => routesOf(fn, routesDeployedWith(signing)).length > 0);
+
+/** A function's table actions: the union of its routes' (its IAM grant is exactly these). */
+export const storeActionsOf = (routesOfFunction: readonly RouteDefinition[]): readonly StoreAction[] =>
+  [...new Set(routesOfFunction.flatMap((route) => route.store))].sort();
+
+/** Whether a function may read Prosody's reservation key: only if one of its routes is Prosody's. */
+export const readsReservationKey = (routesOfFunction: readonly RouteDefinition[]): boolean => routesOfFunction.some((route) => route.caller === 'prosody');
 
 /** Matches a request path against a route path, returning its path parameters (or undefined). */
 export function matchRoute(route: Pick<RouteDefinition, 'path'>, path: string): Record<string, string> | undefined {

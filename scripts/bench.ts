@@ -10,7 +10,7 @@ import { build } from 'esbuild';
 import { esbuildOptions } from '../infra/bundling.ts';
 import { gatewayEvent, type GatewayOrigin } from '../infra/local/gateway-event.ts';
 import { settingsEnvironment } from '../lib/config.ts';
-import { ROUTES, type RouteDefinition } from '../lib/routes.ts';
+import { FUNCTIONS, routeKeyOf, ROUTES, type FunctionDefinition, type RouteDefinition } from '../lib/routes.ts';
 import { DEFAULT_MODERATOR_FEATURES, DEFAULT_PARTICIPANT_FEATURES, featureSet } from '../lib/features.ts';
 import { buildJitsiClaims, createSigningKey, signJitsiToken, tokenTimesFrom, verifyJitsiToken, type JitsiClaims } from '../lib/token.ts';
 import { ensureTable, startEmbeddedStore } from '../infra/local/embedded-store.ts';
@@ -19,9 +19,12 @@ import { sdkEnvironment, startFakeSecretsManager, TEST_SECRET_ARN } from '../tes
 import { PROJECT_ROOT } from './server-process.ts';
 
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 21);
-// The token routes (the ones a patient's browser waits on); the RS256 keys route serves a cached
-// PEM, and the appointment, join-link and reservation routes are counted in store calls instead.
+// The token routes (the ones a patient's browser waits on), each answered by the deployed
+// caller-api bundle; the appointment, join-link and reservation routes are counted in store
+// calls instead. Every function's bundle is sized, and the public keys one (no store) started cold.
 const routes: readonly RouteDefinition[] = [ROUTES.generateToken, ROUTES.createRoom, ROUTES.validateToken, ROUTES.refreshToken];
+const CALLER_API: FunctionDefinition = FUNCTIONS.callerApi;
+const functions: readonly FunctionDefinition[] = Object.values(FUNCTIONS);
 const SECRET = randomBytes(48).toString('base64url');
 const OUT = join(PROJECT_ROOT, '.bench');
 
@@ -92,13 +95,14 @@ const BENCH_ORIGIN: GatewayOrigin = {
   protocol: 'HTTP/1.1',
 };
 
-function event(path: string, body: unknown) {
+/** The event API Gateway sends the function for a route (its routeKey picks the handler). */
+function event(route: RouteDefinition, body: unknown) {
   return gatewayEvent(BENCH_ORIGIN, {
-    routeKey: `POST ${path}`,
-    method: 'POST',
-    rawPath: path,
+    routeKey: routeKeyOf(route),
+    method: route.method,
+    rawPath: route.path,
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     requestId: 'bench',
     time: '',
     timeEpoch: 0,
@@ -165,7 +169,7 @@ async function main(): Promise<void> {
   const bundles: Record<string, string> = {};
   for (const variant of ['sdk-bundled', 'sdk-external'] as const) {
     const entries = [
-      ...routes.map((route) => [route.name, join(PROJECT_ROOT, route.entry)] as const),
+      ...functions.map((fn) => [fn.name, join(PROJECT_ROOT, fn.entry)] as const),
       ['minimal', join(PROJECT_ROOT, 'scripts/bench-minimal-entry.ts')] as const,
       ['minimal-store', join(PROJECT_ROOT, 'scripts/bench-minimal-store-entry.ts')] as const,
     ];
@@ -184,19 +188,21 @@ async function main(): Promise<void> {
   const handlers: Record<string, (event: unknown, context: unknown) => Promise<{ statusCode?: number }>> = {};
   // Each bundle has its own secret cache: let every one finish its first fetch before any busy
   // loop below holds the event loop (a starved fetch would hit its deadline).
+  // One bundle, one secret cache: every token route is the caller-api function's.
+  const callerApi = (await import(bundles[`sdk-bundled/${CALLER_API.name}`]!)).handler;
   for (const route of routes) {
-    handlers[route.name] = (await import(bundles[`sdk-bundled/${route.name}`]!)).handler;
+    handlers[route.name] = callerApi;
     if (TAKES_A_TOKEN.includes(route)) {
       bodies[route.name] = {
-        token: JSON.parse(((await handlers[generateToken.name]!(event('/', bodies[generateToken.name]), context)) as { body: string }).body).token,
+        token: JSON.parse(((await callerApi(event(generateToken, bodies[generateToken.name]), context)) as { body: string }).body).token,
       };
     }
-    const first = await handlers[route.name]!(event(route.path, bodies[route.name]), context);
+    const first = await handlers[route.name]!(event(route, bodies[route.name]), context);
     if (first.statusCode !== 200) throw new Error(`bench: ${route.name} answered ${first.statusCode}`);
   }
-  const callsAfterFirst = fake.calls.length / routes.length;
+  const callsAfterFirst = fake.calls.length;
   for (const route of routes) {
-    const prepared = event(route.path, bodies[route.name]);
+    const prepared = event(route, bodies[route.name]);
     const warm = await opsPerSecond(() => handlers[route.name]!(prepared, context));
     const target = route === generateToken ? '≥ 0.25×' : '';
     process.stdout.write = write;
@@ -210,13 +216,13 @@ async function main(): Promise<void> {
     );
     process.stdout.write = (() => true) as typeof process.stdout.write;
   }
-  const memberEvent = event(generateToken.path, MEMBER_TOKEN);
+  const memberEvent = event(generateToken, MEMBER_TOKEN);
   const memberWarm = await opsPerSecond(() => handlers[generateToken.name]!(memberEvent, context));
   process.stdout.write = write;
   row(`${generateToken.name} (appointment member) warm invocations/s`, fmt(memberWarm), `${fmt(floorSign)} signs/s`, memberWarm / floorSign, '', undefined);
   process.stdout.write = (() => true) as typeof process.stdout.write;
   const before = fake.calls.length;
-  for (let i = 0; i < 1000; i++) await handlers[generateToken.name]!(event('/', bodies[generateToken.name]), context);
+  for (let i = 0; i < 1000; i++) await handlers[generateToken.name]!(event(generateToken, bodies[generateToken.name]), context);
   process.stdout.write = write;
   const warmCalls = fake.calls.length - before;
   row('GetSecretValue calls per 1000 warm invocations', String(warmCalls), '0', undefined, '0 after the first', warmCalls === 0 && callsAfterFirst === 1);
@@ -232,7 +238,7 @@ async function main(): Promise<void> {
   for (const [label, route, body, target] of scenarios) {
     process.stdout.write = (() => true) as typeof process.stdout.write;
     const callsBefore = storeCalls.calls.length;
-    for (let i = 0; i < 100; i++) await handlers[route.name]!(event(route.path, body), context);
+    for (let i = 0; i < 100; i++) await handlers[route.name]!(event(route, body), context);
     const perRequest = (storeCalls.calls.length - callsBefore) / 100;
     const kinds = [...new Set(storeCalls.calls.slice(callsBefore))].join(', ');
     process.stdout.write = write;
@@ -240,7 +246,7 @@ async function main(): Promise<void> {
   }
   const firstRegistration = storeCalls.calls.length;
   process.stdout.write = (() => true) as typeof process.stdout.write;
-  await handlers[createRoom.name]!(event(createRoom.path, { ...(bodies[createRoom.name] as object), appointmentId: 'appt-first' }), context);
+  await handlers[createRoom.name]!(event(createRoom, { ...(bodies[createRoom.name] as object), appointmentId: 'appt-first' }), context);
   process.stdout.write = write;
   row(
     `store calls: ${createRoom.name} (first registration)`,
@@ -252,10 +258,10 @@ async function main(): Promise<void> {
   );
 
   // 3, 4, 6. bundles: size, cold start against the minimal bundle, peak RSS
-  for (const route of routes) {
-    const code = readFileSync(bundles[`sdk-bundled/${route.name}`]!);
+  for (const fn of functions) {
+    const code = readFileSync(bundles[`sdk-bundled/${fn.name}`]!);
     row(
-      `${route.name} bundle size (SDK bundled)`,
+      `${fn.name} bundle size (SDK bundled)`,
       `${fmt(code.length / 1024)} KiB raw, ${fmt(gzipSync(code).length / 1024)} KiB gzip`,
       '',
       undefined,
@@ -266,18 +272,27 @@ async function main(): Promise<void> {
   const eventFiles: Record<string, string> = {};
   for (const route of routes) {
     const file = join(OUT, `${route.name}.event.json`);
-    writeFileSync(file, JSON.stringify(event(route.path, bodies[route.name])));
+    writeFileSync(file, JSON.stringify(event(route, bodies[route.name])));
     eventFiles[route.name] = file;
   }
+  // The public keys function in HS256 mode: it loads, fetches the secret and answers 404 (no keys).
+  const keysEvent = join(OUT, `${ROUTES.jitsiKeys.name}.event.json`);
+  writeFileSync(keysEvent, JSON.stringify({ ...event(ROUTES.jitsiKeys, undefined), pathParameters: { keyFile: 'none.pem' } }));
   // Fresh processes in turn (floor, then each function), so drift on the machine hits all alike.
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   for (const variant of ['sdk-bundled', 'sdk-external'] as const) {
     const samples: Record<string, Array<{ ms: number; rssKb: number }>> = {};
-    const names = ['minimal', 'minimal-store', ...routes.map((route) => route.name)];
+    // Each token route is a cold caller-api process answering that route's event first.
+    const runs: Array<[string, string, string, number]> = [
+      ['minimal', 'minimal', eventFiles[generateToken.name]!, 200],
+      ['minimal-store', 'minimal-store', eventFiles[generateToken.name]!, 200],
+      ...routes.map((route) => [route.name, CALLER_API.name, eventFiles[route.name]!, 200] as [string, string, string, number]),
+      [FUNCTIONS.publicKeys.name, FUNCTIONS.publicKeys.name, keysEvent, 404],
+    ];
     for (let i = 0; i < COLD_RUNS; i++) {
-      for (const name of names) {
+      for (const [name, bundle, eventFile, status] of runs) {
         samples[name] ??= [];
-        samples[name].push(await coldStart(bundles[`${variant}/${name}`]!, eventFiles[name.startsWith('minimal') ? generateToken.name : name]!, lambdaEnv));
+        samples[name].push(await coldStart(bundles[`${variant}/${bundle}`]!, eventFile, lambdaEnv, status));
       }
     }
     const floorRss = Math.max(...samples.minimal!.map((sample) => sample.rssKb)) / 1024;
@@ -302,6 +317,17 @@ async function main(): Promise<void> {
       if (variant === 'sdk-bundled')
         row(`${route.name} peak RSS of a cold process`, `${fmt(peakRss)} MB`, `${fmt(floorRss)} MB`, undefined, '< 100 MB', peakRss < 100);
     }
+    // No route of public-keys touches the store: its floor is the Secrets-Manager-only one.
+    const keys = median(samples[FUNCTIONS.publicKeys.name]!.map((sample) => sample.ms));
+    const minimal = median(samples.minimal!.map((sample) => sample.ms));
+    row(
+      `${FUNCTIONS.publicKeys.name} cold start (HS256: 404), median of ${COLD_RUNS} (${variant})`,
+      `${fmt(keys)} ms`,
+      `${fmt(minimal)} ms (minimal)`,
+      keys / minimal,
+      '',
+      undefined,
+    );
   }
   await fake.close();
   await storeCalls.close();
@@ -316,13 +342,13 @@ async function main(): Promise<void> {
 }
 
 /** One fresh Node process: import the bundle, answer the first event; time and peak RSS. */
-function coldStart(bundle: string, eventFile: string, env: Record<string, string>): Promise<{ ms: number; rssKb: number }> {
+function coldStart(bundle: string, eventFile: string, env: Record<string, string>, status = 200): Promise<{ ms: number; rssKb: number }> {
   const script = `
     const started = performance.now();
     const { handler } = await import(${JSON.stringify(bundle)});
     const result = await handler(JSON.parse((await import('node:fs')).readFileSync(${JSON.stringify(eventFile)}, 'utf8')), { awsRequestId: 'cold' });
     const ms = performance.now() - started;
-    if (result.statusCode !== 200) throw new Error('status ' + result.statusCode);
+    if (result.statusCode !== ${status}) throw new Error('status ' + result.statusCode);
     process.stdout.write('BENCH ' + JSON.stringify({ ms, rssKb: process.resourceUsage().maxRSS }) + '\\n');`;
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], {

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSettings } from '../lib/config.ts';
-import { ROUTES, deployedRoutes, type RouteDefinition } from '../lib/routes.ts';
+import { ROUTES, deployedRoutes, routeKeyOf, type RouteDefinition } from '../lib/routes.ts';
 import { buildJitsiClaims, createSigningKey, signJitsiToken, tokenTimesFrom } from '../lib/token.ts';
 import { gatewayEvent, type GatewayOrigin } from '../infra/local/gateway-event.ts';
 import { PROJECT_ROOT } from './server-process.ts';
@@ -50,7 +50,7 @@ function samEvent(route: RouteDefinition, parts: EventParts, at: Date): Record<s
     ...(parts.authorization ? { authorization: parts.authorization } : {}),
   };
   return gatewayEvent(SAM_LOCAL_ORIGIN, {
-    routeKey: `${route.method} ${route.path}`,
+    routeKey: routeKeyOf(route),
     method: route.method,
     rawPath,
     rawQueryString: new URLSearchParams(parts.query ?? {}).toString(),

@@ -2,7 +2,7 @@
 // printing what share of the requests someone waits on meet a cold start, the added latency
 // (p50/p95/p99 over those requests) and the month's Lambda cost. Deterministic for the seed in
 // scripts/simulation/parameters.ts.
-import { routes, ROUTES, type RouteDefinition } from '../lib/routes.ts';
+import { FUNCTIONS, ROUTES, routesDeployedWith, type RouteDefinition } from '../lib/routes.ts';
 import { clinicWeek, Fleet, keepWarmPings, lognormal, percentile, seededRandom, type FunctionModel, type Invocation } from './simulation/model.ts';
 import {
   CLINIC,
@@ -25,16 +25,15 @@ import {
 type Layout = 'per route' | 'grouped' | 'single';
 type Option = 'none' | 'provisioned 1' | 'keep-warm';
 
-/** The function a route runs in, per layout. Grouped: what each may touch (caller routes, Prosody's, the public keys). */
+/** The function a route runs in, per layout. Grouped: the route table's `runsIn`, as the stack deploys it. */
 export function functionOf(route: RouteDefinition, layout: Layout): string {
   if (layout === 'per route') return route.name;
   if (layout === 'single') return 'all';
-  if (route.caller === 'prosody') return 'reservations';
-  if (route === ROUTES.jitsiKeys) return 'keys';
-  return 'caller';
+  if (route.runsIn === 'local-server') throw new Error(`${route.name} is not deployed`);
+  return FUNCTIONS[route.runsIn].name;
 }
 
-const deployed = routes.filter((route) => route.deployment === 'lambda' && route.onlyWithSigning === undefined);
+const deployed = routesDeployedWith('hs256');
 const byName = new Map(deployed.map((route) => [route.name, route]));
 const usesStore = (route: RouteDefinition) => route.store.length > 0 && route !== ROUTES.validateToken && route !== ROUTES.refreshToken;
 
@@ -49,7 +48,7 @@ function functionsFor(layout: Layout, option: Option): Record<string, FunctionMo
       coldInitMs: Math.max(existing?.coldInitMs ?? 0, cold),
       warmMs: usesStore(route) ? WARM_MS.store : WARM_MS.token,
       // Provisioned concurrency on the function the patient's browser calls.
-      provisioned: option === 'provisioned 1' && (name === 'caller' || name === 'all' || name === ROUTES.generateToken.name) ? 1 : 0,
+      provisioned: option === 'provisioned 1' && (name === FUNCTIONS.callerApi.name || name === 'all' || name === ROUTES.generateToken.name) ? 1 : 0,
     };
   }
   return functions;

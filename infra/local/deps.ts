@@ -3,6 +3,7 @@
 import { loadLocalSettings, SETTINGS, type LocalSettings } from '#lib/config';
 import { createDeps, type Deps, type DepsOptions } from '#lib/deps';
 import { createLogger } from '#lib/log';
+import { createDynamoStore } from '#lib/store';
 import { createLocalFileFetcher, localSecretPath } from './secret-file.ts';
 
 export type LocalDeps = Deps & { settings: LocalSettings };
@@ -22,6 +23,7 @@ export function createLocalDeps(settings: LocalSettings = loadLocalSettings(), o
         )
       : undefined);
   return createDeps(settings, {
+    openStore: createDynamoStore,
     ...options,
     logger,
     ...(secretFetcher ? { secretFetcher } : {}),

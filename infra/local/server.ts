@@ -14,7 +14,7 @@ import { createRefusalResponder } from '#lib/http/api-handler';
 import { MAX_FORM_BYTES } from '#lib/http/form-body';
 import { MAX_BODY_BYTES } from '#lib/http/strict-json-body';
 import { HttpProblem } from '#lib/problem';
-import { matchRoute, ROUTES, routes, type RouteDefinition } from '#lib/routes';
+import { FUNCTIONS, matchRoute, routeKeyOf, ROUTES, routes, type RouteDefinition } from '#lib/routes';
 import { gatewayEvent, type GatewayOrigin } from './gateway-event.ts';
 import type { Authenticator } from './auth.ts';
 import type { LocalDeps } from './deps.ts';
@@ -38,12 +38,25 @@ export function handlerFactoryOf(module: Record<string, unknown>, entry: string)
   return factories[0]![1] as HandlerFactory;
 }
 
+const importModule = async (entry: string) => (await import(pathToFileURL(resolve(PROJECT_ROOT, entry)).href)) as Record<string, unknown>;
+
+/**
+ * Each route's handler, as deployed: a deployed route is answered by its function's handler
+ * (FUNCTIONS), which dispatches on the event's routeKey exactly as in Lambda; a local-only
+ * route by its own. One function handler per function, so its routes share one set of handlers.
+ */
 export async function loadRouteHandlers(deps: LocalDeps, table: readonly RouteDefinition[] = routes): Promise<LoadedRoute[]> {
+  const functionHandlers = new Map<string, Promise<LambdaHandler>>();
+  const handlerOf = (entry: string) => {
+    if (!functionHandlers.has(entry))
+      functionHandlers.set(
+        entry,
+        importModule(entry).then((module) => handlerFactoryOf(module, entry)(deps)),
+      );
+    return functionHandlers.get(entry)!;
+  };
   return Promise.all(
-    table.map(async (route) => {
-      const module = (await import(pathToFileURL(resolve(PROJECT_ROOT, route.entry)).href)) as Record<string, unknown>;
-      return { route, handler: handlerFactoryOf(module, route.entry)(deps) };
-    }),
+    table.map(async (route) => ({ route, handler: await handlerOf(route.runsIn === 'local-server' ? route.entry : FUNCTIONS[route.runsIn].entry) })),
   );
 }
 
@@ -123,7 +136,7 @@ export function toApiGatewayEvent(
     protocol: `HTTP/${request.httpVersion}`,
   };
   return gatewayEvent(origin, {
-    routeKey: `${route.method} ${route.path}`,
+    routeKey: routeKeyOf(route),
     method: request.method ?? 'GET',
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),

@@ -1,7 +1,7 @@
 // `npm start`: the local server with the local settings; a bad setting is reported as one line
 // naming the variable, with no stack trace.
 import { ConfigError, loadLocalSettings } from '#lib/config';
-import { routes } from '#lib/routes';
+import { routeKeyOf, routes } from '#lib/routes';
 
 try {
   const settings = loadLocalSettings();
@@ -17,7 +17,7 @@ try {
   const running = await startLocalServer({ deps, ...(authenticate ? { authenticate } : {}) });
   deps.logger.info('jitsi-token-api listening', {
     url: running.url,
-    routes: routes.map((route) => `${route.method} ${route.path}`).join(', '),
+    routes: routes.map(routeKeyOf).join(', '),
     authMode: settings.authMode,
     secretSource: settings.secretSource.kind === 'none' ? 'local-file' : settings.secretSource.kind,
     store: settings.localStore === 'memory' ? 'embedded, in memory' : 'embedded, on disk',

@@ -56,4 +56,5 @@ export const PRICES = {
 } as const;
 export const MEMORY_GB = 0.25;
 export const WEEKS_PER_MONTH = 4.345;
-export const KEEP_WARM_EVERY_MINUTES = 5;
+/** The stack's keep-warm schedule (`-c keepWarm=on`). */
+export { KEEP_WARM_EVERY_MINUTES } from '../../lib/routes.ts';

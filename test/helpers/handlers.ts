@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { loadSettings, SETTING_VARIABLES } from '../../lib/config.ts';
 import { createDeps, type DepsOptions } from '../../lib/deps.ts';
 import type { AwsClientConfig } from '../../lib/secret.ts';
+import { createDynamoStore } from '../../lib/store.ts';
 import { deployedRoutes, ROUTES, type RouteKey } from '../../lib/routes.ts';
 import { gatewayEvent, type GatewayOrigin } from '../../infra/local/gateway-event.ts';
 import { ensureTable, startEmbeddedStore, type EmbeddedStore } from '../../infra/local/embedded-store.ts';
@@ -53,7 +54,7 @@ export async function testDepsOptions(env: Env): Promise<DepsOptions> {
     storeClient = (await embedded).client;
     await ensureTable(storeClient, env.APPOINTMENTS_TABLE ?? 'jitsi-appointments');
   }
-  return { storeClient, ...(secretsManagerClient ? { secretsManagerClient } : {}) };
+  return { storeClient, openStore: createDynamoStore, ...(secretsManagerClient ? { secretsManagerClient } : {}) };
 }
 
 /** A table of its own for each set of handlers, so no test sees another's appointments. */

@@ -6,11 +6,12 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployedRoutes, routesDeployedWith } from '../../lib/routes.ts';
+import { FUNCTIONS, functionsDeployedWith, KEEP_WARM_PING, routesDeployedWith, routesOf, storeActionsOf, type RouteDefinition } from '../../lib/routes.ts';
+import { functionLogicalId } from '../../infra/token-function.ts';
 
 /** The default deployment signs with HS256: the RS256 keys function is not in it. */
 const routes = routesDeployedWith('hs256');
-import { functionLogicalId } from '../../infra/token-function.ts';
+const functionOf = (route: RouteDefinition) => FUNCTIONS[route.runsIn as keyof typeof FUNCTIONS];
 import { sdkEnvironment, startFakeSecretsManager, TEST_SECRET_ARN, type FakeSecretsManager } from '../helpers/fake-secrets-manager.ts';
 import { recordLogLines } from '../helpers/log-record.ts';
 import { synth } from '../helpers/synth.ts';
@@ -43,9 +44,9 @@ afterAll(async () => {
 
 /** Loads the bundle in a new Node process and invokes its handler once with the event. */
 const INVOKE = `
-const [bundle, eventFile] = process.argv.slice(1);
+const [bundle, eventFile, ping] = process.argv.slice(1);
 const { handler } = await import(bundle);
-const event = JSON.parse((await import('node:fs')).readFileSync(eventFile, 'utf8'));
+const event = JSON.parse(ping ?? (await import('node:fs')).readFileSync(eventFile, 'utf8'));
 if (event.body && event.body.startsWith('name=')) {
   event.body = event.body.replace(/start_time=[^&]*/, 'start_time=' + encodeURIComponent(new Date().toISOString()));
 }
@@ -56,82 +57,113 @@ const result = await handler(event, { awsRequestId: 'bundle-test', functionName:
 process.stdout.write('RESULT ' + JSON.stringify(result) + '\\n');
 `;
 
-describe('bundled functions', () => {
-  it.each(routes.map((route) => [route.name, route] as const))('%s: sam local metadata points at a bundle that loads and answers', async (_, route) => {
-    const fn = resources[functionLogicalId(route)];
-    expect(fn.Metadata['aws:asset:property']).toBe('Code');
-    const assetDir = join(outdir, fn.Metadata['aws:asset:path']);
-    const bundle = join(assetDir, 'index.mjs');
-    expect(existsSync(bundle)).toBe(true);
-    expect(existsSync(`${bundle}.map`)).toBe(true);
-    expect(readFileSync(bundle, 'utf8')).toContain('createRequire');
-
-    const env = {
-      PATH: process.env.PATH ?? '',
-      ...sdkEnvironment(fake.endpoint),
-      ...Object.fromEntries(Object.entries(fn.Properties.Environment.Variables as Record<string, unknown>).filter(([, value]) => typeof value === 'string')),
-      AWS_LAMBDA_FUNCTION_NAME: route.name,
-      JITSI_SECRET_ARN: TEST_SECRET_ARN,
-      // The table the stack would name, in an embedded store the SDK reaches through its own variable.
-      APPOINTMENTS_TABLE: TABLE,
-      ...(route.caller === 'prosody' ? { RESERVATIONS_KEY_ARN } : {}),
-      AWS_ENDPOINT_URL_DYNAMODB: store.client.endpoint,
-      NODE_OPTIONS: '--enable-source-maps',
-    } as Record<string, string>;
-    const currentCalls = () => fake.calls.filter((call) => call.versionStage === 'AWSCURRENT').length;
-    const callsBefore = currentCalls();
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', INVOKE, bundle, join(process.cwd(), 'events', `${route.name}.json`)], {
-      env,
-      cwd: assetDir,
-    });
-    recordLogLines(stdout, 'bundle');
-    const result = JSON.parse(
-      stdout
-        .split('\n')
-        .find((line) => line.startsWith('RESULT '))!
-        .slice(7),
-    );
-    // The validate and refresh events carry a token for 2027-01-14 signed with env.json's secret:
-    // here (another secret, today) it is a verdict, or a 400 for refresh.
-    if (route.name === 'refresh-token') {
-      expect(result.statusCode).toBe(400);
-      expect(JSON.parse(result.body)).toMatchObject({ field: 'token' });
-    } else if (route.name === 'jitsi-keys') {
-      // HS256 mode has no public keys to serve.
-      expect(result.statusCode).toBe(404);
-    } else if (route.name === 'create-join-link') {
-      // The cancel-appointment event ran before it, on the same store.
-      expect(JSON.parse(result.body)).toMatchObject({ type: 'urn:jitsi-token-api:problem:appointment-cancelled' });
-    } else if (route.name === 'exchange-join-link') {
-      // The fixture's code is a placeholder.
-      expect(result.statusCode).toBe(404);
-    } else {
-      expect(result.statusCode).toBe(200);
-      expect(result.headers['content-type']).toBe('application/json');
-    }
-    // One fetch of the app secret per cold start, and of Prosody's key for the reservation API.
-    expect(currentCalls()).toBe(callsBefore + (route.caller === 'prosody' ? 2 : 1));
+/** Runs the deployed bundle of a function in a fresh Node process, as Lambda would, with one event. */
+async function invokeBundle(functionLogicalIdOf: string, name: string, eventFile: string, ping?: string) {
+  const fn = resources[functionLogicalIdOf];
+  const assetDir = join(outdir, fn.Metadata['aws:asset:path']);
+  const env = {
+    PATH: process.env.PATH ?? '',
+    ...sdkEnvironment(fake.endpoint),
+    ...Object.fromEntries(Object.entries(fn.Properties.Environment.Variables as Record<string, unknown>).filter(([, value]) => typeof value === 'string')),
+    AWS_LAMBDA_FUNCTION_NAME: name,
+    JITSI_SECRET_ARN: TEST_SECRET_ARN,
+    // The table the stack would name, in an embedded store the SDK reaches through its own variable.
+    APPOINTMENTS_TABLE: TABLE,
+    ...(fn.Properties.Environment.Variables.RESERVATIONS_KEY_ARN ? { RESERVATIONS_KEY_ARN } : {}),
+    AWS_ENDPOINT_URL_DYNAMODB: store.client.endpoint,
+    NODE_OPTIONS: '--enable-source-maps',
+  } as Record<string, string>;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', INVOKE, join(assetDir, 'index.mjs'), eventFile, ...(ping ? [ping] : [])], {
+    env,
+    cwd: assetDir,
   });
+  recordLogLines(stdout, 'bundle');
+  const result = JSON.parse(
+    stdout
+      .split('\n')
+      .find((line) => line.startsWith('RESULT '))!
+      .slice(7),
+  );
+  return { result, stdout };
+}
+
+describe('bundled functions', () => {
+  it.each(routes.map((route) => [route.name, route] as const))(
+    '%s: sam local metadata points at its function, a bundle that loads and answers',
+    async (_, route) => {
+      const fn = resources[functionLogicalId(functionOf(route))];
+      expect(fn.Metadata['aws:asset:property']).toBe('Code');
+      const assetDir = join(outdir, fn.Metadata['aws:asset:path']);
+      const bundle = join(assetDir, 'index.mjs');
+      expect(existsSync(bundle)).toBe(true);
+      expect(existsSync(`${bundle}.map`)).toBe(true);
+      expect(readFileSync(bundle, 'utf8')).toContain('createRequire');
+
+      const currentCalls = () => fake.calls.filter((call) => call.versionStage === 'AWSCURRENT').length;
+      const callsBefore = currentCalls();
+      const { result } = await invokeBundle(functionLogicalId(functionOf(route)), functionOf(route).name, join(process.cwd(), 'events', `${route.name}.json`));
+      // The validate and refresh events carry a token for 2027-01-14 signed with env.json's secret:
+      // here (another secret, today) it is a verdict, or a 400 for refresh.
+      if (route.name === 'refresh-token') {
+        expect(result.statusCode).toBe(400);
+        expect(JSON.parse(result.body)).toMatchObject({ field: 'token' });
+      } else if (route.name === 'jitsi-keys') {
+        // HS256 mode has no public keys to serve.
+        expect(result.statusCode).toBe(404);
+      } else if (route.name === 'create-join-link') {
+        // The cancel-appointment event ran before it, on the same store.
+        expect(JSON.parse(result.body)).toMatchObject({ type: 'urn:jitsi-token-api:problem:appointment-cancelled' });
+      } else if (route.name === 'exchange-join-link') {
+        // The fixture's code is a placeholder.
+        expect(result.statusCode).toBe(404);
+      } else {
+        expect(result.statusCode).toBe(200);
+        expect(result.headers['content-type']).toBe('application/json');
+      }
+      // One fetch of the app secret per cold start, and of Prosody's key for the reservation API.
+      expect(currentCalls()).toBe(callsBefore + (route.caller === 'prosody' ? 2 : 1));
+    },
+  );
+
+  it.each(functionsDeployedWith('hs256').map((fn) => [fn.name, fn] as const))(
+    '%s: answers a keep-warm ping at once, with no request log line',
+    async (_, fn) => {
+      const { result, stdout } = await invokeBundle(functionLogicalId(fn), fn.name, '-', JSON.stringify(KEEP_WARM_PING));
+      expect(result).toEqual({ warm: true });
+      // A ping is not a request: no access log line (those name their route).
+      expect(stdout).toContain('RESULT ');
+      expect(stdout).not.toMatch(/"route":/);
+    },
+  );
 
   it('bundles each function small enough to start fast (the measured sizes are in docs/PERFORMANCE.md)', () => {
-    for (const route of routes) {
-      const bundle = join(outdir, resources[functionLogicalId(route)].Metadata['aws:asset:path'], 'index.mjs');
+    for (const fn of functionsDeployedWith('hs256')) {
+      const bundle = join(outdir, resources[functionLogicalId(fn)].Metadata['aws:asset:path'], 'index.mjs');
       expect(statSync(bundle).size).toBeLessThan(1024 * 1024);
     }
   });
 });
 
 describe('what each deployed bundle loads', () => {
-  it.each(deployedRoutes.map((route) => [route.name, route] as const))('%s: no local-only module (infra/local) and no CDK code', async (_, route) => {
-    const { build } = await import('esbuild');
-    const { esbuildOptions } = await import('../../infra/bundling.ts');
-    const result = await build({
-      ...esbuildOptions(route.entry, join(outdir, 'metafile-check', route.name, 'index.mjs'), { bundleAwsSdk: true }),
-      write: false,
-      metafile: true,
-    });
-    const inputs = Object.keys(result.metafile!.inputs);
-    expect(inputs).toContain(route.entry);
-    expect(inputs.filter((input) => input.startsWith('infra/local/') || input.includes('aws-cdk-lib') || input.includes('/jose/'))).toEqual([]);
-  });
+  it.each(Object.values(FUNCTIONS).map((fn) => [fn.name, fn] as const))(
+    '%s: its routes, the DynamoDB client only if one of them touches the store, no local-only module and no CDK code',
+    async (_, fn) => {
+      const { build } = await import('esbuild');
+      const { esbuildOptions } = await import('../../infra/bundling.ts');
+      const result = await build({
+        ...esbuildOptions(fn.entry, join(outdir, 'metafile-check', fn.name, 'index.mjs'), { bundleAwsSdk: true }),
+        write: false,
+        metafile: true,
+      });
+      const inputs = Object.keys(result.metafile!.inputs);
+      for (const route of routesOf(fn)) expect(inputs).toContain(route.entry);
+      expect(inputs.filter((input) => input.startsWith('functions/') && !input.startsWith('functions/lambda/')).sort()).toEqual(
+        routesOf(fn)
+          .map((route) => route.entry)
+          .sort(),
+      );
+      expect(inputs.some((input) => input.includes('@aws-sdk/client-dynamodb/'))).toBe(storeActionsOf(routesOf(fn)).length > 0);
+      expect(inputs.filter((input) => input.startsWith('infra/local/') || input.includes('aws-cdk-lib') || input.includes('/jose/'))).toEqual([]);
+    },
+  );
 });

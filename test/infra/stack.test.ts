@@ -2,11 +2,25 @@
 import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { deployedRoutes, routesDeployedWith } from '../../lib/routes.ts';
-
-/** The default deployment signs with HS256: the RS256 keys function is not in it. */
-const routes = routesDeployedWith('hs256');
+import {
+  deployedRoutes,
+  FUNCTIONS,
+  functionsDeployedWith,
+  KEEP_WARM_EVERY_MINUTES,
+  KEEP_WARM_PING,
+  readsReservationKey,
+  routeKeyOf,
+  routesDeployedWith,
+  routesOf,
+  storeActionsOf,
+  type FunctionDefinition,
+  type RouteDefinition,
+} from '../../lib/routes.ts';
 import { functionLogicalId } from '../../infra/token-function.ts';
+
+/** The default deployment signs with HS256: the RS256 keys function and route are not in it. */
+const routes = routesDeployedWith('hs256');
+const functions = functionsDeployedWith('hs256');
 import { AUTH_CONTEXT_HELP } from '../../infra/stack-settings.ts';
 import { JWT_CONTEXT, synth } from '../helpers/synth.ts';
 
@@ -17,27 +31,90 @@ function resourcesOf(template: ReturnType<typeof synth>['template'], type: strin
   return template.findResources(type);
 }
 
+type Statement = { Action: string | string[]; Resource: unknown };
+
+/** The statements of a function's role policy and the actions they allow. */
+function grantsOf(template: ReturnType<typeof synth>['template'], fn: FunctionDefinition): { actions: string[]; statements: Statement[] } {
+  const resources = template.toJSON().Resources;
+  const roleId = resources[functionLogicalId(fn)].Properties.Role['Fn::GetAtt'][0];
+  const policy = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).find((candidate) =>
+    candidate.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleId),
+  )!;
+  const statements = policy.Properties.PolicyDocument.Statement as Statement[];
+  return { statements, actions: statements.flatMap((statement) => [statement.Action].flat()).sort() };
+}
+
+/** Each function: log writes, the app secret, Prosody's key only with a Prosody route, exactly the union of its routes' table actions. */
+function expectLeastPrivilege(
+  template: ReturnType<typeof synth>['template'],
+  deployed: readonly FunctionDefinition[],
+  deployedRoutesOfMode: readonly RouteDefinition[],
+) {
+  const resources = template.toJSON().Resources;
+  expect(Object.values(resourcesOf(template, 'AWS::IAM::Policy'))).toHaveLength(deployed.length);
+  for (const fn of deployed) {
+    const own = routesOf(fn, deployedRoutesOfMode);
+    const { actions, statements } = grantsOf(template, fn);
+    const keyRead = readsReservationKey(own) ? ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'] : [];
+    expect(actions, fn.name).toEqual(
+      [
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        ...keyRead,
+        ...storeActionsOf(own),
+      ].sort(),
+    );
+    expect(resources[functionLogicalId(fn)].Properties.Environment.Variables.RESERVATIONS_KEY_ARN !== undefined).toBe(readsReservationKey(own));
+    for (const statement of statements) expect(JSON.stringify(statement.Resource)).not.toBe('"*"');
+    const secretStatement = statements.find(
+      (statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue') && !JSON.stringify(statement.Resource).includes('ReservationsKey'),
+    );
+    expect(JSON.stringify(secretStatement?.Resource)).toMatch(/^\{"Ref":"AppSecret|^"arn:aws:secretsmanager:[\w-]+:\d+:secret:jitsi-/);
+    const tableStatement = statements.find((statement) => [statement.Action].flat().some((action) => action.startsWith('dynamodb:')));
+    if (storeActionsOf(own).length === 0) expect(tableStatement).toBeUndefined();
+    else expect(JSON.stringify(tableStatement?.Resource)).toMatch(/^\[?\{"Fn::GetAtt":\["Appointments[0-9A-F]+","Arn"\]\}/);
+  }
+}
+
 describe('JitsiTokenStack', () => {
-  it('has one route, function and integration per route of the table, each behind the JWT authorizer unless public', () => {
+  it('has one API route per route of the table, each integrated with the function its row names, behind the JWT authorizer unless public', () => {
     const { template } = jwtStack;
-    template.resourceCountIs('AWS::Lambda::Function', routes.length);
+    template.resourceCountIs('AWS::Lambda::Function', functions.length);
     template.resourceCountIs('AWS::ApiGatewayV2::Route', routes.length);
+    template.resourceCountIs('AWS::ApiGatewayV2::Integration', functions.length);
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
       IdentitySource: ['$request.header.Authorization'],
       JwtConfiguration: { Issuer: 'https://issuer.example', Audience: ['app-client'] },
     });
+    const resources = template.toJSON().Resources as Record<string, any>;
+    const apiRoutes = Object.values(resources).filter((resource) => resource.Type === 'AWS::ApiGatewayV2::Route');
     for (const route of routes) {
-      if (route.caller !== 'required')
-        template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `${route.method} ${route.path}`, AuthorizationType: 'NONE' });
-      else
-        template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
-          RouteKey: `${route.method} ${route.path}`,
-          AuthorizationType: 'JWT',
-          AuthorizerId: Match.anyValue(),
-        });
-      const fn = template.toJSON().Resources[functionLogicalId(route)];
-      expect(fn?.Type).toBe('AWS::Lambda::Function');
+      const apiRoute = apiRoutes.find((candidate) => candidate.Properties.RouteKey === routeKeyOf(route));
+      expect(apiRoute?.Properties.AuthorizationType, route.name).toBe(route.caller === 'required' ? 'JWT' : 'NONE');
+      if (route.caller === 'required') expect(apiRoute.Properties.AuthorizerId).toBeDefined();
+      const integrationId = JSON.stringify(apiRoute.Properties.Target).match(/"Ref":"(\w+)"/)![1]!;
+      const uri = resources[integrationId].Properties.IntegrationUri;
+      expect(uri, route.name).toEqual({ 'Fn::GetAtt': [functionLogicalId(FUNCTIONS[route.runsIn as keyof typeof FUNCTIONS]), 'Arn'] });
+    }
+  });
+
+  it('lets API Gateway invoke each function only for its own routes', () => {
+    const resources = jwtStack.template.toJSON().Resources as Record<string, any>;
+    const permissions = Object.values(resources).filter((resource) => resource.Type === 'AWS::Lambda::Permission');
+    expect(permissions).toHaveLength(routes.length);
+    for (const fn of functions) {
+      const own = permissions.filter((permission) => JSON.stringify(permission.Properties.FunctionName).includes(`"${functionLogicalId(fn)}"`));
+      const paths = own.map((permission) => JSON.stringify(permission.Properties.SourceArn));
+      expect(own, fn.name).toHaveLength(routesOf(fn, routes).length);
+      // API Gateway's source ARN names the route's path, on any stage and method.
+      for (const route of routesOf(fn, routes))
+        expect(
+          paths.some((arn) => arn.includes(`"/*/*${route.path}"`)),
+          route.name,
+        ).toBe(true);
     }
   });
 
@@ -59,41 +136,39 @@ describe('JitsiTokenStack', () => {
       expect(fn.Properties.Environment.Variables).not.toHaveProperty('JITSI_APP_SECRET');
     }
     const logGroups = Object.values(resourcesOf(jwtStack.template, 'AWS::Logs::LogGroup'));
-    expect(logGroups).toHaveLength(routes.length + 1);
+    expect(logGroups).toHaveLength(functions.length + 1);
     for (const group of logGroups) expect(group.Properties.RetentionInDays).toBe(30);
   });
 
-  it("grants each function only log writes to its own group, reading the one secret, and exactly its row's table actions", () => {
-    const policies = Object.values(resourcesOf(jwtStack.template, 'AWS::IAM::Policy'));
-    expect(policies).toHaveLength(routes.length);
-    const resources = jwtStack.template.toJSON().Resources;
-    for (const route of routes) {
-      const roleId = resources[functionLogicalId(route)].Properties.Role['Fn::GetAtt'][0];
-      const policy = policies.find((candidate) => candidate.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleId))!;
-      const statements = policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>;
-      const actions = statements.flatMap((statement) => [statement.Action].flat()).sort();
-      // The reservation API's functions also read Prosody's key (its own statement, on that secret only).
-      const keyRead = route.caller === 'prosody' ? ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'] : [];
-      expect(actions).toEqual(
-        ['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', ...keyRead, ...route.store].sort(),
-      );
-      const keyStatements = statements.filter((statement) => JSON.stringify(statement.Resource).includes('ReservationsKey'));
-      expect(keyStatements.length > 0).toBe(route.caller === 'prosody');
-      expect(resources[functionLogicalId(route)].Properties.Environment.Variables.RESERVATIONS_KEY_ARN !== undefined).toBe(route.caller === 'prosody');
-      for (const statement of statements) expect(JSON.stringify(statement.Resource)).not.toBe('"*"');
-      const secretStatement = statements.find(
-        (statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue') && !JSON.stringify(statement.Resource).includes('ReservationsKey'),
-      );
-      expect(secretStatement?.Resource).toEqual({ Ref: expect.stringMatching(/^AppSecret/) });
-      const tableStatement = statements.find((statement) => [statement.Action].flat().some((action) => action.startsWith('dynamodb:')));
-      if (route.store.length === 0) expect(tableStatement).toBeUndefined();
-      else expect(JSON.stringify(tableStatement?.Resource)).toMatch(/^\[?\{"Fn::GetAtt":\["Appointments[0-9A-F]+","Arn"\]\}/);
-    }
-    // No function may do to the table what none of its routes needs.
-    expect(routes.filter((route) => route.store.includes('dynamodb:Query')).map((route) => route.name)).toEqual(['appointment-audit']);
+  it("grants each function only log writes to its own group, reading the one secret, and exactly its routes' table actions", () => {
+    expectLeastPrivilege(jwtStack.template, functions, routes);
     for (const role of Object.values(resourcesOf(jwtStack.template, 'AWS::IAM::Role'))) {
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     }
+  });
+
+  it('grants no function anything none of its routes uses, in either signing mode', () => {
+    const rs256 = synth({ ...JWT_CONTEXT, jitsiSigning: 'rs256', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jitsi-rs256-AbCdEf' });
+    for (const [template, signing] of [
+      [jwtStack.template, 'hs256'],
+      [rs256.template, 'rs256'],
+    ] as const) {
+      for (const fn of functionsDeployedWith(signing)) {
+        const { actions, statements } = grantsOf(template, fn);
+        const used = new Set(routesOf(fn, routesDeployedWith(signing)).flatMap((route) => route.store));
+        // Every table action granted is one some route of the function names.
+        for (const action of actions.filter((granted) => granted.startsWith('dynamodb:')))
+          expect(used.has(action as never), `${fn.name}: ${action}`).toBe(true);
+        const readsKey = statements.some((statement) => JSON.stringify(statement.Resource).includes('ReservationsKey'));
+        expect(readsKey, fn.name).toBe(readsReservationKey(routesOf(fn, routesDeployedWith(signing))));
+      }
+    }
+    // The public keys function touches neither the appointments nor Prosody's key.
+    const keys = grantsOf(rs256.template, FUNCTIONS.publicKeys);
+    expect(keys.actions.filter((action) => action.startsWith('dynamodb:'))).toEqual([]);
+    expect(rs256.nagViolations).toEqual([]);
+    // Only the appointment audit reads a whole partition.
+    expect(routes.filter((route) => route.store.includes('dynamodb:Query')).map((route) => route.name)).toEqual(['appointment-audit']);
   });
 
   it('keeps appointments in one on-demand, encrypted table with point-in-time recovery and TTL, retained on stack deletion', () => {
@@ -186,13 +261,21 @@ describe('JitsiTokenStack', () => {
     }
   });
 
+  it("lists in the README each deployed route's event with the function that runs it", () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const listed = [...readme.matchAll(/^\| `(\w+Function)` \| `events\/([\w-]+)\.json` \|$/gm)].map((match) => `${match[1]} ${match[2]}`);
+    expect(listed.sort()).toEqual(
+      deployedRoutes.map((route) => `${functionLogicalId(FUNCTIONS[route.runsIn as keyof typeof FUNCTIONS])} ${route.name}`).sort(),
+    );
+  });
+
   it('declares every variable of events/env.json on every function, so sam local applies them', () => {
     const envFile = JSON.parse(readFileSync('events/env.json', 'utf8')) as Record<string, Record<string, string>>;
     const resources = noneStack.template.toJSON().Resources;
-    for (const route of routes) {
-      const declared = Object.keys(resources[functionLogicalId(route)].Properties.Environment.Variables);
+    for (const fn of functions) {
+      const declared = Object.keys(resources[functionLogicalId(fn)].Properties.Environment.Variables);
       for (const [scope, variables] of Object.entries(envFile)) {
-        if (scope !== 'Parameters' && scope !== functionLogicalId(route)) continue;
+        if (scope !== 'Parameters' && scope !== functionLogicalId(fn)) continue;
         expect(declared).toEqual(expect.arrayContaining(Object.keys(variables)));
       }
     }
@@ -212,7 +295,7 @@ describe('deploying with RS256 or a customer-managed key', () => {
     const keyArn = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
     const imported = synth({ ...JWT_CONTEXT, secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jitsi-AbCdEf', secretKmsKeyArn: keyArn });
     const policies = Object.values(imported.template.findResources('AWS::IAM::Policy'));
-    expect(policies).toHaveLength(routes.length);
+    expect(policies).toHaveLength(functions.length);
     for (const policy of policies) {
       const decrypt = policy.Properties.PolicyDocument.Statement.find((statement: { Action: string | string[] }) =>
         [statement.Action].flat().includes('kms:Decrypt'),
@@ -228,17 +311,33 @@ describe('deploying with RS256 or a customer-managed key', () => {
 });
 
 describe('the functions a deployment has', () => {
-  it('deploys the RS256 keys function only in RS256 mode', () => {
+  it('deploys the RS256 keys function only in RS256 mode, with exactly the RS256 routes', () => {
     const rs256 = synth({ ...JWT_CONTEXT, jitsiSigning: 'rs256', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jitsi-rs256-AbCdEf' });
-    rs256.template.resourceCountIs('AWS::Lambda::Function', deployedRoutes.length);
-    expect(routes.length).toBe(deployedRoutes.length - 1);
+    rs256.template.resourceCountIs('AWS::Lambda::Function', Object.keys(FUNCTIONS).length);
+    rs256.template.resourceCountIs('AWS::ApiGatewayV2::Route', deployedRoutes.length);
+    expectLeastPrivilege(rs256.template, functionsDeployedWith('rs256'), routesDeployedWith('rs256'));
+    expect(functions).not.toContain(FUNCTIONS.publicKeys);
     expect(routes.some((route) => route.onlyWithSigning !== undefined)).toBe(false);
+  });
+
+  it('puts every deployed route in a function whose entry runs exactly its routes', async () => {
+    for (const fn of Object.values(FUNCTIONS)) {
+      expect(routesOf(fn).length, fn.name).toBeGreaterThan(0);
+      // The entry's factory refuses at load a handler set that differs from the table's.
+      const module = await import(`../../${fn.entry}`);
+      expect(
+        Object.keys(module).filter((name) => /^create\w+Handler$/.test(name)),
+        fn.entry,
+      ).toHaveLength(1);
+      expect(typeof module.handler).toBe('function');
+    }
+    expect(deployedRoutes.every((route) => route.runsIn in FUNCTIONS)).toBe(true);
   });
 
   it('is as many functions as the README says', () => {
     const readme = readFileSync('README.md', 'utf8');
-    expect(readme).toContain(`deploys **${routes.length} functions**`);
-    expect(readme).toContain(`(${deployedRoutes.length} with \`-c jitsiSigning=rs256\``);
+    expect(readme).toContain(`deploys **${functions.length} functions**`);
+    expect(readme).toContain(`(${Object.keys(FUNCTIONS).length} with \`-c jitsiSigning=rs256\``);
   });
 
   it('has a LICENSE that matches package.json', () => {
@@ -262,7 +361,7 @@ describe('operations', () => {
 
   it('alarms on every function (errors, throttles), the API (5xx, p99) and the secret and store being unavailable, all to one encrypted topic', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(routes.length * 2 + 4);
+    expect(alarms).toHaveLength(functions.length * 2 + 4);
     const topics = ofType('AWS::SNS::Topic');
     expect(topics).toHaveLength(1);
     expect(topics[0].Properties.KmsMasterKeyId).toBeDefined();
@@ -270,7 +369,7 @@ describe('operations', () => {
     const metrics = alarms.map((alarm) => alarm.Properties.MetricName).filter(Boolean);
     for (const name of ['Errors', 'Throttles', '5xx', 'Latency', 'SecretUnavailable', 'StoreUnavailable']) expect(metrics).toContain(name);
     const filters = ofType('AWS::Logs::MetricFilter');
-    expect(filters).toHaveLength(routes.length * 2);
+    expect(filters).toHaveLength(functions.length * 2);
     expect(filters.map((filter) => filter.Properties.FilterPattern)).toContain('{ $.problem = "secret-unavailable" }');
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@acme.org' });
     expect(template.toJSON().Outputs.AlarmTopicArn).toBeDefined();
@@ -292,6 +391,24 @@ describe('operations', () => {
     expect(template.toJSON().Outputs.CustomDomainTarget).toBeDefined();
     const stage = ofType('AWS::ApiGatewayV2::Stage')[0];
     expect(stage.Properties.AccessLogSettings.Format).toContain('$context.integrationErrorMessage');
+  });
+
+  it('pings each function every few minutes only with -c keepWarm=on, and refuses any other value', () => {
+    template.resourceCountIs('AWS::Events::Rule', 0);
+    const warm = synth({ ...JWT_CONTEXT, keepWarm: 'on' });
+    warm.template.resourceCountIs('AWS::Events::Rule', 1);
+    const rule = Object.values(warm.template.findResources('AWS::Events::Rule'))[0]!;
+    expect(rule.Properties.ScheduleExpression).toBe(`rate(${KEEP_WARM_EVERY_MINUTES} minutes)`);
+    expect(rule.Properties.Targets).toHaveLength(functions.length);
+    for (const fn of functions) {
+      const target = rule.Properties.Targets.find((candidate: { Arn: unknown }) => JSON.stringify(candidate.Arn).includes(`"${functionLogicalId(fn)}"`));
+      expect(JSON.parse(target.Input)).toEqual(KEEP_WARM_PING);
+      expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 0 });
+    }
+    warm.template.resourcePropertiesCountIs('AWS::Lambda::Permission', { Principal: 'events.amazonaws.com' }, functions.length);
+    expect(warm.nagViolations).toEqual([]);
+    expect(synth({ ...JWT_CONTEXT, keepWarm: 'off' }).template.toJSON().Resources).not.toHaveProperty('KeepWarm');
+    expect(() => synth({ ...JWT_CONTEXT, keepWarm: 'yes' })).toThrow(/keepWarm must be on or off/);
   });
 
   it('refuses half a custom domain or bad tags', () => {

@@ -1,0 +1,41 @@
+// One Lambda function, several routes. API Gateway puts the route it matched in the event's
+// `routeKey` ("POST /api/jitsi/generate-token"), so a function built from a row of FUNCTIONS
+// hands each event to that route's handler. All its routes share one set of dependencies: one
+// secret fetch, one store client, one warm environment.
+import type { Context } from 'aws-lambda';
+import type { Deps } from '../deps.ts';
+import { NotFoundError } from '../errors.ts';
+import { type KEEP_WARM_PING, routeKeyOf, routesOf, type FunctionDefinition } from '../routes.ts';
+import { createRefusalResponder } from './api-handler.ts';
+import type { ApiEvent, ApiResult } from './types.ts';
+
+type RouteHandler = (event: ApiEvent, context: Context) => Promise<ApiResult>;
+export type KeepWarmPing = typeof KEEP_WARM_PING;
+
+const isKeepWarmPing = (event: unknown): event is KeepWarmPing =>
+  typeof event === 'object' && event !== null && !('routeKey' in event) && (event as KeepWarmPing)['jitsi-token-api'] === 'keep-warm';
+
+/**
+ * The factory of a function's handler, from its routes' handler factories keyed by route name.
+ * It must have one for each route the table puts in the function and no other: a mismatch stops
+ * the module from loading (and fails the tests), so a row and its function cannot drift apart.
+ */
+export function createFunctionHandler(fn: FunctionDefinition, factories: Readonly<Record<string, (deps: Deps) => unknown>>) {
+  const routes = routesOf(fn);
+  const expected = routes.map((route) => route.name).sort();
+  const given = Object.keys(factories).sort();
+  if (expected.join() !== given.join())
+    throw new Error(`${fn.entry} must have a handler for each of ${fn.name}'s routes (${expected.join(', ')}), has ${given.join(', ')}`);
+  return (deps: Deps) => {
+    const byRouteKey = new Map(routes.map((route) => [routeKeyOf(route), factories[route.name]!(deps) as RouteHandler]));
+    const refuse = createRefusalResponder(deps, fn.name);
+    return async (event: ApiEvent | KeepWarmPing, context: Context): Promise<ApiResult | { warm: true }> => {
+      // A scheduled ping keeps the environment alive; it does no work and writes no log line.
+      if (isKeepWarmPing(event)) return { warm: true };
+      const handler = byRouteKey.get(event.routeKey);
+      if (handler !== undefined) return handler(event, context);
+      // Only a misconfigured integration sends a route this function does not run.
+      return refuse(event, new NotFoundError(`${fn.name} has no route ${event.routeKey}.`), context);
+    };
+  };
+}
