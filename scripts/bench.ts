@@ -2,12 +2,12 @@
 // with its floor. BENCH_COLD_RUNS sets the fresh processes per cold-start figure (default 15).
 import { spawn } from 'node:child_process';
 import { createHmac, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { esbuildOptions } from '../infra/bundling.ts';
+import { BUNDLE_ENTRY_FILE, esbuildOptions } from '../infra/bundling.ts';
 import { gatewayEvent, type GatewayOrigin } from '../infra/local/gateway-event.ts';
 import { settingsEnvironment } from '../lib/config.ts';
 import { FUNCTIONS, routeKeyOf, ROUTES, type FunctionDefinition, type RouteDefinition } from '../lib/routes.ts';
@@ -174,9 +174,9 @@ async function main(): Promise<void> {
       ['minimal-store', join(PROJECT_ROOT, 'scripts/bench-minimal-store-entry.ts')] as const,
     ];
     for (const [name, entry] of entries) {
-      const outfile = join(OUT, variant, name, 'index.mjs');
-      await build(esbuildOptions(entry, outfile, { bundleAwsSdk: variant === 'sdk-bundled' }));
-      bundles[`${variant}/${name}`] = outfile;
+      const outdir = join(OUT, variant, name);
+      await build(esbuildOptions(entry, outdir, { bundleAwsSdk: variant === 'sdk-bundled' }));
+      bundles[`${variant}/${name}`] = join(outdir, BUNDLE_ENTRY_FILE);
     }
   }
 
@@ -260,9 +260,12 @@ async function main(): Promise<void> {
   // 3, 4, 6. bundles: size, cold start against the minimal bundle, peak RSS
   for (const fn of functions) {
     const code = readFileSync(bundles[`sdk-bundled/${fn.name}`]!);
+    const chunks = join(dirname(bundles[`sdk-bundled/${fn.name}`]!), 'chunks');
+    const chunkFiles = existsSync(chunks) ? readdirSync(chunks).filter((file) => file.endsWith('.mjs')) : [];
+    const chunkBytes = chunkFiles.reduce((sum, file) => sum + statSync(join(chunks, file)).size, 0);
     row(
       `${fn.name} bundle size (SDK bundled)`,
-      `${fmt(code.length / 1024)} KiB raw, ${fmt(gzipSync(code).length / 1024)} KiB gzip`,
+      `${BUNDLE_ENTRY_FILE} ${fmt(code.length / 1024)} KiB raw, ${fmt(gzipSync(code).length / 1024)} KiB gzip; ${chunkFiles.length} chunks loaded on demand ${fmt(chunkBytes / 1024)} KiB`,
       '',
       undefined,
       '',
