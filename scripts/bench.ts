@@ -9,8 +9,12 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { BUNDLE_ENTRY_FILE, esbuildOptions } from '../infra/bundling.ts';
 import { gatewayEvent, type GatewayOrigin } from '../infra/local/gateway-event.ts';
-import { settingsEnvironment } from '../lib/config.ts';
-import { FUNCTIONS, routeKeyOf, ROUTES, type FunctionDefinition, type RouteDefinition } from '../lib/routes.ts';
+import { loadSettings, settingsEnvironment } from '../lib/config.ts';
+import { createDeps } from '../lib/deps.ts';
+import { createLogger } from '../lib/log.ts';
+import { createGenerateTokenHandler } from '../functions/generate-token.ts';
+import { createCallerApiHandler } from '../functions/lambda/caller-api.ts';
+import { FUNCTIONS, routeKeyOf, ROUTES, routesDeployedWith, type FunctionDefinition, type RouteDefinition } from '../lib/routes.ts';
 import { DEFAULT_MODERATOR_FEATURES, DEFAULT_PARTICIPANT_FEATURES, featureSet } from '../lib/features.ts';
 import { buildJitsiClaims, createSigningKey, signJitsiToken, tokenTimesFrom, verifyJitsiToken, type JitsiClaims } from '../lib/token.ts';
 import { ensureTable, startEmbeddedStore } from '../infra/local/embedded-store.ts';
@@ -168,11 +172,14 @@ async function main(): Promise<void> {
   rmSync(OUT, { recursive: true, force: true });
   const bundles: Record<string, string> = {};
   for (const variant of ['sdk-bundled', 'sdk-external'] as const) {
-    const entries = [
+    const entries: Array<readonly [string, string]> = [
       ...functions.map((fn) => [fn.name, join(PROJECT_ROOT, fn.entry)] as const),
       ['minimal', join(PROJECT_ROOT, 'scripts/bench-minimal-entry.ts')] as const,
       ['minimal-store', join(PROJECT_ROOT, 'scripts/bench-minimal-store-entry.ts')] as const,
     ];
+    // The layouts the simulation compares, built the same way (sdk-bundled only): a route alone
+    // in its function, and every route in one.
+    if (variant === 'sdk-bundled') entries.push(...layoutEntries());
     for (const [name, entry] of entries) {
       const outdir = join(OUT, variant, name);
       await build(esbuildOptions(entry, outdir, { bundleAwsSdk: variant === 'sdk-bundled' }));
@@ -226,6 +233,28 @@ async function main(): Promise<void> {
   process.stdout.write = write;
   const warmCalls = fake.calls.length - before;
   row('GetSecretValue calls per 1000 warm invocations', String(warmCalls), '0', undefined, '0 after the first', warmCalls === 0 && callsAfterFirst === 1);
+
+  // What dispatching on routeKey costs: the same generate-token handler (from source, one set of
+  // dependencies), called directly and through caller-api, in alternating rounds.
+  const sourceDeps = createDeps(loadSettings(lambdaEnv as never), { logger: createLogger(() => {}) });
+  const direct = createGenerateTokenHandler(sourceDeps) as unknown as (event: unknown, context: unknown) => Promise<unknown>;
+  const dispatched = createCallerApiHandler(sourceDeps) as unknown as (event: unknown, context: unknown) => Promise<unknown>;
+  const adHoc = event(generateToken, bodies[generateToken.name]);
+  await direct(adHoc, context); // the first call waits for the secret
+  const rates = { direct: [] as number[], dispatched: [] as number[] };
+  for (let round = 0; round < 3; round++) {
+    rates.direct.push(await opsPerSecond(() => direct(adHoc, context)));
+    rates.dispatched.push(await opsPerSecond(() => dispatched(adHoc, context)));
+  }
+  const best = (values: number[]) => Math.max(...values);
+  row(
+    `${generateToken.name} warm through ${CALLER_API.name} dispatch (source, in-process) ops/s`,
+    fmt(best(rates.dispatched)),
+    `${fmt(best(rates.direct))} direct`,
+    best(rates.dispatched) / best(rates.direct),
+    '',
+    undefined,
+  );
 
   // Store calls per request, counted at the store's endpoint (warm: room pointers cached).
   const scenarios: Array<[string, RouteDefinition, unknown, string]> = [
@@ -291,6 +320,7 @@ async function main(): Promise<void> {
       ['minimal-store', 'minimal-store', eventFiles[generateToken.name]!, 200],
       ...routes.map((route) => [route.name, CALLER_API.name, eventFiles[route.name]!, 200] as [string, string, string, number]),
       [FUNCTIONS.publicKeys.name, FUNCTIONS.publicKeys.name, keysEvent, 404],
+      ...(variant === 'sdk-bundled' ? LAYOUT_RUNS.map(([name, route]) => [name, name, eventFiles[route.name]!, 200] as [string, string, string, number]) : []),
     ];
     for (let i = 0; i < COLD_RUNS; i++) {
       for (const [name, bundle, eventFile, status] of runs) {
@@ -320,6 +350,13 @@ async function main(): Promise<void> {
       if (variant === 'sdk-bundled')
         row(`${route.name} peak RSS of a cold process`, `${fmt(peakRss)} MB`, `${fmt(floorRss)} MB`, undefined, '< 100 MB', peakRss < 100);
     }
+    if (variant === 'sdk-bundled') {
+      const floor = median(samples['minimal-store']!.map((sample) => sample.ms));
+      for (const [name] of LAYOUT_RUNS) {
+        const measured = median(samples[name]!.map((sample) => sample.ms));
+        row(`${name} cold start, median of ${COLD_RUNS}`, `${fmt(measured)} ms`, `${fmt(floor)} ms (minimal-store)`, measured / floor, '', undefined);
+      }
+    }
     // No route of public-keys touches the store: its floor is the Secrets-Manager-only one.
     const keys = median(samples[FUNCTIONS.publicKeys.name]!.map((sample) => sample.ms));
     const minimal = median(samples.minimal!.map((sample) => sample.ms));
@@ -342,6 +379,51 @@ async function main(): Promise<void> {
   for (const r of rows)
     console.log(`| ${r.figure} | ${r.value} | ${r.floor} | ${r.ratio} | ${r.target} | ${r.met === undefined ? '' : r.met ? 'yes' : '**no**'} |`);
   process.exit(0);
+}
+
+/** Cold starts of the other layouts (`npm run simulate`'s inputs): bundle name and the route it answers first. */
+const LAYOUT_RUNS: ReadonlyArray<readonly [string, RouteDefinition]> = [
+  [`layout per route: ${ROUTES.generateToken.name} alone`, ROUTES.generateToken],
+  [`layout per route: ${ROUTES.createRoom.name} alone`, ROUTES.createRoom],
+  [`layout single: every route, ${ROUTES.generateToken.name} first`, ROUTES.generateToken],
+  [`layout single: every route, ${ROUTES.createRoom.name} first`, ROUTES.createRoom],
+];
+
+/** Entry files for those layouts, written into .bench/entries (ignored by git). */
+function layoutEntries(): Array<readonly [string, string]> {
+  const dir = join(OUT, 'entries');
+  mkdirSync(dir, { recursive: true });
+  const write = (file: string, source: string) => {
+    writeFileSync(join(dir, file), source);
+    return join(dir, file);
+  };
+  const common =
+    "import { deployedHandler } from '../../lib/deps.ts';\nimport { createDynamoStore } from '../../lib/store.ts';\n" +
+    'const factoryOf = (module: object) => Object.entries(module).find(([name]) => /^create\\w+Handler$/.test(name))![1] as any;\n';
+  const alone = (route: RouteDefinition) =>
+    write(
+      `${route.name}.ts`,
+      `${common}import * as route from '../../${route.entry}';\n` +
+        'export const handler = deployedHandler(factoryOf(route), { openStore: createDynamoStore });\n',
+    );
+  // Every deployed route's handler in one function, dispatching on routeKey like the real ones.
+  const deployed = routesDeployedWith('hs256');
+  const single = write(
+    'single.ts',
+    common +
+      deployed.map((route, index) => `import * as route${index} from '../../${route.entry}';\n`).join('') +
+      `const routes = [${deployed.map((route, index) => `[${JSON.stringify(routeKeyOf(route))}, factoryOf(route${index})]`).join(', ')}] as const;\n` +
+      'export const handler = deployedHandler((deps) => {\n' +
+      '  const byKey = new Map(routes.map(([key, factory]) => [key, factory(deps)]));\n' +
+      '  return (event: any, context: any) => byKey.get(event.routeKey)(event, context);\n' +
+      '}, { openStore: createDynamoStore });\n',
+  );
+  return [
+    [LAYOUT_RUNS[0]![0], alone(ROUTES.generateToken)],
+    [LAYOUT_RUNS[1]![0], alone(ROUTES.createRoom)],
+    [LAYOUT_RUNS[2]![0], single],
+    [LAYOUT_RUNS[3]![0], single],
+  ];
 }
 
 /** One fresh Node process: import the bundle, answer the first event; time and peak RSS. */

@@ -7,7 +7,6 @@ import { clinicWeek, Fleet, keepWarmPings, lognormal, percentile, seededRandom, 
 import {
   CLINIC,
   CLINIC_SIZES,
-  GROUPED_EXTRA_MS,
   IDLE_MEDIANS_MINUTES,
   IDLE_SIGMA,
   IN_REGION_CALLS_MS,
@@ -17,7 +16,6 @@ import {
   PRICES,
   RUNTIME_START_MS,
   SEED,
-  SINGLE_EXTRA_MS,
   WARM_MS,
   WEEKS_PER_MONTH,
 } from './simulation/parameters.ts';
@@ -35,14 +33,13 @@ export function functionOf(route: RouteDefinition, layout: Layout): string {
 
 const deployed = routesDeployedWith('hs256');
 const byName = new Map(deployed.map((route) => [route.name, route]));
-const usesStore = (route: RouteDefinition) => route.store.length > 0 && route !== ROUTES.validateToken && route !== ROUTES.refreshToken;
+const usesStore = (route: RouteDefinition) => route.store.length > 0;
 
 function functionsFor(layout: Layout, option: Option): Record<string, FunctionModel> {
   const functions: Record<string, FunctionModel> = {};
-  const extra = layout === 'grouped' ? GROUPED_EXTRA_MS : layout === 'single' ? SINGLE_EXTRA_MS : 0;
   for (const route of deployed) {
     const name = functionOf(route, layout);
-    const cold = (usesStore(route) || layout !== 'per route' ? MEASURED_COLD_MS.storeRoute : MEASURED_COLD_MS.perRoute) + extra + IN_REGION_CALLS_MS;
+    const cold = MEASURED_COLD_MS[layout] + IN_REGION_CALLS_MS;
     const existing = functions[name];
     functions[name] = {
       coldInitMs: Math.max(existing?.coldInitMs ?? 0, cold),

@@ -2,7 +2,8 @@
 // comparison, and a run is the same for the same seed.
 import { describe, expect, it } from 'vitest';
 import { clinicWeek, Fleet, percentile, seededRandom, type FunctionModel } from '../../scripts/simulation/model.ts';
-import { simulate } from '../../scripts/simulate.ts';
+import { functionOf, simulate } from '../../scripts/simulate.ts';
+import { functionsDeployedWith, routesDeployedWith } from '../../lib/routes.ts';
 
 const fn: FunctionModel = { coldInitMs: 100, warmMs: 20, provisioned: 0 };
 const fleet = (provisioned = 0, idleMs = 600_000) =>
@@ -56,5 +57,13 @@ describe('the clinic', () => {
   it('gives the same table for the same seed, and another for another seed', () => {
     expect(simulate(5, 15, 'grouped', 'none', 42)).toEqual(simulate(5, 15, 'grouped', 'none', 42));
     expect(simulate(5, 15, 'grouped', 'none', 42)).not.toEqual(simulate(5, 15, 'grouped', 'none', 43));
+  });
+});
+
+describe('the layouts', () => {
+  it("models the grouped layout as the stack deploys it: the route table's functions", () => {
+    const routes = routesDeployedWith('hs256');
+    expect(new Set(routes.map((route) => functionOf(route, 'grouped')))).toEqual(new Set(functionsDeployedWith('hs256').map((fn) => fn.name)));
+    expect(new Set(routes.map((route) => functionOf(route, 'per route'))).size).toBe(routes.length);
   });
 });
