@@ -24,7 +24,7 @@ export interface StackSettings {
   bundleAwsSdk: boolean;
   /** X-Ray active tracing on the functions (-c tracing=on). */
   tracing: boolean;
-  /** A scheduled ping that keeps one environment of each function warm (-c keepWarm=on; off by default). */
+  /** A scheduled ping that keeps one environment of each function warm (on by default: it costs cents; -c keepWarm=off). */
   keepWarm: boolean;
   /** Tags on every resource (-c tags=team=video,env=prod). */
   tags: Record<string, string>;
@@ -204,7 +204,7 @@ export function readStackSettings(node: Node): StackSettings {
 }
 
 function keepWarmFrom(value: string | undefined): boolean {
-  if (value === undefined || value === 'off') return false;
-  if (value === 'on') return true;
+  if (value === undefined || value === 'on') return true;
+  if (value === 'off') return false;
   throw new StackSettingsError(`-c keepWarm must be on or off (got ${JSON.stringify(value)})`);
 }

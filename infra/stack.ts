@@ -171,7 +171,7 @@ export class JitsiTokenStack extends Stack {
     if (settings.keepWarm) {
       // A ping every few minutes keeps one environment of each function alive (docs/PERFORMANCE.md).
       new Rule(this, 'KeepWarm', {
-        description: `Keeps one environment of each function warm (-c keepWarm=on): a ping every ${KEEP_WARM_EVERY_MINUTES} minutes`,
+        description: `Keeps one environment of each function warm (-c keepWarm=off removes it): a ping every ${KEEP_WARM_EVERY_MINUTES} minutes`,
         schedule: Schedule.rate(Duration.minutes(KEEP_WARM_EVERY_MINUTES)),
         targets: this.functions.map(
           (tokenFunction) => new LambdaFunction(tokenFunction.function, { event: RuleTargetInput.fromObject(KEEP_WARM_PING), retryAttempts: 0 }),

@@ -81,7 +81,7 @@ export const FUNCTIONS = {
 
 export type FunctionKey = keyof typeof FUNCTIONS;
 
-/** What a keep-warm schedule sends a function (`-c keepWarm=on`): answered at once, nothing else done. */
+/** What the keep-warm schedule sends a function (on unless `-c keepWarm=off`): answered at once, nothing else done. */
 export const KEEP_WARM_PING = { 'jitsi-token-api': 'keep-warm' } as const;
 export const KEEP_WARM_EVERY_MINUTES = 5;
 

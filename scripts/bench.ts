@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { BUNDLE_ENTRY_FILE, esbuildOptions } from '../infra/bundling.ts';
 import { gatewayEvent, type GatewayOrigin } from '../infra/local/gateway-event.ts';
 import { loadSettings, settingsEnvironment } from '../lib/config.ts';
@@ -122,6 +122,23 @@ const TAKES_A_TOKEN: readonly RouteDefinition[] = [validateToken, refreshToken];
 /** The appointment path of generate-token: the client of the appointment create-room registers. */
 const MEMBER_TOKEN = { appointmentId: 'appt-1', userId: 'c-1', userName: 'Bench Client' };
 const TABLE = 'bench-appointments';
+const PROSODY_KEY_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bench-reservations-key-AbCdEf';
+const PROSODY_KEY = randomBytes(32).toString('base64url');
+
+/** Prosody's reservation call for a room nobody opened yet (an ad-hoc room: one conditional write). */
+function reservationEvent(room: string) {
+  const route = ROUTES.reservationCreate;
+  return gatewayEvent(BENCH_ORIGIN, {
+    routeKey: routeKeyOf(route),
+    method: route.method,
+    rawPath: route.path,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${PROSODY_KEY}` },
+    body: new URLSearchParams({ name: room, start_time: new Date().toISOString(), mail_owner: 'owner@meet.example.com' }).toString(),
+    requestId: 'bench',
+    time: '',
+    timeEpoch: 0,
+  });
+}
 
 async function main(): Promise<void> {
   process.stderr.write(`bench: node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GiB\n`);
@@ -138,8 +155,16 @@ async function main(): Promise<void> {
     BENCH_SECRET_ID: TEST_SECRET_ARN,
     BENCH_TABLE: TABLE,
     AWS_ENDPOINT_URL_DYNAMODB: storeCalls.endpoint,
-    ...settingsEnvironment({ secretArn: TEST_SECRET_ARN, appId: 'bench-app', jitsiDomain: 'meet.example.com', authMode: 'none', appointmentsTable: TABLE }),
+    ...settingsEnvironment({
+      secretArn: TEST_SECRET_ARN,
+      reservationsKeyArn: PROSODY_KEY_SECRET_ARN,
+      appId: 'bench-app',
+      jitsiDomain: 'meet.example.com',
+      authMode: 'none',
+      appointmentsTable: TABLE,
+    }),
   };
+  fake.secrets.set(PROSODY_KEY_SECRET_ARN, PROSODY_KEY);
 
   // 1. sign and verify against the node:crypto floor
   const key = createSigningKey(SECRET);
@@ -171,6 +196,7 @@ async function main(): Promise<void> {
   // The bundles as deployed (SDK bundled) and with the SDK left to the runtime, plus the floor.
   rmSync(OUT, { recursive: true, force: true });
   const bundles: Record<string, string> = {};
+  const loads: Record<string, { startup: string; onDemand: string }> = {};
   for (const variant of ['sdk-bundled', 'sdk-external'] as const) {
     const entries: Array<readonly [string, string]> = [
       ...functions.map((fn) => [fn.name, join(PROJECT_ROOT, fn.entry)] as const),
@@ -182,8 +208,9 @@ async function main(): Promise<void> {
     if (variant === 'sdk-bundled') entries.push(...layoutEntries());
     for (const [name, entry] of entries) {
       const outdir = join(OUT, variant, name);
-      await build(esbuildOptions(entry, outdir, { bundleAwsSdk: variant === 'sdk-bundled' }));
+      const result = await build({ ...esbuildOptions(entry, outdir, { bundleAwsSdk: variant === 'sdk-bundled' }), metafile: true });
       bundles[`${variant}/${name}`] = join(outdir, BUNDLE_ENTRY_FILE);
+      if (variant === 'sdk-bundled' && functions.some((fn) => fn.name === name)) loads[name] = whatLoads(result.metafile);
     }
   }
 
@@ -233,6 +260,23 @@ async function main(): Promise<void> {
   process.stdout.write = write;
   const warmCalls = fake.calls.length - before;
   row('GetSecretValue calls per 1000 warm invocations', String(warmCalls), '0', undefined, '0 after the first', warmCalls === 0 && callsAfterFirst === 1);
+
+  // Prosody's function, warm: each call reserves a room nobody opened yet.
+  const reservationsApi = (await import(bundles[`sdk-bundled/${FUNCTIONS.reservationsApi.name}`]!)).handler;
+  let reservedRooms = 0;
+  const firstReservation = await reservationsApi(reservationEvent(`bench-room-warm-${++reservedRooms}`), context);
+  if (firstReservation.statusCode !== 200) throw new Error(`bench: ${ROUTES.reservationCreate.name} answered ${firstReservation.statusCode}`);
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  const reservationsWarm = await opsPerSecond(() => reservationsApi(reservationEvent(`bench-room-warm-${++reservedRooms}`), context));
+  process.stdout.write = write;
+  row(
+    `${ROUTES.reservationCreate.name} warm invocations/s (${FUNCTIONS.reservationsApi.name}, one conditional write each)`,
+    fmt(reservationsWarm),
+    '',
+    undefined,
+    '',
+    undefined,
+  );
 
   // What dispatching on routeKey costs: the same generate-token handler (from source, one set of
   // dependencies), called directly and through caller-api, in alternating rounds.
@@ -300,6 +344,8 @@ async function main(): Promise<void> {
       '',
       undefined,
     );
+    row(`${fn.name} start-up file holds (metafile, KiB)`, loads[fn.name]!.startup, '', undefined, '', undefined);
+    row(`${fn.name} chunks hold, loaded on first use (metafile, KiB)`, loads[fn.name]!.onDemand, '', undefined, '', undefined);
   }
   const eventFiles: Record<string, string> = {};
   for (const route of routes) {
@@ -320,12 +366,16 @@ async function main(): Promise<void> {
       ['minimal-store', 'minimal-store', eventFiles[generateToken.name]!, 200],
       ...routes.map((route) => [route.name, CALLER_API.name, eventFiles[route.name]!, 200] as [string, string, string, number]),
       [FUNCTIONS.publicKeys.name, FUNCTIONS.publicKeys.name, keysEvent, 404],
+      [FUNCTIONS.reservationsApi.name, FUNCTIONS.reservationsApi.name, '', 200],
       ...(variant === 'sdk-bundled' ? LAYOUT_RUNS.map(([name, route]) => [name, name, eventFiles[route.name]!, 200] as [string, string, string, number]) : []),
     ];
     for (let i = 0; i < COLD_RUNS; i++) {
       for (const [name, bundle, eventFile, status] of runs) {
         samples[name] ??= [];
-        samples[name].push(await coldStart(bundles[`${variant}/${bundle}`]!, eventFile, lambdaEnv, status));
+        // Each cold reservation opens a room of its own (a second would get Prosody's 409).
+        const file = eventFile || join(OUT, `reservation-${variant}-${i}.event.json`);
+        if (eventFile === '') writeFileSync(file, JSON.stringify(reservationEvent(`bench-room-cold-${variant}-${i}`)));
+        samples[name].push(await coldStart(bundles[`${variant}/${bundle}`]!, file, lambdaEnv, status));
       }
     }
     const floorRss = Math.max(...samples.minimal!.map((sample) => sample.rssKb)) / 1024;
@@ -357,6 +407,17 @@ async function main(): Promise<void> {
         row(`${name} cold start, median of ${COLD_RUNS}`, `${fmt(measured)} ms`, `${fmt(floor)} ms (minimal-store)`, measured / floor, '', undefined);
       }
     }
+    // Prosody's function: two secrets (the app secret and Prosody's key) and one conditional write.
+    const reservations = median(samples[FUNCTIONS.reservationsApi.name]!.map((sample) => sample.ms));
+    const storeFloor = median(samples['minimal-store']!.map((sample) => sample.ms));
+    row(
+      `${FUNCTIONS.reservationsApi.name} cold start (${ROUTES.reservationCreate.name}), median of ${COLD_RUNS} (${variant})`,
+      `${fmt(reservations)} ms`,
+      `${fmt(storeFloor)} ms (minimal-store)`,
+      reservations / storeFloor,
+      '',
+      undefined,
+    );
     // No route of public-keys touches the store: its floor is the Secrets-Manager-only one.
     const keys = median(samples[FUNCTIONS.publicKeys.name]!.map((sample) => sample.ms));
     const minimal = median(samples.minimal!.map((sample) => sample.ms));
@@ -424,6 +485,28 @@ function layoutEntries(): Array<readonly [string, string]> {
     [LAYOUT_RUNS[2]![0], single],
     [LAYOUT_RUNS[3]![0], single],
   ];
+}
+
+/** Which packages a function's start-up file and its chunks hold (bytes in the output, by package; our own code as `our code`). */
+function whatLoads(metafile: Metafile): { startup: string; onDemand: string } {
+  const byPackage = (outputs: Array<Metafile['outputs'][string]>) => {
+    const sizes = new Map<string, number>();
+    for (const output of outputs) {
+      for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+        const name = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? 'our code';
+        sizes.set(name, (sizes.get(name) ?? 0) + bytesInOutput);
+      }
+    }
+    const sorted = [...sizes].sort((a, b) => b[1] - a[1]);
+    const shown = sorted.slice(0, 6).map(([name, bytes]) => `${name} ${fmt(bytes / 1024)}`);
+    const rest = sorted.slice(6).reduce((sum, [, bytes]) => sum + bytes, 0);
+    return [...shown, ...(rest > 0 ? [`${sorted.length - 6} more ${fmt(rest / 1024)}`] : [])].join(', ');
+  };
+  const outputs = Object.entries(metafile.outputs).filter(([path]) => path.endsWith('.mjs'));
+  return {
+    startup: byPackage(outputs.filter(([path]) => path.endsWith(`/${BUNDLE_ENTRY_FILE}`)).map(([, output]) => output)),
+    onDemand: byPackage(outputs.filter(([path]) => !path.endsWith(`/${BUNDLE_ENTRY_FILE}`)).map(([, output]) => output)),
+  };
 }
 
 /** One fresh Node process: import the bundle, answer the first event; time and peak RSS. */
