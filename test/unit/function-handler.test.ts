@@ -1,6 +1,7 @@
 // A deployed function runs several routes: it hands each API Gateway event to the route its
 // routeKey names, answers a keep-warm ping without work, and refuses any other route key. Real
 // handlers, real dependencies (the embedded store), real events.
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createCallerApiHandler } from '../../functions/lambda/caller-api.ts';
@@ -64,6 +65,20 @@ describe('a function with several routes', () => {
         [ROUTES.generateToken.name]: createGenerateTokenHandler,
       }),
     ).toThrow(/has generate-token, jitsi-keys/);
+  });
+
+  it('serves the RS256 public keys from a function built without the store', async () => {
+    const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+    const deps = createDeps(loadSettings({ ...BASE_ENV, JITSI_SIGNING: 'rs256', JITSI_APP_SECRET: JSON.stringify({ kid: 'keys-2026', privateKey }) }));
+    const keyFile = `${createHash('sha256').update('keys-2026').digest('hex')}.pem`;
+    const keysEvent = {
+      ...apiEvent(`/api/jitsi/keys/${keyFile}`, undefined, { method: 'GET' }),
+      routeKey: routeKeyOf(ROUTES.jitsiKeys),
+      pathParameters: { keyFile },
+    };
+    const answer = await createPublicKeysHandler(deps)(keysEvent, {} as Context);
+    expect(answer).toMatchObject({ statusCode: 200, headers: { 'content-type': 'application/x-pem-file' } });
+    expect((answer as { body: string }).body).toMatch(/^-----BEGIN PUBLIC KEY-----/);
   });
 
   it('builds a function without the store when none of its routes uses it; any store call then fails loudly', async () => {
