@@ -108,6 +108,8 @@ export interface AppointmentStore {
   addJoinCode(codeHash: string, code: JoinCode): Promise<void>;
   /** Marks the code used if it is unused and unexpired (exactly one caller wins); its appointment, else undefined. */
   redeemJoinCode(codeHash: string, nowSeconds: number): Promise<string | undefined>;
+  /** Loads the client (no request), so an environment a keep-warm ping started answers its first store call as a warm one would. */
+  warmUp(): Promise<void>;
 }
 
 export interface StoreOptions {
@@ -260,6 +262,9 @@ export function createDynamoStore(options: StoreOptions): AppointmentStore {
   }
 
   const store: AppointmentStore = {
+    async warmUp() {
+      await sdk();
+    },
     async openConference(conference) {
       return putIf({ ...conferenceKey(conference.id), ...conference, expiresAt: conference.endsAt + 3_600 }, 'attribute_not_exists(pk)');
     },

@@ -5,7 +5,7 @@
 import type { Context } from 'aws-lambda';
 import type { Deps } from '../deps.ts';
 import { NotFoundError } from '../errors.ts';
-import { type KEEP_WARM_PING, routeKeyOf, routesOf, type FunctionDefinition } from '../routes.ts';
+import { type KEEP_WARM_PING, routeKeyOf, routesOf, storeActionsOf, type FunctionDefinition } from '../routes.ts';
 import { createRefusalResponder } from './api-handler.ts';
 import type { ApiEvent, ApiResult } from './types.ts';
 
@@ -26,15 +26,21 @@ export function createFunctionHandler(fn: FunctionDefinition, factories: Readonl
   const given = Object.keys(factories).sort();
   if (expected.join() !== given.join())
     throw new Error(`${fn.entry} must have a handler for each of ${fn.name}'s routes (${expected.join(', ')}), has ${given.join(', ')}`);
+  const usesStore = storeActionsOf(routes).length > 0;
   return (deps: Deps) => {
     const byRouteKey = new Map(routes.map((route) => [routeKeyOf(route), factories[route.name]!(deps) as RouteHandler]));
     const refuse = createRefusalResponder(deps, fn.name);
+    // A ping loads what a first request would beyond the secret (fetched at start-up): the store's client.
+    const warmUp = async (): Promise<{ warm: true }> => {
+      if (usesStore) await deps.store.warmUp();
+      return { warm: true };
+    };
     // Not async: a request costs one map lookup on top of its route's handler.
     return (event: ApiEvent | KeepWarmPing, context: Context): Promise<ApiResult | { warm: true }> => {
       const handler = byRouteKey.get((event as ApiEvent).routeKey);
       if (handler !== undefined) return handler(event as ApiEvent, context);
-      // A scheduled ping keeps the environment alive; it does no work and writes no log line.
-      if (isKeepWarmPing(event)) return Promise.resolve({ warm: true });
+      // A scheduled ping keeps the environment alive; it answers nobody and writes no log line.
+      if (isKeepWarmPing(event)) return warmUp();
       // Only a misconfigured integration sends a route this function does not run.
       return refuse(event as ApiEvent, new NotFoundError(`${fn.name} has no route ${(event as ApiEvent).routeKey}.`), context);
     };

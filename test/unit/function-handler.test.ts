@@ -38,12 +38,23 @@ describe('a function with several routes', () => {
     expect(misrouted).toMatchObject({ statusCode: 400 });
   });
 
-  it('answers a keep-warm ping at once, with no log line', async () => {
+  it('answers a keep-warm ping with no log line, loading the store client only where a route uses the store', async () => {
     const { deps, lines } = await depsWithLog();
-    for (const factory of [createCallerApiHandler, createReservationsApiHandler, createPublicKeysHandler]) {
-      expect(await factory(deps)(KEEP_WARM_PING as never, lambdaContext())).toEqual({ warm: true });
+    // The real store, counted: which functions warm it up.
+    const warmed: string[] = [];
+    let calling = '';
+    const counted = { ...deps, store: { ...deps.store, warmUp: () => (warmed.push(calling), deps.store.warmUp()) } };
+    const before = lines.length;
+    for (const [name, factory] of [
+      [FUNCTIONS.callerApi.name, createCallerApiHandler],
+      [FUNCTIONS.reservationsApi.name, createReservationsApiHandler],
+      [FUNCTIONS.publicKeys.name, createPublicKeysHandler],
+    ] as const) {
+      calling = name;
+      expect(await factory(counted)(KEEP_WARM_PING as never, lambdaContext())).toEqual({ warm: true });
     }
-    expect(lines.filter((line) => line.msg !== undefined && line.level !== 'warn')).toEqual([]);
+    expect(warmed).toEqual([FUNCTIONS.callerApi.name, FUNCTIONS.reservationsApi.name]);
+    expect(lines.slice(before)).toEqual([]);
   });
 
   it('refuses a route key it does not run with a problem (a misconfigured integration), logged like any request', async () => {
