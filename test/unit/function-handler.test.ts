@@ -43,7 +43,11 @@ describe('a function with several routes', () => {
     // The real store, counted: which functions warm it up.
     const warmed: string[] = [];
     let calling = '';
-    const counted = { ...deps, store: { ...deps.store, warmUp: () => (warmed.push(calling), deps.store.warmUp()) } };
+    const warmUp = () => {
+      warmed.push(calling);
+      return deps.store.warmUp();
+    };
+    const counted = { ...deps, store: { ...deps.store, warmUp } };
     const before = lines.length;
     for (const [name, factory] of [
       [FUNCTIONS.callerApi.name, createCallerApiHandler],
