@@ -1,5 +1,5 @@
 // npm run bench: every figure of docs/PERFORMANCE.md, measured in one run and printed side by side
-// with its floor. BENCH_COLD_RUNS sets the fresh processes per cold-start figure (default 15).
+// with its floor. BENCH_COLD_RUNS sets the fresh processes per cold-start figure (default 21).
 import { spawn } from 'node:child_process';
 import { createHmac, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -220,9 +220,9 @@ async function main(): Promise<void> {
   process.stdout.write = (() => true) as typeof process.stdout.write; // the handlers' log lines are built, not printed
   const context = { awsRequestId: 'bench' };
   const handlers: Record<string, (event: unknown, context: unknown) => Promise<{ statusCode?: number }>> = {};
-  // Each bundle has its own secret cache: let every one finish its first fetch before any busy
-  // loop below holds the event loop (a starved fetch would hit its deadline).
-  // One bundle, one secret cache: every token route is the caller-api function's.
+  // Every token route is the caller-api function's: one bundle, one secret cache. Its first
+  // fetch finishes here, before any busy loop below holds the event loop (a starved fetch would
+  // hit its deadline).
   const callerApi = (await import(bundles[`sdk-bundled/${CALLER_API.name}`]!)).handler;
   for (const route of routes) {
     handlers[route.name] = callerApi;
@@ -353,38 +353,43 @@ async function main(): Promise<void> {
     writeFileSync(file, JSON.stringify(event(route, bodies[route.name])));
     eventFiles[route.name] = file;
   }
-  // The public keys function in HS256 mode: it loads, fetches the secret and answers 404 (no keys).
+  // The public keys function in HS256 mode: it loads and answers 404 (no keys) without waiting for the secret.
   const keysEvent = join(OUT, `${ROUTES.jitsiKeys.name}.event.json`);
   writeFileSync(keysEvent, JSON.stringify({ ...event(ROUTES.jitsiKeys, undefined), pathParameters: { keyFile: 'none.pem' } }));
   // Fresh processes in turn (floor, then each function), so drift on the machine hits all alike.
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   for (const variant of ['sdk-bundled', 'sdk-external'] as const) {
     const samples: Record<string, Array<{ ms: number; rssKb: number }>> = {};
-    // Each token route is a cold caller-api process answering that route's event first.
-    const runs: Array<[string, string, string, number]> = [
-      ['minimal', 'minimal', eventFiles[generateToken.name]!, 200],
-      ['minimal-store', 'minimal-store', eventFiles[generateToken.name]!, 200],
-      ...routes.map((route) => [route.name, CALLER_API.name, eventFiles[route.name]!, 200] as [string, string, string, number]),
-      [FUNCTIONS.publicKeys.name, FUNCTIONS.publicKeys.name, keysEvent, 404],
-      [FUNCTIONS.reservationsApi.name, FUNCTIONS.reservationsApi.name, '', 200],
-      ...(variant === 'sdk-bundled' ? LAYOUT_RUNS.map(([name, route]) => [name, name, eventFiles[route.name]!, 200] as [string, string, string, number]) : []),
+    // Each token route is a cold caller-api process answering that route's event first; each
+    // cold reservation opens a room of its own (a second would get Prosody's 409).
+    const reservationFile = (run: number) => {
+      const file = join(OUT, `reservation-${variant}-${run}.event.json`);
+      writeFileSync(file, JSON.stringify(reservationEvent(`bench-room-cold-${variant}-${run}`)));
+      return file;
+    };
+    const runs: Array<{ name: string; bundle: string; eventFile: (run: number) => string; status: number }> = [
+      { name: 'minimal', bundle: 'minimal', eventFile: () => eventFiles[generateToken.name]!, status: 200 },
+      { name: 'minimal-store', bundle: 'minimal-store', eventFile: () => eventFiles[generateToken.name]!, status: 200 },
+      ...routes.map((route) => ({ name: route.name, bundle: CALLER_API.name, eventFile: () => eventFiles[route.name]!, status: 200 })),
+      { name: FUNCTIONS.publicKeys.name, bundle: FUNCTIONS.publicKeys.name, eventFile: () => keysEvent, status: 404 },
+      { name: FUNCTIONS.reservationsApi.name, bundle: FUNCTIONS.reservationsApi.name, eventFile: reservationFile, status: 200 },
+      ...(variant === 'sdk-bundled' ? LAYOUT_RUNS.map(([name, route]) => ({ name, bundle: name, eventFile: () => eventFiles[route.name]!, status: 200 })) : []),
     ];
     for (let i = 0; i < COLD_RUNS; i++) {
-      for (const [name, bundle, eventFile, status] of runs) {
+      for (const { name, bundle, eventFile, status } of runs) {
         samples[name] ??= [];
-        // Each cold reservation opens a room of its own (a second would get Prosody's 409).
-        const file = eventFile || join(OUT, `reservation-${variant}-${i}.event.json`);
-        if (eventFile === '') writeFileSync(file, JSON.stringify(reservationEvent(`bench-room-cold-${variant}-${i}`)));
-        samples[name].push(await coldStart(bundles[`${variant}/${bundle}`]!, file, lambdaEnv, status));
+        samples[name].push(await coldStart(bundles[`${variant}/${bundle}`]!, eventFile(i), lambdaEnv, status));
       }
     }
+    const medianMs = (name: string) => median(samples[name]!.map((sample) => sample.ms));
+    const floors = { minimal: medianMs('minimal'), 'minimal-store': medianMs('minimal-store') };
     const floorRss = Math.max(...samples.minimal!.map((sample) => sample.rssKb)) / 1024;
     for (const route of routes) {
-      // Every token function bundles both SDK clients: each is held to the floor that loads both
-      // and makes one call each. The Secrets-Manager-only floor is shown beside it, for history.
-      const measured = median(samples[route.name]!.map((sample) => sample.ms));
-      for (const floorName of ['minimal-store', 'minimal']) {
-        const floor = median(samples[floorName]!.map((sample) => sample.ms));
+      // caller-api bundles both SDK clients: each route is held to the floor that loads both and
+      // makes one call each. The Secrets-Manager-only floor is shown beside it, for history.
+      const measured = medianMs(route.name);
+      for (const floorName of ['minimal-store', 'minimal'] as const) {
+        const floor = floors[floorName];
         const ratio = measured / floor;
         const held = variant === 'sdk-bundled' && floorName === 'minimal-store';
         row(
@@ -400,32 +405,21 @@ async function main(): Promise<void> {
       if (variant === 'sdk-bundled')
         row(`${route.name} peak RSS of a cold process`, `${fmt(peakRss)} MB`, `${fmt(floorRss)} MB`, undefined, '< 100 MB', peakRss < 100);
     }
-    if (variant === 'sdk-bundled') {
-      const floor = median(samples['minimal-store']!.map((sample) => sample.ms));
-      for (const [name] of LAYOUT_RUNS) {
-        const measured = median(samples[name]!.map((sample) => sample.ms));
-        row(`${name} cold start, median of ${COLD_RUNS}`, `${fmt(measured)} ms`, `${fmt(floor)} ms (minimal-store)`, measured / floor, '', undefined);
-      }
-    }
-    // Prosody's function: two secrets (the app secret and Prosody's key) and one conditional write.
-    const reservations = median(samples[FUNCTIONS.reservationsApi.name]!.map((sample) => sample.ms));
-    const storeFloor = median(samples['minimal-store']!.map((sample) => sample.ms));
-    row(
+    // The layouts, and Prosody's function (two secrets and one conditional write): the two-client floor.
+    const storeFloorRow = (figure: string, name: string) =>
+      row(figure, `${fmt(medianMs(name))} ms`, `${fmt(floors['minimal-store'])} ms (minimal-store)`, medianMs(name) / floors['minimal-store'], '', undefined);
+    if (variant === 'sdk-bundled') for (const [name] of LAYOUT_RUNS) storeFloorRow(`${name} cold start, median of ${COLD_RUNS}`, name);
+    storeFloorRow(
       `${FUNCTIONS.reservationsApi.name} cold start (${ROUTES.reservationCreate.name}), median of ${COLD_RUNS} (${variant})`,
-      `${fmt(reservations)} ms`,
-      `${fmt(storeFloor)} ms (minimal-store)`,
-      reservations / storeFloor,
-      '',
-      undefined,
+      FUNCTIONS.reservationsApi.name,
     );
     // No route of public-keys touches the store: its floor is the Secrets-Manager-only one.
-    const keys = median(samples[FUNCTIONS.publicKeys.name]!.map((sample) => sample.ms));
-    const minimal = median(samples.minimal!.map((sample) => sample.ms));
+    const keys = medianMs(FUNCTIONS.publicKeys.name);
     row(
       `${FUNCTIONS.publicKeys.name} cold start (HS256: 404), median of ${COLD_RUNS} (${variant})`,
       `${fmt(keys)} ms`,
-      `${fmt(minimal)} ms (minimal)`,
-      keys / minimal,
+      `${fmt(floors.minimal)} ms (minimal)`,
+      keys / floors.minimal,
       '',
       undefined,
     );
@@ -458,27 +452,25 @@ function layoutEntries(): Array<readonly [string, string]> {
     writeFileSync(join(dir, file), source);
     return join(dir, file);
   };
-  const common =
-    "import { deployedHandler } from '../../lib/deps.ts';\nimport { createDynamoStore } from '../../lib/store.ts';\n" +
-    'const factoryOf = (module: object) => Object.entries(module).find(([name]) => /^create\\w+Handler$/.test(name))![1] as any;\n';
-  const alone = (route: RouteDefinition) =>
+  // Built by the deployed functions' own dispatcher, from the same route modules.
+  const layout = (file: string, layoutRoutes: readonly RouteDefinition[]) =>
     write(
-      `${route.name}.ts`,
-      `${common}import * as route from '../../${route.entry}';\n` +
-        'export const handler = deployedHandler(factoryOf(route), { openStore: createDynamoStore });\n',
+      file,
+      "import { deployedHandler } from '../../lib/deps.ts';\n" +
+        "import { createFunctionHandler, handlerFactoryOf } from '../../lib/http/function-handler.ts';\n" +
+        "import { routes } from '../../lib/routes.ts';\n" +
+        "import { createDynamoStore } from '../../lib/store.ts';\n" +
+        layoutRoutes.map((route, index) => `import * as route${index} from '../../${route.entry}';\n`).join('') +
+        `const names = ${JSON.stringify(layoutRoutes.map((route) => route.name))};\n` +
+        `const modules = [${layoutRoutes.map((_, index) => `route${index}`).join(', ')}];\n` +
+        `const fn = { name: ${JSON.stringify(file)}, entry: ${JSON.stringify(`.bench/entries/${file}`)}, summary: 'a layout the bench compares' };\n` +
+        'const factories = Object.fromEntries(names.map((name, index) => [name, handlerFactoryOf(modules[index], name)]));\n' +
+        'const layoutRoutes = routes.filter((route) => names.includes(route.name));\n' +
+        'export const handler = deployedHandler(createFunctionHandler(fn, factories, layoutRoutes), { openStore: createDynamoStore });\n',
     );
-  // Every deployed route's handler in one function, dispatching on routeKey like the real ones.
-  const deployed = routesDeployedWith('hs256');
-  const single = write(
-    'single.ts',
-    common +
-      deployed.map((route, index) => `import * as route${index} from '../../${route.entry}';\n`).join('') +
-      `const routes = [${deployed.map((route, index) => `[${JSON.stringify(routeKeyOf(route))}, factoryOf(route${index})]`).join(', ')}] as const;\n` +
-      'export const handler = deployedHandler((deps) => {\n' +
-      '  const byKey = new Map(routes.map(([key, factory]) => [key, factory(deps)]));\n' +
-      '  return (event: any, context: any) => byKey.get(event.routeKey)(event, context);\n' +
-      '}, { openStore: createDynamoStore });\n',
-  );
+  const alone = (route: RouteDefinition) => layout(`${route.name}.ts`, [route]);
+  // Every deployed route in one function.
+  const single = layout('single.ts', routesDeployedWith('hs256'));
   return [
     [LAYOUT_RUNS[0]![0], alone(ROUTES.generateToken)],
     [LAYOUT_RUNS[1]![0], alone(ROUTES.createRoom)],

@@ -11,6 +11,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { SETTINGS } from '#lib/config';
 import { preflightHeaders } from '#lib/cors';
 import { createRefusalResponder } from '#lib/http/api-handler';
+import { handlerFactoryOf } from '#lib/http/function-handler';
 import { MAX_FORM_BYTES } from '#lib/http/form-body';
 import { MAX_BODY_BYTES } from '#lib/http/strict-json-body';
 import { HttpProblem } from '#lib/problem';
@@ -31,13 +32,6 @@ interface LoadedRoute {
   handler: LambdaHandler;
 }
 
-/** A handler module's factory: its one `create…Handler` export. */
-export function handlerFactoryOf(module: Record<string, unknown>, entry: string): HandlerFactory {
-  const factories = Object.entries(module).filter(([name, value]) => /^create\w+Handler$/.test(name) && typeof value === 'function');
-  if (factories.length !== 1) throw new Error(`${entry} must export exactly one create…Handler(deps) function`);
-  return factories[0]![1] as HandlerFactory;
-}
-
 const importModule = async (entry: string) => (await import(pathToFileURL(resolve(PROJECT_ROOT, entry)).href)) as Record<string, unknown>;
 
 /**
@@ -51,7 +45,7 @@ export async function loadRouteHandlers(deps: LocalDeps, table: readonly RouteDe
     if (!functionHandlers.has(entry))
       functionHandlers.set(
         entry,
-        importModule(entry).then((module) => handlerFactoryOf(module, entry)(deps)),
+        importModule(entry).then((module) => handlerFactoryOf<HandlerFactory>(module, entry)(deps)),
       );
     return functionHandlers.get(entry)!;
   };

@@ -5,7 +5,7 @@
 import type { Context } from 'aws-lambda';
 import type { Deps } from '../deps.ts';
 import { NotFoundError } from '../errors.ts';
-import { type KEEP_WARM_PING, routeKeyOf, routesOf, storeActionsOf, type FunctionDefinition } from '../routes.ts';
+import { type KEEP_WARM_PING, routeKeyOf, routesOf, storeActionsOf, type FunctionDefinition, type RouteDefinition } from '../routes.ts';
 import { createRefusalResponder } from './api-handler.ts';
 import type { ApiEvent, ApiResult } from './types.ts';
 
@@ -15,13 +15,24 @@ export type KeepWarmPing = typeof KEEP_WARM_PING;
 const isKeepWarmPing = (event: unknown): event is KeepWarmPing =>
   typeof event === 'object' && event !== null && !('routeKey' in event) && (event as KeepWarmPing)['jitsi-token-api'] === 'keep-warm';
 
+/** A handler module's factory: its one `create…Handler` export (a route's module or a function's entry). */
+export function handlerFactoryOf<F = (deps: Deps) => unknown>(module: Record<string, unknown>, entry: string): F {
+  const factories = Object.entries(module).filter(([name, value]) => /^create\w+Handler$/.test(name) && typeof value === 'function');
+  if (factories.length !== 1) throw new Error(`${entry} must export exactly one create…Handler(deps) function`);
+  return factories[0]![1] as F;
+}
+
 /**
  * The factory of a function's handler, from its routes' handler factories keyed by route name.
  * It must have one for each route the table puts in the function and no other: a mismatch stops
  * the module from loading (and fails the tests), so a row and its function cannot drift apart.
+ * `routes` is the table's unless given (the bench builds the layouts it compares from other sets).
  */
-export function createFunctionHandler(fn: FunctionDefinition, factories: Readonly<Record<string, (deps: Deps) => unknown>>) {
-  const routes = routesOf(fn);
+export function createFunctionHandler(
+  fn: FunctionDefinition,
+  factories: Readonly<Record<string, (deps: Deps) => unknown>>,
+  routes: readonly RouteDefinition[] = routesOf(fn),
+) {
   const expected = routes.map((route) => route.name).sort();
   const given = Object.keys(factories).sort();
   if (expected.join() !== given.join())

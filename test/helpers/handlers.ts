@@ -11,7 +11,7 @@ import { createDynamoStore } from '../../lib/store.ts';
 import { deployedRoutes, ROUTES, type RouteKey } from '../../lib/routes.ts';
 import { gatewayEvent, type GatewayOrigin } from '../../infra/local/gateway-event.ts';
 import { ensureTable, startEmbeddedStore, type EmbeddedStore } from '../../infra/local/embedded-store.ts';
-import { handlerFactoryOf } from '../../infra/local/server.ts';
+import { handlerFactoryOf } from '../../lib/http/function-handler.ts';
 
 export type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
