@@ -139,8 +139,9 @@ export class JitsiTokenStack extends Stack {
         : settings.functionEnvironment;
 
     const signing = settings.functionEnvironment[SETTINGS.signing.variable]?.toLowerCase() ?? 'hs256';
+    const deployed = routesDeployedWith(signing);
     this.functions = functionsDeployedWith(signing).map((fn) => {
-      const routes = routesOf(fn, routesDeployedWith(signing));
+      const routes = routesOf(fn, deployed);
       const tokenFunction = new TokenFunction(this, fn.name, {
         fn,
         routes,

@@ -39,10 +39,8 @@ function functionsFor(layout: Layout, option: Option): Record<string, FunctionMo
   const functions: Record<string, FunctionModel> = {};
   for (const route of deployed) {
     const name = functionOf(route, layout);
-    const cold = MEASURED_COLD_MS[layout] + IN_REGION_CALLS_MS;
-    const existing = functions[name];
     functions[name] = {
-      coldInitMs: Math.max(existing?.coldInitMs ?? 0, cold),
+      coldInitMs: MEASURED_COLD_MS[layout] + IN_REGION_CALLS_MS,
       warmMs: usesStore(route) ? WARM_MS.store : WARM_MS.token,
       // Provisioned concurrency on the function the patient's browser calls.
       provisioned: option === 'provisioned 1' && (name === FUNCTIONS.callerApi.name || name === 'all' || name === ROUTES.generateToken.name) ? 1 : 0,

@@ -55,5 +55,5 @@ export const PRICES = {
 } as const;
 export const MEMORY_GB = 0.25;
 export const WEEKS_PER_MONTH = 4.345;
-/** The stack's keep-warm schedule (`-c keepWarm=on`). */
+/** The stack's keep-warm schedule (on unless `-c keepWarm=off`). */
 export { KEEP_WARM_EVERY_MINUTES } from '../../lib/routes.ts';
