@@ -26,6 +26,8 @@ import { AUTH_CONTEXT_HELP } from '../../infra/stack-settings.ts';
 import { JWT_CONTEXT, synth } from '../helpers/synth.ts';
 
 const jwtStack = synth(JWT_CONTEXT);
+/** RS256 signing with an imported key secret: the deployment that has the public keys function. */
+const rs256 = synth({ ...JWT_CONTEXT, jitsiSigning: 'rs256', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jitsi-rs256-AbCdEf' });
 const noneStack = synth({ auth: 'none' });
 
 function resourcesOf(template: ReturnType<typeof synth>['template'], type: string): Record<string, any> {
@@ -151,7 +153,6 @@ describe('JitsiTokenStack', () => {
   });
 
   it('grants no function anything none of its routes uses, in either signing mode', () => {
-    const rs256 = synth({ ...JWT_CONTEXT, jitsiSigning: 'rs256', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jitsi-rs256-AbCdEf' });
     for (const [template, signing] of [
       [jwtStack.template, 'hs256'],
       [rs256.template, 'rs256'],
@@ -315,7 +316,6 @@ describe('deploying with RS256 or a customer-managed key', () => {
 
 describe('the functions a deployment has', () => {
   it('deploys the RS256 keys function only in RS256 mode, with exactly the RS256 routes', () => {
-    const rs256 = synth({ ...JWT_CONTEXT, jitsiSigning: 'rs256', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jitsi-rs256-AbCdEf' });
     rs256.template.resourceCountIs('AWS::Lambda::Function', Object.keys(FUNCTIONS).length);
     rs256.template.resourceCountIs('AWS::ApiGatewayV2::Route', deployedRoutes.length);
     expectLeastPrivilege(rs256.template, functionsDeployedWith('rs256'), routesDeployedWith('rs256'));
