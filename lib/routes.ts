@@ -350,9 +350,13 @@ export const routesDeployedWith = (signing: string): readonly RouteDefinition[] 
 /** API Gateway's name for a route, as a function's event carries it in `routeKey`. */
 export const routeKeyOf = (route: Pick<RouteDefinition, 'method' | 'path'>): string => `${route.method} ${route.path}`;
 
+/** The function that runs a route, or undefined for a route the local server alone serves. */
+export const functionOf = (route: Pick<RouteDefinition, 'runsIn'>): FunctionDefinition | undefined =>
+  route.runsIn === 'local-server' ? undefined : FUNCTIONS[route.runsIn];
+
 /** The routes one function runs (in table order), of the given routes. */
 export const routesOf = (fn: FunctionDefinition, table: readonly RouteDefinition[] = deployedRoutes): readonly RouteDefinition[] =>
-  table.filter((route) => route.runsIn !== 'local-server' && FUNCTIONS[route.runsIn] === fn);
+  table.filter((route) => functionOf(route) === fn);
 
 /** The functions a deployment has in a signing mode: those with at least one of its routes. */
 export const functionsDeployedWith = (signing: string): readonly FunctionDefinition[] =>

@@ -2,7 +2,7 @@
 // printing what share of the requests someone waits on meet a cold start, the added latency
 // (p50/p95/p99 over those requests) and the month's Lambda cost. Deterministic for the seed in
 // scripts/simulation/parameters.ts.
-import { FUNCTIONS, ROUTES, routesDeployedWith, type RouteDefinition } from '../lib/routes.ts';
+import { FUNCTIONS, functionOf, ROUTES, routesDeployedWith, type RouteDefinition } from '../lib/routes.ts';
 import { clinicWeek, Fleet, keepWarmPings, lognormal, percentile, seededRandom, type FunctionModel, type Invocation } from './simulation/model.ts';
 import {
   CLINIC,
@@ -24,11 +24,12 @@ type Layout = 'per route' | 'grouped' | 'single';
 type Option = 'none' | 'provisioned 1' | 'keep-warm';
 
 /** The function a route runs in, per layout. Grouped: the route table's `runsIn`, as the stack deploys it. */
-export function functionOf(route: RouteDefinition, layout: Layout): string {
+export function functionInLayout(route: RouteDefinition, layout: Layout): string {
   if (layout === 'per route') return route.name;
   if (layout === 'single') return 'all';
-  if (route.runsIn === 'local-server') throw new Error(`${route.name} is not deployed`);
-  return FUNCTIONS[route.runsIn].name;
+  const fn = functionOf(route);
+  if (fn === undefined) throw new Error(`${route.name} is not deployed`);
+  return fn.name;
 }
 
 const deployed = routesDeployedWith('hs256');
@@ -38,7 +39,7 @@ const usesStore = (route: RouteDefinition) => route.store.length > 0;
 function functionsFor(layout: Layout, option: Option): Record<string, FunctionModel> {
   const functions: Record<string, FunctionModel> = {};
   for (const route of deployed) {
-    const name = functionOf(route, layout);
+    const name = functionInLayout(route, layout);
     functions[name] = {
       coldInitMs: MEASURED_COLD_MS[layout] + IN_REGION_CALLS_MS,
       warmMs: usesStore(route) ? WARM_MS.store : WARM_MS.token,
@@ -73,7 +74,7 @@ export function simulate(therapists: number, idleMinutes: number, layout: Layout
   let cold = 0;
   let billedMs = 0;
   for (const call of calls) {
-    const name = call.route.startsWith('ping:') ? call.route.slice(5) : functionOf(byName.get(call.route)!, layout);
+    const name = call.route.startsWith('ping:') ? call.route.slice(5) : functionInLayout(byName.get(call.route)!, layout);
     const outcome = fleet.invoke(name, call);
     billedMs += outcome.billedMs;
     if (!call.userFacing) continue;

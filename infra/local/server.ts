@@ -15,7 +15,7 @@ import { handlerFactoryOf } from '#lib/http/function-handler';
 import { MAX_FORM_BYTES } from '#lib/http/form-body';
 import { MAX_BODY_BYTES } from '#lib/http/strict-json-body';
 import { HttpProblem } from '#lib/problem';
-import { FUNCTIONS, matchRoute, routeKeyOf, ROUTES, routes, type RouteDefinition } from '#lib/routes';
+import { functionOf, matchRoute, routeKeyOf, ROUTES, routes, type RouteDefinition } from '#lib/routes';
 import { gatewayEvent, type GatewayOrigin } from './gateway-event.ts';
 import type { Authenticator } from './auth.ts';
 import type { LocalDeps } from './deps.ts';
@@ -49,9 +49,7 @@ export async function loadRouteHandlers(deps: LocalDeps, table: readonly RouteDe
       );
     return functionHandlers.get(entry)!;
   };
-  return Promise.all(
-    table.map(async (route) => ({ route, handler: await handlerOf(route.runsIn === 'local-server' ? route.entry : FUNCTIONS[route.runsIn].entry) })),
-  );
+  return Promise.all(table.map(async (route) => ({ route, handler: await handlerOf((functionOf(route) ?? route).entry) })));
 }
 
 /** The largest body a route takes (its handler refuses more): reading stops there. */

@@ -6,13 +6,12 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTIONS, functionsDeployedWith, KEEP_WARM_PING, routesDeployedWith, routesOf, storeActionsOf, type RouteDefinition } from '../../lib/routes.ts';
+import { FUNCTIONS, functionOf, functionsDeployedWith, KEEP_WARM_PING, routesDeployedWith, routesOf, storeActionsOf } from '../../lib/routes.ts';
 import { functionLogicalId } from '../../infra/token-function.ts';
 import { BUNDLE_ENTRY_FILE } from '../../infra/bundling.ts';
 
 /** The default deployment signs with HS256: the RS256 keys function is not in it. */
 const routes = routesDeployedWith('hs256');
-const functionOf = (route: RouteDefinition) => FUNCTIONS[route.runsIn as keyof typeof FUNCTIONS];
 import { sdkEnvironment, startFakeSecretsManager, TEST_SECRET_ARN, type FakeSecretsManager } from '../helpers/fake-secrets-manager.ts';
 import { recordLogLines } from '../helpers/log-record.ts';
 import { synth } from '../helpers/synth.ts';
@@ -74,7 +73,7 @@ async function invokeBundle(functionLogicalIdOf: string, name: string, eventFile
     AWS_ENDPOINT_URL_DYNAMODB: store.client.endpoint,
     NODE_OPTIONS: '--enable-source-maps',
   } as Record<string, string>;
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', INVOKE, join(assetDir, 'index.mjs'), eventFile, ...(ping ? [ping] : [])], {
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', INVOKE, join(assetDir, BUNDLE_ENTRY_FILE), eventFile, ...(ping ? [ping] : [])], {
     env,
     cwd: assetDir,
   });
@@ -92,17 +91,21 @@ describe('bundled functions', () => {
   it.each(routes.map((route) => [route.name, route] as const))(
     '%s: sam local metadata points at its function, a bundle that loads and answers',
     async (_, route) => {
-      const fn = resources[functionLogicalId(functionOf(route))];
+      const fn = resources[functionLogicalId(functionOf(route)!)];
       expect(fn.Metadata['aws:asset:property']).toBe('Code');
       const assetDir = join(outdir, fn.Metadata['aws:asset:path']);
-      const bundle = join(assetDir, 'index.mjs');
+      const bundle = join(assetDir, BUNDLE_ENTRY_FILE);
       expect(existsSync(bundle)).toBe(true);
       expect(existsSync(`${bundle}.map`)).toBe(true);
       expect(readFileSync(bundle, 'utf8')).toContain('createRequire');
 
       const currentCalls = () => fake.calls.filter((call) => call.versionStage === 'AWSCURRENT').length;
       const callsBefore = currentCalls();
-      const { result } = await invokeBundle(functionLogicalId(functionOf(route)), functionOf(route).name, join(process.cwd(), 'events', `${route.name}.json`));
+      const { result } = await invokeBundle(
+        functionLogicalId(functionOf(route)!),
+        functionOf(route)!.name,
+        join(process.cwd(), 'events', `${route.name}.json`),
+      );
       // The validate and refresh events carry a token for 2027-01-14 signed with env.json's secret:
       // here (another secret, today) it is a verdict, or a 400 for refresh.
       if (route.name === 'refresh-token') {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   deployedRoutes,
   FUNCTIONS,
+  functionOf,
   functionsDeployedWith,
   KEEP_WARM_EVERY_MINUTES,
   KEEP_WARM_PING,
@@ -100,7 +101,7 @@ describe('JitsiTokenStack', () => {
       if (route.caller === 'required') expect(apiRoute.Properties.AuthorizerId).toBeDefined();
       const integrationId = JSON.stringify(apiRoute.Properties.Target).match(/"Ref":"(\w+)"/)![1]!;
       const uri = resources[integrationId].Properties.IntegrationUri;
-      expect(uri, route.name).toEqual({ 'Fn::GetAtt': [functionLogicalId(FUNCTIONS[route.runsIn as keyof typeof FUNCTIONS]), 'Arn'] });
+      expect(uri, route.name).toEqual({ 'Fn::GetAtt': [functionLogicalId(functionOf(route)!), 'Arn'] });
     }
   });
 
@@ -268,9 +269,7 @@ describe('JitsiTokenStack', () => {
   it("lists in the README each deployed route's event with the function that runs it", () => {
     const readme = readFileSync('README.md', 'utf8');
     const listed = [...readme.matchAll(/^\| `(\w+Function)` \| `events\/([\w-]+)\.json` \|$/gm)].map((match) => `${match[1]} ${match[2]}`);
-    expect(listed.sort()).toEqual(
-      deployedRoutes.map((route) => `${functionLogicalId(FUNCTIONS[route.runsIn as keyof typeof FUNCTIONS])} ${route.name}`).sort(),
-    );
+    expect(listed.sort()).toEqual(deployedRoutes.map((route) => `${functionLogicalId(functionOf(route)!)} ${route.name}`).sort());
   });
 
   it('declares every variable of events/env.json on every function, so sam local applies them', () => {

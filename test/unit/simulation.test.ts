@@ -2,7 +2,7 @@
 // comparison, and a run is the same for the same seed.
 import { describe, expect, it } from 'vitest';
 import { clinicWeek, Fleet, percentile, seededRandom, type FunctionModel } from '../../scripts/simulation/model.ts';
-import { functionOf, simulate } from '../../scripts/simulate.ts';
+import { functionInLayout, simulate } from '../../scripts/simulate.ts';
 import { functionsDeployedWith, routesDeployedWith } from '../../lib/routes.ts';
 
 const fn: FunctionModel = { coldInitMs: 100, warmMs: 20, provisioned: 0 };
@@ -63,7 +63,7 @@ describe('the clinic', () => {
 describe('the layouts', () => {
   it("models the grouped layout as the stack deploys it: the route table's functions", () => {
     const routes = routesDeployedWith('hs256');
-    expect(new Set(routes.map((route) => functionOf(route, 'grouped')))).toEqual(new Set(functionsDeployedWith('hs256').map((fn) => fn.name)));
-    expect(new Set(routes.map((route) => functionOf(route, 'per route'))).size).toBe(routes.length);
+    expect(new Set(routes.map((route) => functionInLayout(route, 'grouped')))).toEqual(new Set(functionsDeployedWith('hs256').map((fn) => fn.name)));
+    expect(new Set(routes.map((route) => functionInLayout(route, 'per route'))).size).toBe(routes.length);
   });
 });
