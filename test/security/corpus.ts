@@ -29,6 +29,15 @@ const good = { roomName: 'room-1', userName: 'Corpus Person' };
 const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
 const goodRoom = () => ({ appointmentId: 'appt-1', therapistId: 't-1', clientId: 'c-1', scheduledStartTime: inAnHour() });
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+/** generate-token with one field set to `value`: a token, or a 400 naming the field. */
+const generateWith = (group: string, name: string, field: string, value: unknown, outcome: 'ok' | 'invalid-field'): CorpusCase => ({
+  group,
+  name,
+  path: GENERATE,
+  body: { json: { ...good, [field]: value } },
+  status: outcome === 'ok' ? 200 : 400,
+  expect: outcome,
+});
 
 function envelope(): CorpusCase[] {
   const cases: CorpusCase[] = [];
@@ -220,29 +229,14 @@ function structure(): CorpusCase[] {
 function types(): CorpusCase[] {
   const cases: CorpusCase[] = [];
   const wrongForString: unknown[] = [42, true, [], {}];
-  /** generate-token with one field of the wrong type or value: refused, naming it. */
-  const wrong = (field: string, value: unknown): CorpusCase => ({
-    group: 'types',
-    name: `${field} = ${JSON.stringify(value)}`,
-    path: GENERATE,
-    body: { json: { ...good, [field]: value } },
-    status: 400,
-    expect: 'invalid-field',
-  });
+  const wrong = (field: string, value: unknown) => generateWith('types', `${field} = ${JSON.stringify(value)}`, field, value, 'invalid-field');
   for (const field of ['roomName', 'userName', 'userEmail', 'userId', 'appointmentId']) {
     for (const value of wrongForString) cases.push(wrong(field, value));
     // null and "" mean absent, as in the original server: fine for optional fields, and for the
     // room and the name (needed here) a 400 naming them.
     for (const value of [null, '']) {
       const needed = field === 'roomName' || field === 'userName';
-      cases.push({
-        group: 'types',
-        name: `${field} = ${JSON.stringify(value)} (absent)`,
-        path: GENERATE,
-        body: { json: { ...good, [field]: value } },
-        status: needed ? 400 : 200,
-        expect: needed ? 'invalid-field' : 'ok',
-      });
+      cases.push(generateWith('types', `${field} = ${JSON.stringify(value)} (absent)`, field, value, needed ? 'invalid-field' : 'ok'));
     }
   }
   for (const value of ['true', 1, 0, []]) cases.push(wrong('isModerator', value));
@@ -312,14 +306,7 @@ function strings(): CorpusCase[] {
     ['punctuation only', '...'],
     ['ideographic spaces only', '\u3000\u3000'],
   ];
-  const cases: CorpusCase[] = bad.map(([name, value]) => ({
-    group: 'strings',
-    name: `userName ${name}`,
-    path: GENERATE,
-    body: { json: { ...good, userName: value } },
-    status: 400,
-    expect: 'invalid-field',
-  }));
+  const cases: CorpusCase[] = bad.map(([name, value]) => generateWith('strings', `userName ${name}`, 'userName', value, 'invalid-field'));
   for (const [name, value] of [
     ['therapistName with bidi', 'Dr\u202e'],
     ['clientName with NUL', 'C\u0000'],
@@ -328,14 +315,7 @@ function strings(): CorpusCase[] {
     cases.push({ group: 'strings', name, path: CREATE, body: { json: { ...goodRoom(), [field]: value } }, status: 400, expect: 'invalid-field' });
   }
   for (const value of ['Room', 'ROOM', 'Ataraxia-UserAbc-1699999999999'])
-    cases.push({
-      group: 'strings',
-      name: `roomName ${value} accepted (lowercased)`,
-      path: GENERATE,
-      body: { json: { ...good, roomName: value } },
-      status: 200,
-      expect: 'ok',
-    });
+    cases.push(generateWith('strings', `roomName ${value} accepted (lowercased)`, 'roomName', value, 'ok'));
   const real: Array<[string, string]> = [
     ['Arabic', 'محمد علي'],
     ['Hebrew', 'שרה כהן'],
@@ -348,25 +328,9 @@ function strings(): CorpusCase[] {
     ['subdivision flag', '🏴\u{e0067}\u{e0062}\u{e0077}\u{e006c}\u{e0073}\u{e007f}'],
     ['country flag and skin tone', '🇳🇱 👍🏽'],
   ];
-  for (const [name, value] of real)
-    cases.push({
-      group: 'strings',
-      name: `userName ${name} accepted`,
-      path: GENERATE,
-      body: { json: { ...good, userName: value } },
-      status: 200,
-      expect: 'ok',
-    });
-  for (const value of ['not-an-email', 'a@b', 'a b@example.com', '<a@example.com>', `${'a'.repeat(65)}@example.com`]) {
-    cases.push({
-      group: 'strings',
-      name: `userEmail ${value.slice(0, 20)}`,
-      path: GENERATE,
-      body: { json: { ...good, userEmail: value } },
-      status: 400,
-      expect: 'invalid-field',
-    });
-  }
+  for (const [name, value] of real) cases.push(generateWith('strings', `userName ${name} accepted`, 'userName', value, 'ok'));
+  for (const value of ['not-an-email', 'a@b', 'a b@example.com', '<a@example.com>', `${'a'.repeat(65)}@example.com`])
+    cases.push(generateWith('strings', `userEmail ${value.slice(0, 20)}`, 'userEmail', value, 'invalid-field'));
   // No host is allowed by default (AVATAR_HOSTS empty): any avatar URL is refused.
   for (const value of [
     'http://example.com/a.png',
@@ -376,26 +340,10 @@ function strings(): CorpusCase[] {
     'https://tracker.example.net/p.png',
     'https://203.0.113.9/a.png',
     'https://u:p@avatars.example.com/a.png',
-  ]) {
-    cases.push({
-      group: 'strings',
-      name: `userAvatar ${value.slice(0, 20)}`,
-      path: GENERATE,
-      body: { json: { ...good, userAvatar: value } },
-      status: 400,
-      expect: 'invalid-field',
-    });
-  }
-  for (const value of ['user 1', 'user\u0000', '../admin', 'a'.repeat(129), '*']) {
-    cases.push({
-      group: 'strings',
-      name: `userId ${JSON.stringify(value).slice(0, 20)}`,
-      path: GENERATE,
-      body: { json: { ...good, userId: value } },
-      status: 400,
-      expect: 'invalid-field',
-    });
-  }
+  ])
+    cases.push(generateWith('strings', `userAvatar ${value.slice(0, 20)}`, 'userAvatar', value, 'invalid-field'));
+  for (const value of ['user 1', 'user\u0000', '../admin', 'a'.repeat(129), '*'])
+    cases.push(generateWith('strings', `userId ${JSON.stringify(value).slice(0, 20)}`, 'userId', value, 'invalid-field'));
   return cases;
 }
 
@@ -422,23 +370,9 @@ function roomNames(): CorpusCase[] {
     'room:1',
     '',
   ];
-  const cases: CorpusCase[] = bad.map((roomName) => ({
-    group: 'room names',
-    name: JSON.stringify(roomName).slice(0, 30),
-    path: GENERATE,
-    body: { json: { ...good, roomName } },
-    status: 400,
-    expect: 'invalid-field',
-  }));
+  const cases: CorpusCase[] = bad.map((roomName) => generateWith('room names', JSON.stringify(roomName).slice(0, 30), 'roomName', roomName, 'invalid-field'));
   for (const roomName of ['a', '0', 'room-1', 'room_1', 'a'.repeat(128)])
-    cases.push({
-      group: 'room names',
-      name: `${roomName.slice(0, 20)} accepted`,
-      path: GENERATE,
-      body: { json: { ...good, roomName } },
-      status: 200,
-      expect: 'ok',
-    });
+    cases.push(generateWith('room names', `${roomName.slice(0, 20)} accepted`, 'roomName', roomName, 'ok'));
   return cases;
 }
 
