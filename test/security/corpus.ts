@@ -383,6 +383,10 @@ function times(): CorpusCase[] {
     '2099-01-01T00:00:00Z',
     '+275760-09-13T00:00:00Z',
     '',
+    // Not a string.
+    1_800_000_000,
+    null,
+    true,
   ];
   const cases: CorpusCase[] = bad.map((value) => ({
     group: 'times',
@@ -401,15 +405,6 @@ function times(): CorpusCase[] {
     status: 409,
     expect: 'appointment-ended',
   });
-  for (const value of [1_800_000_000, null, true])
-    cases.push({
-      group: 'times',
-      name: `scheduledStartTime ${JSON.stringify(value)}`,
-      path: CREATE,
-      body: { json: { ...goodRoom(), scheduledStartTime: value } },
-      status: 400,
-      expect: 'invalid-field',
-    });
   for (const value of [4, 721, 1.5, -60])
     cases.push({
       group: 'times',
