@@ -12,7 +12,9 @@ import { tokenTimesFrom } from '#lib/token';
 export function createGenerateTokenHandler(deps: Deps) {
   const { settings, keyring, clock } = deps;
   return createApiHandler(ROUTES.generateToken, deps, async ({ input, caller, requestId }) => {
-    const appointment = await appointmentForRequest(deps, input);
+    // Who asks, for a refusal's record: the caller, or without caller authentication the body's id.
+    const asker = { actor: caller?.id ?? input.userId ?? 'anonymous', requestId };
+    const appointment = await appointmentForRequest(deps, input, asker);
     if (appointment !== undefined) {
       const user = requestingUser(caller, input);
       const issued = await memberToken(deps, appointment, user, input.isModerator, { actor: user.id, requestId });

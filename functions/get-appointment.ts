@@ -6,8 +6,8 @@ import { resourceRequester } from '#lib/policy';
 import { ROUTES } from '#lib/routes';
 
 export function createGetAppointmentHandler(deps: Deps) {
-  return createApiHandler(ROUTES.getAppointment, deps, async ({ input, caller }) => {
-    const { appointment, role } = await appointmentOfMember(deps, input.appointmentId, resourceRequester(caller, input.userId), 'member');
+  return createApiHandler(ROUTES.getAppointment, deps, async ({ input, caller, requestId }) => {
+    const { appointment, role } = await appointmentOfMember(deps, input.appointmentId, { actor: resourceRequester(caller, input.userId), requestId }, 'member');
     return { body: appointmentView(appointment, role) };
   });
 }

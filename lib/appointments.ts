@@ -1,29 +1,28 @@
 // Appointments: who belongs to which room, when, and whether it still stands. The rules are
-// small pure functions; the operations below apply them to the store and record every decision
-// in the audit trail. Handlers call the operations; nothing here knows HTTP.
-import type { Settings } from './config.ts';
+// small pure functions; the operations below apply them through lib/history.ts, which writes
+// each decision and its audit records as one event of the appointment's history. Nothing here
+// knows HTTP.
 import { AppointmentStateError, appointmentCancelled, appointmentEnded, forbidden, invalidField } from './errors.ts';
-import { issueTokens, type IssuedToken, type TokenRequest } from './issue.ts';
-import type { Clock, Keyring } from './keyring.ts';
-import { appointmentTokenTimes, isAppointmentRoom, plannedWindow, randomAppointmentRoom, type AppointmentTokenRules } from './room.ts';
-import type { Appointment, AppointmentStore, AuditAction, AuditRecord } from './store.ts';
+import {
+  decideAndRecord,
+  derivedSecret,
+  type Asking,
+  type HistoryDeps,
+  type Member,
+  Refusal,
+  recordRefusal,
+  replayOf,
+  requestKeyOf,
+  signForMembers,
+} from './history.ts';
+import { issueTokens, type IssuedToken } from './issue.ts';
+import { appointmentRoomName, appointmentTokenTimes, isAppointmentRoom, plannedWindow, type AppointmentTokenRules } from './room.ts';
+import type { Appointment, AppointmentEvent, AuditAction, AuditRecord, Grant } from './store.ts';
 import { hashToken, isoFromSeconds, NOT_BEFORE_SKEW_SECONDS, tokenTimesFrom, type JitsiUser, type VerifiedToken } from './token.ts';
 
+export type { Asking } from './history.ts';
 export type MemberRole = 'therapist' | 'client';
-
-export interface AppointmentDeps {
-  settings: Settings;
-  keyring: Keyring;
-  store: AppointmentStore;
-  clock: Clock;
-}
-
-/** What every operation knows about the request, for the audit trail. */
-export interface Asking {
-  /** The id of whoever asks: the caller, or the body's id with AUTH_MODE=none. */
-  actor: string;
-  requestId: string;
-}
+export type AppointmentDeps = HistoryDeps;
 
 export const roleOf = (appointment: Appointment, userId: string): MemberRole | undefined =>
   appointment.therapistId === userId ? 'therapist' : appointment.clientId === userId ? 'client' : undefined;
@@ -31,7 +30,7 @@ export const roleOf = (appointment: Appointment, userId: string): MemberRole | u
 /** The same answer whether the appointment exists or not: a stranger learns nothing. */
 const notAMember = () => forbidden("Only the appointment's therapist and client may do this.");
 
-const rulesOf = (settings: Settings): AppointmentTokenRules => ({
+const rulesOf = (settings: HistoryDeps['settings']): AppointmentTokenRules => ({
   earlyJoinMinutes: settings.appointmentEarlyJoinMinutes,
   graceMinutes: settings.appointmentGraceMinutes,
   tokenTtlMaxSeconds: settings.tokenTtlMaxSeconds,
@@ -52,23 +51,27 @@ export function auditRecord(
 const movedRecord = (moved: Appointment, asking: Asking, at: number, extra: Partial<AuditRecord> = {}) =>
   auditRecord(moved, asking, at, 'moved', { ...extra, note: `starts ${isoFromSeconds(moved.startsAt)}` });
 
-/** Records a refusal for an appointment that exists, then throws it. */
-async function refuse(deps: AppointmentDeps, appointment: Appointment, asking: Asking, error: Error, note: string): Promise<never> {
-  await deps.store.audit([auditRecord(appointment, asking, deps.clock.nowSeconds(), 'refused', { note })]);
-  throw error;
-}
+/** The appointment's current state: its newest event's. */
+export const currentState = (history: readonly AppointmentEvent[]): Appointment | undefined => history[0]?.state;
 
-/** A member's role, or the refusal (recorded) for anyone else. */
-async function memberRole(deps: AppointmentDeps, appointment: Appointment, asking: Asking, userId: string): Promise<MemberRole> {
+/** A member's role, or the refusal for anyone else. */
+function memberRole(appointment: Appointment, userId: string): MemberRole {
   const role = roleOf(appointment, userId);
-  if (role === undefined) return refuse(deps, appointment, asking, notAMember(), 'not_a_member');
+  if (role === undefined) throw new Refusal(notAMember(), 'not_a_member');
   return role;
 }
 
 /** A cancelled appointment gets no further token, refresh or room. */
-async function requireScheduled(deps: AppointmentDeps, appointment: Appointment, asking: Asking): Promise<void> {
-  if (appointment.status === 'cancelled') {
-    await refuse(deps, appointment, asking, appointmentCancelled(), 'cancelled');
+function requireScheduled(appointment: Appointment, role?: MemberRole): void {
+  if (appointment.status === 'cancelled') throw new Refusal(appointmentCancelled(), 'cancelled', role);
+}
+
+/** Token times for the window, or the refusal once it has ended. */
+function windowGrant(now: number, appointment: Appointment, role: MemberRole): Grant {
+  try {
+    return appointmentTokenTimes(now, appointment);
+  } catch (error) {
+    throw new Refusal(error as Error, 'ended', role);
   }
 }
 
@@ -77,38 +80,35 @@ export interface Schedule {
   durationMinutes: number;
 }
 
-function scheduled(base: Omit<Appointment, 'startsAt' | 'durationMinutes' | 'opensAt' | 'closesAt'>, schedule: Schedule, deps: AppointmentDeps): Appointment {
+function scheduled(base: Omit<Appointment, 'startsAt' | 'durationMinutes' | 'opensAt' | 'closesAt'>, schedule: Schedule, deps: HistoryDeps): Appointment {
   const window = plannedWindow(deps.clock.nowSeconds(), schedule.startMs, schedule.durationMinutes, rulesOf(deps.settings));
   return { ...base, startsAt: Math.floor(schedule.startMs / 1000), durationMinutes: schedule.durationMinutes, ...window };
 }
 
 const sameSchedule = (a: Appointment, b: Appointment) => a.startsAt === b.startsAt && a.durationMinutes === b.durationMinutes;
 
-/** Tokens for members of an appointment, in its window, recorded with their hashes. */
-async function issueForMembers(
-  deps: AppointmentDeps,
-  appointment: Appointment,
+/** A new version of the appointment (time or status changed). */
+const nextVersion = (current: Appointment, next: Appointment, now: number): Appointment => ({ ...next, version: current.version + 1, updatedAt: now });
+
+/** Tokens for members, and their records: the event a token decision writes. */
+async function tokensFor(
+  deps: HistoryDeps,
+  state: Appointment,
   asking: Asking,
-  members: readonly { user: JitsiUser; role: MemberRole }[],
-  extra: AuditRecord[] = [],
-): Promise<IssuedToken[]> {
-  const now = deps.clock.nowSeconds();
-  const times = appointmentTokenTimes(now, appointment);
-  const requests: TokenRequest[] = members.map(({ user, role }) => ({
-    room: appointment.room,
-    tenant: appointment.tenant,
-    user,
-    moderator: role === 'therapist',
-    times,
-    appointmentVersion: appointment.version,
-  }));
-  const tokens = await issueTokens(deps.keyring, deps.settings, requests);
-  // The decision is recorded before any token leaves: no record, no token.
-  await deps.store.audit([
-    ...extra,
-    ...tokens.map((token, index) => auditRecord(appointment, asking, now, 'token-issued', { role: members[index]!.role, tokenHash: hashToken(token.token) })),
-  ]);
-  return tokens;
+  members: readonly Member[],
+  grants: readonly Grant[],
+  action: 'token-issued' | 'token-refreshed' = 'token-issued',
+): Promise<{ tokens: IssuedToken[]; records: AuditRecord[] }> {
+  const tokens = await signForMembers(deps, state, members, grants);
+  const records = tokens.map((token, index) =>
+    auditRecord(state, asking, grants[index]!.issuedAt, action, { role: members[index]!.role, tokenHash: hashToken(token.token) }),
+  );
+  return { tokens, records };
+}
+
+/** A retry of the same request: the first call's answer, re-signed from the times its event kept. */
+async function replayTokens(deps: HistoryDeps, event: AppointmentEvent, members: readonly Member[]): Promise<IssuedToken[]> {
+  return signForMembers(deps, event.state, members, event.grants ?? []);
 }
 
 export interface Registration {
@@ -119,89 +119,91 @@ export interface Registration {
   schedule: Schedule;
 }
 
+/** An appointment's room, derived from the signing key so a retried creation gets the same one. */
+async function appointmentRoom(deps: HistoryDeps, registration: Registration): Promise<string> {
+  const bits = await derivedSecret(deps.keyring, 'appointment-room', registration.appointmentId, registration.tenant ?? null, registration.therapist.id);
+  return appointmentRoomName(deps.settings.roomPrefix, bits);
+}
+
 /**
  * create-room: the first call registers the appointment (the caller is its therapist); the same
- * therapist calling again gets the same room, and a new time moves it. Two concurrent first
- * calls make one appointment: the store's conditional write lets one win, the other re-reads.
+ * therapist calling again gets the same room, and a new time moves it. Creation, move and both
+ * tokens are one event; two concurrent first calls make one appointment (one wins the place,
+ * the other decides again on what it wrote).
  */
 export async function registerAppointment(
-  deps: AppointmentDeps,
+  deps: HistoryDeps,
   registration: Registration,
   asking: Asking,
 ): Promise<{ appointment: Appointment; tokens: IssuedToken[] }> {
-  const { store, clock, settings } = deps;
-  const now = clock.nowSeconds();
-  const requested = scheduled(
-    {
-      appointmentId: registration.appointmentId,
-      tenant: registration.tenant,
-      therapistId: registration.therapist.id,
-      clientId: registration.client.id,
-      status: 'scheduled',
-      version: 1,
-      room: randomAppointmentRoom(settings.roomPrefix),
-      createdAt: now,
-      updatedAt: now,
-    },
-    registration.schedule,
-    deps,
-  );
-  let existing = await store.get(registration.appointmentId);
-  const events: AuditRecord[] = [];
-  if (existing === undefined) {
-    if (await store.create(requested)) {
-      existing = requested;
-      events.push(auditRecord(requested, asking, now, 'created'));
+  const members: Member[] = [
+    { user: registration.therapist, role: 'therapist' },
+    { user: registration.client, role: 'client' },
+  ];
+  const requestKey = requestKeyOf('register', asking.actor, registration);
+  return decideAndRecord(deps, registration.appointmentId, asking, async (history) => {
+    const now = deps.clock.nowSeconds();
+    const replay = replayOf(history, requestKey, now);
+    if (replay !== undefined) return { result: { appointment: replay.state, tokens: await replayTokens(deps, replay, members) } };
+    const current = currentState(history);
+    const records: AuditRecord[] = [];
+    let state: Appointment;
+    if (current === undefined) {
+      const room = await appointmentRoom(deps, registration);
+      state = scheduled(
+        {
+          appointmentId: registration.appointmentId,
+          tenant: registration.tenant,
+          therapistId: registration.therapist.id,
+          clientId: registration.client.id,
+          status: 'scheduled',
+          version: 1,
+          room,
+          createdAt: now,
+          updatedAt: now,
+        },
+        registration.schedule,
+        deps,
+      );
+      // The pointer before the event: a failure between them leaves a pointer the retry writes again.
+      if (!(await deps.store.rooms.point(room, state.appointmentId, state.closesAt + deps.settings.auditRetentionDays * 86_400))) {
+        throw new AppointmentStateError('conflict', 'The appointment changed while it was being registered; retry.');
+      }
+      records.push(auditRecord(state, asking, now, 'created'));
     } else {
-      existing = await store.get(registration.appointmentId);
-      if (existing === undefined) throw new AppointmentStateError('conflict', 'The appointment changed while it was being registered; retry.');
+      if (current.therapistId !== registration.therapist.id) throw new Refusal(notAMember(), 'not_the_therapist', roleOf(current, asking.actor));
+      requireScheduled(current, 'therapist');
+      if (current.clientId !== registration.client.id) {
+        throw new Refusal(
+          new AppointmentStateError('conflict', 'This appointment is registered with another client.', 'clientId'),
+          'other_client',
+          'therapist',
+        );
+      }
+      if (current.tenant !== registration.tenant) {
+        throw new Refusal(new AppointmentStateError('conflict', 'This appointment is registered for another tenant.', 'tenant'), 'other_tenant', 'therapist');
+      }
+      const requested = scheduled(current, registration.schedule, deps);
+      state = current;
+      if (!sameSchedule(current, requested)) {
+        state = nextVersion(current, requested, now);
+        records.push(movedRecord(state, asking, now));
+      }
     }
-  }
-  let appointment = existing;
-  if (appointment.therapistId !== registration.therapist.id) throw notAMember();
-  await requireScheduled(deps, appointment, asking);
-  if (appointment.clientId !== registration.client.id) {
-    await refuse(
-      deps,
-      appointment,
-      asking,
-      new AppointmentStateError('conflict', 'This appointment is registered with another client.', 'clientId'),
-      'other_client',
-    );
-  }
-  if (appointment.tenant !== registration.tenant) {
-    await refuse(
-      deps,
-      appointment,
-      asking,
-      new AppointmentStateError('conflict', 'This appointment is registered for another tenant.', 'tenant'),
-      'other_tenant',
-    );
-  }
-  if (!sameSchedule(appointment, requested)) {
-    appointment = await replace(deps, appointment, { ...requested, room: appointment.room, createdAt: appointment.createdAt, status: 'scheduled' });
-    events.push(movedRecord(appointment, asking, now));
-  }
-  const tokens = await issueForMembers(
-    deps,
-    appointment,
-    asking,
-    [
-      { user: registration.therapist, role: 'therapist' },
-      { user: registration.client, role: 'client' },
-    ],
-    events,
-  );
-  return { appointment, tokens };
+    const grant = windowGrant(now, state, 'therapist');
+    const grants = [grant, grant];
+    const issued = await tokensFor(deps, state, asking, members, grants);
+    return {
+      result: { appointment: state, tokens: issued.tokens },
+      event: { state, records: [...records, ...issued.records], requestKey, grants },
+    };
+  });
 }
 
-/** Writes a new version of the appointment; a concurrent change wins and this one is refused. */
-async function replace(deps: AppointmentDeps, current: Appointment, next: Appointment): Promise<Appointment> {
-  const updated = { ...next, version: current.version + 1, updatedAt: deps.clock.nowSeconds() };
-  if (!(await deps.store.replace(updated, current.version))) {
-    throw new AppointmentStateError('conflict', 'The appointment changed meanwhile; read it again and retry.');
-  }
-  return updated;
+/** An appointment a token request names: its id and the history read to find it. */
+export interface FoundAppointment {
+  appointmentId: string;
+  history: AppointmentEvent[];
 }
 
 /**
@@ -210,52 +212,78 @@ async function replace(deps: AppointmentDeps, current: Appointment, next: Appoin
  * appointment prefix must belong to a registered appointment.
  */
 export async function appointmentForRequest(
-  deps: AppointmentDeps,
+  deps: HistoryDeps,
   request: { appointmentId?: string | undefined; roomName?: string | undefined },
-): Promise<Appointment | undefined> {
+  asking: Asking,
+): Promise<FoundAppointment | undefined> {
   const { store, settings } = deps;
   if (request.appointmentId !== undefined) {
-    const appointment = await store.get(request.appointmentId);
+    const history = await store.appointments.recent(request.appointmentId);
+    const appointment = currentState(history);
     if (appointment !== undefined) {
       // Another appointment's room named beside this appointment's id is never a way in.
-      if (request.roomName !== undefined && request.roomName !== appointment.room && isAppointmentRoom(request.roomName, settings.roomPrefix))
-        throw notAMember();
-      return appointment;
+      if (request.roomName !== undefined && request.roomName !== appointment.room && isAppointmentRoom(request.roomName, settings.roomPrefix)) {
+        return recordRefusal(deps, appointment.appointmentId, asking, new Refusal(notAMember(), 'other_room', roleOf(appointment, asking.actor)), true);
+      }
+      return { appointmentId: appointment.appointmentId, history };
     }
-    if (request.roomName === undefined) throw notAMember();
+    // An unknown id costs the same store calls as a known one: nothing to learn from the time.
+    if (request.roomName === undefined) return recordRefusal(deps, request.appointmentId, asking, new Refusal(notAMember(), 'not_a_member'), false);
   }
   const roomName = request.roomName;
   if (roomName === undefined) throw invalidField('roomName', 'is required (or name a registered appointmentId)');
   if (isAppointmentRoom(roomName, settings.roomPrefix)) {
-    const appointment = await store.getByRoom(roomName);
-    if (appointment === undefined) throw notAMember();
-    return appointment;
+    const found = await appointmentByRoom(deps, roomName);
+    if (found === undefined) throw notAMember();
+    return found;
   }
   if (!settings.adhocRooms) throw forbidden('This deployment issues tokens for appointment rooms only.', 'roomName');
   return undefined;
 }
 
+/** The appointment whose room this is (a pointer left by an unfinished creation names an appointment with another room: none). */
+export async function appointmentByRoom(deps: HistoryDeps, room: string): Promise<FoundAppointment | undefined> {
+  const appointmentId = await deps.store.rooms.lookup(room);
+  if (appointmentId === undefined) return undefined;
+  const history = await deps.store.appointments.recent(appointmentId);
+  return currentState(history)?.room === room ? { appointmentId, history } : undefined;
+}
+
 /** generate-token for an appointment: the member's own token, role and window from the store. */
 export async function memberToken(
-  deps: AppointmentDeps,
-  appointment: Appointment,
+  deps: HistoryDeps,
+  found: FoundAppointment,
   user: JitsiUser,
   askedModerator: boolean | undefined,
   asking: Asking,
 ): Promise<IssuedToken> {
-  const role = await memberRole(deps, appointment, asking, user.id);
-  await requireScheduled(deps, appointment, asking);
-  if (askedModerator !== undefined && askedModerator !== (role === 'therapist')) {
-    await refuse(
-      deps,
-      appointment,
-      asking,
-      forbidden('The role comes from the appointment: the therapist moderates, the client participates.', 'isModerator'),
-      'role_mismatch',
-    );
-  }
-  const [token] = await issueForMembers(deps, appointment, asking, [{ user, role }]);
-  return token!;
+  const requestKey = requestKeyOf('member-token', asking.actor, found.appointmentId, user, askedModerator ?? null);
+  return decideAndRecord(
+    deps,
+    found.appointmentId,
+    asking,
+    async (history) => {
+      const now = deps.clock.nowSeconds();
+      const appointment = currentState(history);
+      if (appointment === undefined) throw new Refusal(notAMember(), 'not_a_member');
+      const role = memberRole(appointment, user.id);
+      const members = [{ user, role }];
+      const replay = replayOf(history, requestKey, now);
+      if (replay !== undefined) return { result: (await replayTokens(deps, replay, members))[0]! };
+      requireScheduled(appointment, role);
+      if (askedModerator !== undefined && askedModerator !== (role === 'therapist')) {
+        throw new Refusal(
+          forbidden('The role comes from the appointment: the therapist moderates, the client participates.', 'isModerator'),
+          'role_mismatch',
+          role,
+        );
+      }
+      const grants = [windowGrant(now, appointment, role)];
+      const issued = await tokensFor(deps, appointment, asking, members, grants);
+      return { result: issued.tokens[0]!, event: { state: appointment, records: issued.records, requestKey, grants } };
+    },
+    found.history,
+  );
 }
 
 /** The lifetime a token was issued with: refresh keeps it. */
@@ -266,71 +294,118 @@ const lifetimeOf = (token: VerifiedToken): number => token.expiresAt - (token.is
  * ad-hoc session's maximum length from its first issue), for a member of a scheduled
  * appointment whose token was issued for its current time.
  */
-export async function refreshToken(deps: AppointmentDeps, old: VerifiedToken, user: JitsiUser, asking: Asking): Promise<IssuedToken> {
-  const { settings, clock, store } = deps;
-  const now = clock.nowSeconds();
+export async function refreshToken(deps: HistoryDeps, old: VerifiedToken, user: JitsiUser, asking: Asking): Promise<IssuedToken> {
+  const { settings, clock } = deps;
   const lifetime = Math.max(60, lifetimeOf(old));
-  const sessionStart = old.sessionStart ?? old.issuedAt ?? now;
-  const request = { room: old.room, tenant: old.sub === settings.sub ? undefined : old.sub, user, moderator: old.moderator, sessionStart };
+  const sessionStart = old.sessionStart ?? old.issuedAt ?? clock.nowSeconds();
+  const tenant = old.sub === settings.sub ? undefined : old.sub;
   if (!isAppointmentRoom(old.room, settings.roomPrefix)) {
+    const now = clock.nowSeconds();
     if (!settings.adhocRooms) throw forbidden('This deployment issues tokens for appointment rooms only.', 'token');
     const sessionEnd = sessionStart + settings.adhocSessionMaxMinutes * 60;
     if (now + 60 >= sessionEnd) throw invalidField('token', 'cannot be refreshed: the session has reached its maximum length');
-    const [token] = await issueTokens(deps.keyring, settings, [{ ...request, times: tokenTimesFrom(now, Math.min(lifetime, sessionEnd - now)) }]);
+    const times = tokenTimesFrom(now, Math.min(lifetime, sessionEnd - now));
+    const [token] = await issueTokens(deps.keyring, settings, [{ room: old.room, tenant, user, moderator: old.moderator, sessionStart, times }]);
     return token!;
   }
-  const appointment = await store.getByRoom(old.room);
-  if (appointment === undefined) throw notAMember();
-  const role = await memberRole(deps, appointment, asking, user.id);
-  await requireScheduled(deps, appointment, asking);
-  if ((role === 'therapist') !== old.moderator) await refuse(deps, appointment, asking, notAMember(), 'role_mismatch');
-  if (old.appointmentVersion !== appointment.version) {
-    await refuse(
-      deps,
-      appointment,
-      asking,
-      new AppointmentStateError('moved', 'This token was issued for another time of the appointment: ask for a new one.', 'token'),
-      'moved',
-    );
-  }
-  if (appointment.closesAt <= now) await refuse(deps, appointment, asking, appointmentEnded(), 'ended');
-  const times = tokenTimesFrom(now, Math.min(lifetime, appointment.closesAt - now));
-  const [token] = await issueTokens(deps.keyring, settings, [{ ...request, tenant: appointment.tenant, times, appointmentVersion: appointment.version }]);
-  await store.audit([auditRecord(appointment, asking, now, 'token-refreshed', { role, tokenHash: hashToken(token!.token) })]);
-  return token!;
+  const found = await appointmentByRoom(deps, old.room);
+  if (found === undefined) throw notAMember();
+  const requestKey = requestKeyOf('refresh', asking.actor, old.room, old.issuedAt ?? null, old.expiresAt, old.appointmentVersion ?? null, user);
+  return decideAndRecord(
+    deps,
+    found.appointmentId,
+    asking,
+    async (history) => {
+      const now = clock.nowSeconds();
+      const appointment = currentState(history)!;
+      const role = memberRole(appointment, user.id);
+      const sign = (grant: Grant) =>
+        issueTokens(deps.keyring, settings, [
+          { room: old.room, tenant: appointment.tenant, user, moderator: old.moderator, sessionStart, times: grant, appointmentVersion: appointment.version },
+        ]);
+      const replay = replayOf(history, requestKey, now);
+      if (replay?.grants?.[0] !== undefined) return { result: (await sign(replay.grants[0]))[0]! };
+      requireScheduled(appointment, role);
+      if ((role === 'therapist') !== old.moderator) throw new Refusal(notAMember(), 'role_mismatch', role);
+      if (old.appointmentVersion !== appointment.version) {
+        throw new Refusal(
+          new AppointmentStateError('moved', 'This token was issued for another time of the appointment: ask for a new one.', 'token'),
+          'moved',
+          role,
+        );
+      }
+      if (appointment.closesAt <= now) throw new Refusal(appointmentEnded(), 'ended', role);
+      const grant = tokenTimesFrom(now, Math.min(lifetime, appointment.closesAt - now));
+      const [token] = await sign(grant);
+      return {
+        result: token!,
+        event: {
+          state: appointment,
+          records: [auditRecord(appointment, asking, now, 'token-refreshed', { role, tokenHash: hashToken(token!.token) })],
+          requestKey,
+          grants: [grant],
+        },
+      };
+    },
+    found.history,
+  );
 }
 
-/** The appointment a member asks about; the same refusal for strangers and for unknown ids. */
+/**
+ * The appointment a member asks about. Strangers and unknown ids get the same answer after the
+ * same store calls; a refusal of an appointment that exists is recorded.
+ */
 export async function appointmentOfMember(
-  deps: AppointmentDeps,
+  deps: HistoryDeps,
   appointmentId: string,
-  userId: string,
+  asking: Asking,
   needs: MemberRole | 'member',
-): Promise<{ appointment: Appointment; role: MemberRole }> {
-  const appointment = await deps.store.get(appointmentId);
-  const role = appointment === undefined ? undefined : roleOf(appointment, userId);
-  if (appointment === undefined || role === undefined || (needs !== 'member' && role !== needs)) throw notAMember();
-  return { appointment, role };
+): Promise<{ appointment: Appointment; role: MemberRole; history: AppointmentEvent[] }> {
+  const history = await deps.store.appointments.recent(appointmentId);
+  const appointment = currentState(history);
+  const role = appointment === undefined ? undefined : roleOf(appointment, asking.actor);
+  if (appointment === undefined || role === undefined || (needs !== 'member' && role !== needs)) {
+    const note = role === undefined ? 'not_a_member' : `not_the_${needs}`;
+    return recordRefusal(deps, appointmentId, asking, new Refusal(notAMember(), note, role), appointment !== undefined);
+  }
+  return { appointment, role, history };
 }
 
-/** Cancel: no token is issued or refreshed for it afterwards. Cancelling twice is harmless. */
-export async function cancelAppointment(deps: AppointmentDeps, appointmentId: string, asking: Asking): Promise<Appointment> {
-  const { appointment } = await appointmentOfMember(deps, appointmentId, asking.actor, 'therapist');
-  if (appointment.status === 'cancelled') return appointment;
-  const cancelled = await replace(deps, appointment, { ...appointment, status: 'cancelled' });
-  await deps.store.audit([auditRecord(cancelled, asking, deps.clock.nowSeconds(), 'cancelled', { role: 'therapist' })]);
-  return cancelled;
+/** A change only the therapist makes: decided on the newest state, written with its record. */
+function therapistChange(
+  deps: HistoryDeps,
+  appointmentId: string,
+  asking: Asking,
+  change: (appointment: Appointment, now: number) => { state: Appointment; record: AuditRecord } | undefined,
+): Promise<Appointment> {
+  return decideAndRecord(deps, appointmentId, asking, async (history) => {
+    const appointment = currentState(history);
+    const role = appointment === undefined ? undefined : roleOf(appointment, asking.actor);
+    if (appointment === undefined || role !== 'therapist') throw new Refusal(notAMember(), role === undefined ? 'not_a_member' : 'not_the_therapist', role);
+    const decided = change(appointment, deps.clock.nowSeconds());
+    if (decided === undefined) return { result: appointment };
+    return { result: decided.state, event: { state: decided.state, records: [decided.record] } };
+  });
 }
 
-/** Move: a new window; tokens issued for the old one can no longer be refreshed. */
-export async function moveAppointment(deps: AppointmentDeps, appointmentId: string, schedule: Schedule, asking: Asking): Promise<Appointment> {
-  const { appointment } = await appointmentOfMember(deps, appointmentId, asking.actor, 'therapist');
-  await requireScheduled(deps, appointment, asking);
-  const next = scheduled(appointment, schedule, deps);
-  if (sameSchedule(appointment, next)) return appointment;
-  const moved = await replace(deps, appointment, next);
-  await deps.store.audit([movedRecord(moved, asking, deps.clock.nowSeconds(), { role: 'therapist' })]);
-  return moved;
+/** Cancel: no token is issued or refreshed for it afterwards. Cancelling twice is harmless (the second changes nothing). */
+export function cancelAppointment(deps: HistoryDeps, appointmentId: string, asking: Asking): Promise<Appointment> {
+  return therapistChange(deps, appointmentId, asking, (appointment, now) => {
+    if (appointment.status === 'cancelled') return undefined;
+    const state = nextVersion(appointment, { ...appointment, status: 'cancelled' }, now);
+    return { state, record: auditRecord(state, asking, now, 'cancelled', { role: 'therapist' }) };
+  });
+}
+
+/** Move: a new window; tokens issued for the old one can no longer be refreshed. Moving to the same time changes nothing. */
+export function moveAppointment(deps: HistoryDeps, appointmentId: string, schedule: Schedule, asking: Asking): Promise<Appointment> {
+  return therapistChange(deps, appointmentId, asking, (appointment, now) => {
+    requireScheduled(appointment, 'therapist');
+    const next = scheduled(appointment, schedule, deps);
+    if (sameSchedule(appointment, next)) return undefined;
+    const state = nextVersion(appointment, next, now);
+    return { state, record: movedRecord(state, asking, now, { role: 'therapist' }) };
+  });
 }
 
 /** What members may read of an appointment: ids, times and its state. */
@@ -352,13 +427,14 @@ export function appointmentView(appointment: Appointment, role: MemberRole): Rec
  * valid; its holder's id, room and role are told to the holder and the therapist only.
  */
 export async function tokenStanding(
-  deps: AppointmentDeps,
+  deps: HistoryDeps,
   token: VerifiedToken,
   askerId: string | undefined,
 ): Promise<{ cancelled: boolean; mayShowIdentity: boolean }> {
   const isHolder = askerId === undefined || token.user?.id === askerId;
   if (!isAppointmentRoom(token.room, deps.settings.roomPrefix)) return { cancelled: false, mayShowIdentity: isHolder };
-  const appointment = await deps.store.getByRoom(token.room);
+  const found = await appointmentByRoom(deps, token.room);
+  const appointment = found === undefined ? undefined : currentState(found.history);
   return {
     cancelled: appointment?.status === 'cancelled',
     mayShowIdentity: isHolder || (appointment !== undefined && appointment.therapistId === askerId),

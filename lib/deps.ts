@@ -43,8 +43,9 @@ export interface DepsOptions {
 }
 
 /** The store of a function built without one: any call is a bug (a route whose row names no store action). */
+const refuseCall = (name: string) => () => Promise.reject(new TypeError(`this function has no appointment store (store.${name} called)`));
 const NO_STORE: AppointmentStore = new Proxy({} as AppointmentStore, {
-  get: (_, operation) => () => Promise.reject(new TypeError(`this function has no appointment store (store.${String(operation)} called)`)),
+  get: (_, kind) => (kind === 'warmUp' ? refuseCall('warmUp') : new Proxy({}, { get: (__, operation) => refuseCall(`${String(kind)}.${String(operation)}`) })),
 });
 
 /** Builds the dependencies and starts the first secret fetch right away (the Lambda init phase). */

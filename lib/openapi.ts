@@ -60,7 +60,7 @@ function errorResponses(route: RouteDefinition): Record<string, unknown> {
   if (route.caller === 'public' && route.store.includes('dynamodb:UpdateItem'))
     errors[404] = problemResponse('The join link cannot be used (used, expired, cancelled or unknown: the same answer)');
   if (route.pathParameters !== undefined) errors[404] = problemResponse('No such key (or HS256 mode)');
-  if (route.store.includes('dynamodb:PutItem') || route.store.includes('dynamodb:BatchWriteItem')) {
+  if (route.store.includes('dynamodb:PutItem')) {
     errors[409] = problemResponse('The appointment was cancelled, has ended, was moved, or is registered differently (its own problem type)');
   }
   if (route.request !== undefined) {

@@ -209,6 +209,18 @@ export function requesterQuery() {
   } as const;
 }
 
+/** The audit trail's query: who asks, and where the page starts (the `next` of the page before). */
+export function trailQuery() {
+  return {
+    ...requesterQuery(),
+    cursor: textField(
+      'Where this page starts: the `next` value of the page before. Omitted: the newest records.',
+      { maxChars: 2048, maxBytes: 2048, pattern: /^[A-Za-z0-9_-]+$/ },
+      'the `next` value of the trail page before',
+    ).optional,
+  } as const;
+}
+
 export type MoveAppointmentInput = Infer<ReturnType<typeof moveAppointmentRequest>>;
 
 /** What Prosody sends for a room: `[tenant]room` for tenant URLs, else the room. */

@@ -2,18 +2,18 @@
 // whether it may, and for how long; the room is destroyed when that time is up. Our answer is
 // the appointment's window, so Jitsi itself ends the session on time. Join links let a client
 // in with a single-use code instead of a token travelling in a message.
-import { createHash, randomBytes } from 'node:crypto';
-import type { AppointmentDeps, Asking } from './appointments.ts';
-import { appointmentOfMember, auditRecord, roleOf } from './appointments.ts';
+import { createHash } from 'node:crypto';
+import { appointmentByRoom, appointmentOfMember, auditRecord, currentState } from './appointments.ts';
 import { appointmentCancelled, appointmentEnded, invalidField, JoinLinkUnavailableError, NotFoundError, RoomRefusedError } from './errors.ts';
-import { issueTokens, type IssuedToken } from './issue.ts';
+import { decideAndRecord, derivedSecret, type Asking, type HistoryDeps, Refusal, recordRefusal, replayOf, requestKeyOf, signForMembers } from './history.ts';
+import type { IssuedToken } from './issue.ts';
 import { CONFERENCE_NAME } from './requests.ts';
 import { appointmentTokenTimes, isAppointmentRoom } from './room.ts';
-import type { Appointment, AuditAction, Conference } from './store.ts';
+import type { Appointment, AppointmentEvent, OpenConference } from './store.ts';
 import { hashToken, isoFromSeconds } from './token.ts';
 
-/** Prosody's address in the audit trail: it asks on behalf of whoever opened the room. */
-const PROSODY: Asking['actor'] = 'prosody';
+/** Prosody's id in the audit trail: it asks on behalf of whoever opened the room. */
+const PROSODY_ACTOR: Asking['actor'] = 'prosody';
 
 export interface ReservationRequest {
   name: string;
@@ -45,6 +45,12 @@ export function conferenceOf(name: string): { tenant: string | undefined; room: 
   return { tenant, room, id: tenant === undefined ? room : `${tenant}~${room}` };
 }
 
+/** Our conference id → its room (the part after `tenant~`). */
+const roomOfConferenceId = (id: string): string => id.slice(id.indexOf('~') + 1);
+
+/** What is kept of Prosody's `mail_owner` (an address): its domain, an XMPP domain and never a person's. */
+export const ownerDomainOf = (mailOwner: string): string => mailOwner.slice(mailOwner.lastIndexOf('@') + 1) || 'unknown';
+
 /** Why an appointment's room may not be open at `now`, in words a person understands; undefined when it may. */
 export function appointmentRoomRefusal(appointment: Appointment, now: number): { code: string; message: string } | undefined {
   if (appointment.status === 'cancelled') return { code: 'cancelled', message: 'This session was cancelled.' };
@@ -56,143 +62,207 @@ export function appointmentRoomRefusal(appointment: Appointment, now: number): {
   return undefined;
 }
 
-/** Records what Prosody's call decided for an appointment's room. */
-const auditProsody = (deps: AppointmentDeps, appointmentId: string, requestId: string, at: number, action: AuditAction, note: string) =>
-  deps.store.audit([auditRecord({ appointmentId }, { actor: PROSODY, requestId }, at, action, { note })]);
-
-/** The room's appointment and its end, or the refusal (recorded on the appointment's trail). */
-async function roomLease(
-  deps: AppointmentDeps,
-  name: string,
-  requestId: string,
-  openedAt: number,
-): Promise<{ appointment: Appointment | undefined; endsAt: number; room: string; id: string }> {
-  const { settings, store, clock } = deps;
-  const now = clock.nowSeconds();
-  const { tenant, room, id } = conferenceOf(name);
-  if (!isAppointmentRoom(room, settings.roomPrefix)) {
-    if (!settings.adhocRooms) throw new RoomRefusedError('This room is not open on this server.');
-    return { appointment: undefined, endsAt: openedAt + settings.adhocSessionMaxMinutes * 60, room, id };
-  }
-  const appointment = await store.getByRoom(room);
-  if (appointment === undefined || appointment.tenant !== tenant) throw new RoomRefusedError('This meeting room does not exist.');
+/** The room's appointment and its end, or the refusal (counted on the appointment's trail). */
+function leaseOf(appointment: Appointment, tenant: string | undefined, now: number): number {
+  if (appointment.tenant !== tenant) throw new RoomRefusedError('This meeting room does not exist.');
   const refusal = appointmentRoomRefusal(appointment, now);
-  if (refusal !== undefined) {
-    await auditProsody(deps, appointment.appointmentId, requestId, now, 'room-refused', refusal.code);
-    throw new RoomRefusedError(refusal.message);
-  }
-  return { appointment, endsAt: appointment.closesAt, room, id };
+  if (refusal !== undefined) throw new Refusal(new RoomRefusedError(refusal.message), `room_${refusal.code}`);
+  return appointment.closesAt;
 }
 
-function answer(conference: Conference, lobby: boolean): ReservationAnswer {
+/** The answer Prosody needs; the creator's address is echoed when it just sent it, and never stored. */
+function answer(conference: OpenConference, mailOwner: string | undefined, lobby: boolean): ReservationAnswer {
   const body: ReservationAnswer = {
     // A string id: Prosody turns a numeric one into "<n>.0" in its GET and DELETE paths.
     id: conference.id,
     name: conference.name,
-    mail_owner: conference.mailOwner,
+    mail_owner: mailOwner ?? `owner@${conference.ownerDomain}`,
     start_time: isoFromSeconds(conference.openedAt),
     duration: Math.max(0, conference.endsAt - conference.openedAt),
   };
-  if (lobby && conference.appointmentId !== undefined) body.lobby = true;
+  if (lobby) body.lobby = true;
   return body;
 }
 
 /**
  * POST /conference: may this room exist, and until when? An appointment's room inside its
  * window lives until the window closes; before it, after it, or cancelled it is refused. A
- * room that is already open answers 409 with its id (Prosody then asks GET /conference/{id}).
+ * room that is already open answers 409 with its id (Prosody then asks GET /conference/{id});
+ * Prosody's retry of the same request (same start time) gets the same 200. For an appointment,
+ * the open room and its record are one event of the appointment's history.
  */
 export async function reserveConference(
-  deps: AppointmentDeps,
+  deps: HistoryDeps,
   request: ReservationRequest,
   requestId: string,
 ): Promise<{ status: 200 | 409; body: Record<string, unknown> }> {
+  const now = deps.clock.nowSeconds();
   const openedAt = Math.floor(request.startMs / 1000);
   // Prosody sends the time it got the request: a start_time far from ours is not one it sent.
-  if (Math.abs(openedAt - deps.clock.nowSeconds()) > START_TIME_TOLERANCE_SECONDS) {
+  if (Math.abs(openedAt - now) > START_TIME_TOLERANCE_SECONDS) {
     throw invalidField('start_time', "must be the time Prosody got the request (within an hour of this server's clock)");
   }
-  const { appointment, endsAt, room, id } = await roomLease(deps, request.name, requestId, openedAt);
-  const conference: Conference = { id, name: request.name, room, appointmentId: appointment?.appointmentId, mailOwner: request.mailOwner, openedAt, endsAt };
-  if (!(await deps.store.openConference(conference))) {
-    // A record whose time is up is a room that closed without telling us: replace it.
-    const existing = await deps.store.getConference(id);
-    const stale = existing === undefined || existing.endsAt <= deps.clock.nowSeconds();
-    if (!stale) return { status: 409, body: { conflict_id: id } };
-    await deps.store.closeConference(id);
-    if (!(await deps.store.openConference(conference))) return { status: 409, body: { conflict_id: id } };
+  const { tenant, room, id } = conferenceOf(request.name);
+  const ownerDomain = ownerDomainOf(request.mailOwner);
+  if (!isAppointmentRoom(room, deps.settings.roomPrefix)) {
+    if (!deps.settings.adhocRooms) throw new RoomRefusedError('This room is not open on this server.');
+    const conference = { id, name: request.name, room, ownerDomain, openedAt, endsAt: openedAt + deps.settings.adhocSessionMaxMinutes * 60 };
+    if (!(await deps.store.conferences.open(conference))) {
+      // A record whose time is up is a room that closed without telling us: replace it.
+      const existing = await deps.store.conferences.get(id);
+      if (existing !== undefined && existing.openedAt === openedAt) return { status: 200, body: { ...answer(existing, request.mailOwner, false) } };
+      if (existing !== undefined && existing.endsAt > deps.clock.nowSeconds()) return { status: 409, body: { conflict_id: id } };
+      await deps.store.conferences.close(id);
+      if (!(await deps.store.conferences.open(conference))) return { status: 409, body: { conflict_id: id } };
+    }
+    return { status: 200, body: { ...answer(conference, request.mailOwner, false) } };
   }
-  if (appointment !== undefined) {
-    await auditProsody(deps, appointment.appointmentId, requestId, deps.clock.nowSeconds(), 'room-opened', `duration ${endsAt - openedAt} s`);
-  }
-  return { status: 200, body: { ...answer(conference, deps.settings.reservationsLobby) } };
+  const found = await appointmentByRoom(deps, room);
+  if (found === undefined) throw new RoomRefusedError('This meeting room does not exist.');
+  const lobby = deps.settings.reservationsLobby;
+  return decideAndRecord<{ status: 200 | 409; body: Record<string, unknown> }>(
+    deps,
+    found.appointmentId,
+    { actor: PROSODY_ACTOR, requestId },
+    async (history) => {
+      const appointment = currentState(history)!;
+      const at = deps.clock.nowSeconds();
+      const open = appointment.conference;
+      if (open !== undefined && open.id === id && open.openedAt === openedAt) {
+        return { result: { status: 200, body: { ...answer(open, request.mailOwner, lobby) } } };
+      }
+      const endsAt = leaseOf(appointment, tenant, at);
+      if (open !== undefined && open.endsAt > at) return { result: { status: 409, body: { conflict_id: open.id } } };
+      const conference: OpenConference = { id, name: request.name, openedAt, endsAt, ownerDomain };
+      const state = { ...appointment, conference };
+      const record = auditRecord(appointment, { actor: PROSODY_ACTOR, requestId }, at, 'room-opened', { note: `duration ${endsAt - openedAt} s` });
+      return { result: { status: 200, body: { ...answer(conference, request.mailOwner, lobby) } }, event: { state, records: [record] } };
+    },
+    found.history,
+  );
 }
 
 /** GET /conference/{id}: the open room's reservation, checked again (a cancel since closes it). */
-export async function conferenceReservation(deps: AppointmentDeps, id: string, requestId: string): Promise<ReservationAnswer> {
-  const conference = await deps.store.getConference(id);
-  if (conference === undefined) throw new NotFoundError('No such conference.');
-  if (conference.appointmentId !== undefined) await roomLease(deps, conference.name, requestId, conference.openedAt);
-  return answer(conference, deps.settings.reservationsLobby);
+export async function conferenceReservation(deps: HistoryDeps, id: string, requestId: string): Promise<ReservationAnswer> {
+  const room = roomOfConferenceId(id);
+  if (!isAppointmentRoom(room, deps.settings.roomPrefix)) {
+    const conference = await deps.store.conferences.get(id);
+    if (conference === undefined) throw new NotFoundError('No such conference.');
+    return answer(conference, undefined, false);
+  }
+  const found = await appointmentByRoom(deps, room);
+  const appointment = found === undefined ? undefined : currentState(found.history);
+  const open = appointment?.conference;
+  if (found === undefined || appointment === undefined || open === undefined || open.id !== id) throw new NotFoundError('No such conference.');
+  try {
+    leaseOf(appointment, conferenceOf(open.name).tenant, deps.clock.nowSeconds());
+  } catch (error) {
+    if (!(error instanceof Refusal)) throw error;
+    return recordRefusal(deps, appointment.appointmentId, { actor: PROSODY_ACTOR, requestId }, error, true);
+  }
+  return answer(open, undefined, deps.settings.reservationsLobby);
 }
 
-/** DELETE /conference/{id}: the room is gone (everyone left, or its time ran out). Recorded with how long it was open. */
-export async function closeConference(deps: AppointmentDeps, id: string, requestId: string): Promise<{ id: string; openSeconds: number }> {
-  const conference = await deps.store.closeConference(id);
-  if (conference === undefined) throw new NotFoundError('No such conference.');
-  const now = deps.clock.nowSeconds();
-  const openSeconds = Math.max(0, now - conference.openedAt);
-  if (conference.appointmentId !== undefined) await auditProsody(deps, conference.appointmentId, requestId, now, 'room-closed', `open ${openSeconds} s`);
-  return { id, openSeconds };
+/**
+ * DELETE /conference/{id}: the room is gone (everyone left, or its time ran out). For an
+ * appointment, closing and its record (how long it was open) are one event; a retry after it
+ * landed finds no open room and answers 404, as Prosody's first call would for a closed room.
+ */
+export async function closeConference(deps: HistoryDeps, id: string, requestId: string): Promise<{ id: string; openSeconds: number }> {
+  const room = roomOfConferenceId(id);
+  if (!isAppointmentRoom(room, deps.settings.roomPrefix)) {
+    const conference = await deps.store.conferences.close(id);
+    if (conference === undefined) throw new NotFoundError('No such conference.');
+    return { id, openSeconds: Math.max(0, deps.clock.nowSeconds() - conference.openedAt) };
+  }
+  const found = await appointmentByRoom(deps, room);
+  if (found === undefined) throw new NotFoundError('No such conference.');
+  return decideAndRecord(
+    deps,
+    found.appointmentId,
+    { actor: PROSODY_ACTOR, requestId },
+    async (history) => {
+      const appointment = currentState(history)!;
+      const open = appointment.conference;
+      if (open === undefined || open.id !== id) throw new NotFoundError('No such conference.');
+      const now = deps.clock.nowSeconds();
+      const openSeconds = Math.max(0, now - open.openedAt);
+      const record = auditRecord(appointment, { actor: PROSODY_ACTOR, requestId }, now, 'room-closed', { note: `open ${openSeconds} s` });
+      return { result: { id, openSeconds }, event: { state: { ...appointment, conference: undefined }, records: [record] } };
+    },
+    found.history,
+  );
 }
 
 const hashCode = (code: string) => createHash('sha256').update(code, 'utf8').digest('base64url');
 
+/** A join code: 256 bits derived from the signing key and the request, so a retry of the same request gives the same link. */
+const joinCodeFor = async (deps: HistoryDeps, requestKey: string, at: number) =>
+  (await derivedSecret(deps.keyring, 'join-link', requestKey, at)).toString('base64url');
+
 /**
  * A single-use join link for the appointment's client: a 256-bit code, stored only as its hash,
- * usable until the link's expiry or the appointment's end, whichever is first.
+ * usable until the link's expiry or the appointment's end, whichever is first. The record comes
+ * first and the code after it: a failure between them is repaired by the retry, which finds the
+ * record and stores the same code.
  */
-export async function createJoinLink(deps: AppointmentDeps, appointmentId: string, asking: Asking): Promise<{ code: string; expiresAt: number }> {
-  const { appointment } = await appointmentOfMember(deps, appointmentId, asking.actor, 'therapist');
-  if (appointment.status === 'cancelled') throw appointmentCancelled();
-  const now = deps.clock.nowSeconds();
-  if (appointment.closesAt <= now) throw appointmentEnded();
-  const code = randomBytes(32).toString('base64url');
-  const expiresAt = Math.min(now + deps.settings.joinLinkTtlMinutes * 60, appointment.closesAt);
-  await deps.store.addJoinCode(hashCode(code), { appointmentId, expiresAt });
-  await deps.store.audit([auditRecord(appointment, asking, now, 'join-link-created', { role: 'therapist' })]);
+export async function createJoinLink(deps: HistoryDeps, appointmentId: string, asking: Asking): Promise<{ code: string; expiresAt: number }> {
+  const { history } = await appointmentOfMember(deps, appointmentId, asking, 'therapist');
+  const requestKey = requestKeyOf('join-link', asking.actor, appointmentId);
+  const { at, appointment } = await decideAndRecord(
+    deps,
+    appointmentId,
+    asking,
+    async (events) => {
+      const now = deps.clock.nowSeconds();
+      const current = currentState(events)!;
+      const replay = replayOf(events, requestKey, now);
+      if (replay !== undefined) return { result: { at: replay.records[0]!.at, appointment: replay.state } };
+      if (current.status === 'cancelled') throw new Refusal(appointmentCancelled(), 'cancelled', 'therapist');
+      if (current.closesAt <= now) throw new Refusal(appointmentEnded(), 'ended', 'therapist');
+      return {
+        result: { at: now, appointment: current },
+        event: { state: current, records: [auditRecord(current, asking, now, 'join-link-created', { role: 'therapist' })], requestKey },
+      };
+    },
+    history,
+  );
+  const code = await joinCodeFor(deps, requestKey, at);
+  const expiresAt = Math.min(at + deps.settings.joinLinkTtlMinutes * 60, appointment.closesAt);
+  await deps.store.joinCodes.add(hashCode(code), { appointmentId, expiresAt });
   return { code, expiresAt };
 }
 
 /**
- * Exchanges a join code, exactly once (a conditional write: of many parallel exchanges one
- * wins), for the client's token for the appointment's window. Used, expired, cancelled and
- * unknown codes all get the same answer.
+ * Exchanges a join code for the client's token for the appointment's window, exactly once. The
+ * code is claimed for this request (code and name): of parallel exchanges one claim wins, and
+ * the same request retried after a failure finishes the exchange instead of finding the code
+ * burned. The token and its records are one event, ordered after any cancel. Used, expired,
+ * cancelled and unknown codes all get the same answer.
  */
-export async function exchangeJoinLink(deps: AppointmentDeps, code: string, userName: string | undefined, requestId: string): Promise<IssuedToken> {
-  const now = deps.clock.nowSeconds();
-  const appointmentId = await deps.store.redeemJoinCode(hashCode(code), now);
-  if (appointmentId === undefined) throw new JoinLinkUnavailableError();
-  const appointment = await deps.store.get(appointmentId);
-  const asking = { actor: appointment?.clientId ?? 'unknown', requestId };
-  if (appointment === undefined || appointment.status === 'cancelled' || appointment.closesAt <= now) {
-    if (appointment !== undefined) await deps.store.audit([auditRecord(appointment, asking, now, 'refused', { note: 'join_link_after_cancel_or_end' })]);
-    throw new JoinLinkUnavailableError();
-  }
-  const [token] = await issueTokens(deps.keyring, deps.settings, [
-    {
-      room: appointment.room,
-      tenant: appointment.tenant,
-      user: { id: appointment.clientId, name: userName ?? 'Client' },
-      moderator: false,
-      times: appointmentTokenTimes(now, appointment),
-      appointmentVersion: appointment.version,
-    },
-  ]);
-  const role = roleOf(appointment, appointment.clientId);
-  await deps.store.audit([
-    auditRecord(appointment, asking, now, 'join-link-used', { role }),
-    auditRecord(appointment, asking, now, 'token-issued', { role, tokenHash: hashToken(token!.token) }),
-  ]);
-  return token!;
+export async function exchangeJoinLink(deps: HistoryDeps, code: string, userName: string | undefined, requestId: string): Promise<IssuedToken> {
+  const codeHash = hashCode(code);
+  const requestKey = requestKeyOf('join-link-exchange', codeHash, userName ?? null);
+  const claimed = await deps.store.joinCodes.claim(codeHash, requestKey, deps.clock.nowSeconds());
+  if (claimed === undefined) throw new JoinLinkUnavailableError();
+  let asking: Asking = { actor: 'unknown', requestId };
+  return decideAndRecord(deps, claimed.appointmentId, asking, async (history: AppointmentEvent[]) => {
+    const now = deps.clock.nowSeconds();
+    const appointment = currentState(history);
+    if (appointment === undefined) throw new JoinLinkUnavailableError();
+    asking = { actor: appointment.clientId, requestId };
+    const members = [{ user: { id: appointment.clientId, name: userName ?? 'Client' }, role: 'client' as const }];
+    const replay = replayOf(history, requestKey, now);
+    if (replay !== undefined) return { result: (await signForMembers(deps, replay.state, members, replay.grants ?? []))[0]! };
+    if (appointment.status === 'cancelled' || appointment.closesAt <= now) {
+      throw new Refusal(new JoinLinkUnavailableError(), 'join_link_after_cancel_or_end', 'client');
+    }
+    const grants = [appointmentTokenTimes(now, appointment)];
+    const [token] = await signForMembers(deps, appointment, members, grants);
+    const records = [
+      auditRecord(appointment, asking, now, 'join-link-used', { role: 'client' }),
+      auditRecord(appointment, asking, now, 'token-issued', { role: 'client', tokenHash: hashToken(token!.token) }),
+    ];
+    return { result: token!, event: { state: appointment, records, requestKey, grants } };
+  });
 }

@@ -119,9 +119,16 @@ export const auditTrailResponse: JsonSchema = {
           requestId: { type: 'string' },
           tokenHash: { type: 'string', description: 'SHA-256 of the issued token, base64url.' },
           note: { type: 'string' },
+          count: {
+            type: 'integer',
+            minimum: 1,
+            description: 'Refusals: how many this asker got for this reason that day (`at` is the first, `lastAt` the last).',
+          },
+          lastAt: isoDateTime,
         },
       },
     },
+    next: { type: 'string', description: 'More records follow: pass this as `cursor` for the next page. Absent on the last page.' },
   },
 };
 

@@ -33,10 +33,13 @@ function base32(bytes: Uint8Array): string {
   return output;
 }
 
-/** `<prefix>-<26 base32 characters>`: 130 random bits, so the name cannot be guessed and holds no appointment id. */
-export function randomAppointmentRoom(prefix: string): string {
-  return `${prefix}-${base32(randomBytes(17)).slice(0, 26)}`;
+/** `<prefix>-<26 base32 characters>`: 130 bits nobody can guess (random, or derived from a secret), holding no appointment id. */
+export function appointmentRoomName(prefix: string, bits: Uint8Array): string {
+  if (bits.length < 17) throw new RangeError('an appointment room needs at least 130 bits');
+  return `${prefix}-${base32(bits).slice(0, 26)}`;
 }
+
+export const randomAppointmentRoom = (prefix: string): string => appointmentRoomName(prefix, randomBytes(17));
 
 /** Names with the appointment prefix are reserved for the store: ad-hoc requests never get them. */
 export const isAppointmentRoom = (room: string, prefix: string): boolean => room.startsWith(`${prefix}-`);

@@ -12,6 +12,7 @@ import {
   moveAppointmentRequest,
   refreshTokenRequest,
   requesterQuery,
+  trailQuery,
   reservationRequest,
   validateTokenRequest,
   type RequestLimits,
@@ -36,16 +37,12 @@ import { KEY_FILE_PATTERN } from './token.ts';
 export type HttpMethod = 'POST' | 'GET' | 'PATCH' | 'DELETE';
 
 /** What a route's function may do to the appointments table (its IAM grant is exactly these). */
-export type StoreAction =
-  | 'dynamodb:GetItem'
-  | 'dynamodb:PutItem'
-  | 'dynamodb:UpdateItem'
-  | 'dynamodb:DeleteItem'
-  | 'dynamodb:BatchWriteItem'
-  | 'dynamodb:Query';
+export type StoreAction = 'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem' | 'dynamodb:Query';
 
-const READS_AND_AUDITS: readonly StoreAction[] = ['dynamodb:GetItem', 'dynamodb:BatchWriteItem'];
-const WRITES_AND_AUDITS: readonly StoreAction[] = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'];
+/** Reads an appointment's history, appends its next event, counts a refusal (lib/history.ts). */
+const DECIDES: readonly StoreAction[] = ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+/** The same, finding the appointment by its room first (a pointer GetItem). */
+const DECIDES_BY_ROOM: readonly StoreAction[] = ['dynamodb:GetItem', ...DECIDES];
 
 /**
  * The Lambda functions the stack deploys. Each runs the routes whose `runsIn` names it, grouped by
@@ -137,7 +134,7 @@ export const ROUTES = {
     entry: 'functions/generate-token.ts',
     summary: 'Mint a Jitsi token for one user in one room.',
     request: generateTokenRequest,
-    store: READS_AND_AUDITS,
+    store: DECIDES_BY_ROOM,
     response: { contentType: 'application/json', description: 'OK', schema: tokenResponse },
     caller: 'required',
     runsIn: 'callerApi',
@@ -150,7 +147,7 @@ export const ROUTES = {
     entry: 'functions/create-room.ts',
     summary: 'Create the room of an appointment, with a therapist and a client token.',
     request: createRoomRequest,
-    store: WRITES_AND_AUDITS,
+    store: DECIDES,
     response: { contentType: 'application/json', description: 'OK', schema: createRoomResponse },
     caller: 'required',
     runsIn: 'callerApi',
@@ -170,7 +167,7 @@ export const ROUTES = {
     entry: 'functions/validate-token.ts',
     summary: 'Check whether Jitsi would accept a token (optionally for a room), with a reason when not.',
     request: validateTokenRequest,
-    store: ['dynamodb:GetItem'],
+    store: ['dynamodb:GetItem', 'dynamodb:Query'],
     response: { contentType: 'application/json', description: 'OK', schema: validateTokenResponse },
     caller: 'required',
     runsIn: 'callerApi',
@@ -183,7 +180,7 @@ export const ROUTES = {
     entry: 'functions/refresh-token.ts',
     summary: 'Renew a token this service issued, for the same room, role and identity.',
     request: refreshTokenRequest,
-    store: READS_AND_AUDITS,
+    store: DECIDES_BY_ROOM,
     response: { contentType: 'application/json', description: 'OK', schema: tokenResponse },
     caller: 'required',
     runsIn: 'callerApi',
@@ -210,7 +207,7 @@ export const ROUTES = {
     summary: "An appointment's status and window, for its therapist and client (ids and times only).",
     params: appointmentPath,
     query: requesterQuery,
-    store: ['dynamodb:GetItem'],
+    store: ['dynamodb:Query', 'dynamodb:UpdateItem'],
     response: { contentType: 'application/json', description: 'OK', schema: appointmentResponse },
     caller: 'required',
     runsIn: 'callerApi',
@@ -224,7 +221,7 @@ export const ROUTES = {
     request: moveAppointmentRequest,
     params: appointmentPath,
     query: requesterQuery,
-    store: WRITES_AND_AUDITS,
+    store: DECIDES,
     response: { contentType: 'application/json', description: 'The moved appointment', schema: appointmentResponse },
     caller: 'required',
     runsIn: 'callerApi',
@@ -238,7 +235,7 @@ export const ROUTES = {
     summary: 'Cancel an appointment (its therapist only): no token is issued or refreshed for it afterwards.',
     params: appointmentPath,
     query: requesterQuery,
-    store: WRITES_AND_AUDITS,
+    store: DECIDES,
     response: { contentType: 'application/json', description: 'The cancelled appointment', schema: appointmentResponse },
     caller: 'required',
     runsIn: 'callerApi',
@@ -248,10 +245,11 @@ export const ROUTES = {
     method: 'GET',
     path: '/api/jitsi/appointments/{appointmentId}/audit',
     entry: 'functions/appointment-audit.ts',
-    summary: "An appointment's audit trail (its therapist only): who was let in or refused, and every change.",
+    summary:
+      "An appointment's audit trail (its therapist only), newest first, a page at a time: every change and token, and the refusals (one record per asker, reason and day, with a count).",
     params: appointmentPath,
-    query: requesterQuery,
-    store: ['dynamodb:Query'],
+    query: trailQuery,
+    store: ['dynamodb:Query', 'dynamodb:UpdateItem'],
     response: { contentType: 'application/json', description: 'OK', schema: auditTrailResponse },
     caller: 'required',
     runsIn: 'callerApi',
@@ -264,7 +262,7 @@ export const ROUTES = {
     summary: "A single-use join link for the appointment's client (its therapist only): a code to exchange for the client's token.",
     params: appointmentPath,
     query: requesterQuery,
-    store: WRITES_AND_AUDITS,
+    store: DECIDES,
     response: { contentType: 'application/json', description: 'Created', schema: joinLinkResponse, status: 201 },
     caller: 'required',
     runsIn: 'callerApi',
@@ -276,7 +274,7 @@ export const ROUTES = {
     entry: 'functions/exchange-join-link.ts',
     summary: "Exchange a join link's code, once, for the client's token and the Jitsi URL (no caller token: the code is the credential).",
     request: exchangeJoinLinkRequest,
-    store: ['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:BatchWriteItem'],
+    store: DECIDES,
     response: { contentType: 'application/json', description: 'OK', schema: joinLinkTokenResponse },
     caller: 'public',
     runsIn: 'callerApi',
@@ -289,7 +287,7 @@ export const ROUTES = {
     summary: "Prosody's reservation module: may this room exist, and for how long (form-encoded; the reservation API key).",
     request: reservationRequest,
     bodyFormat: 'form',
-    store: WRITES_AND_AUDITS,
+    store: [...DECIDES_BY_ROOM, 'dynamodb:DeleteItem'],
     response: { contentType: 'application/json', description: 'The room may exist until start_time + duration', schema: reservationResponse },
     otherResponses: { 409: { description: 'The room is open already: Prosody asks GET /conference/{conflict_id}', schema: reservationConflictResponse } },
     caller: 'prosody',
@@ -302,7 +300,7 @@ export const ROUTES = {
     entry: 'functions/reservation-get.ts',
     summary: "Prosody's reservation module: an open room's reservation, after a 409.",
     params: conferencePath,
-    store: READS_AND_AUDITS,
+    store: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     response: { contentType: 'application/json', description: 'OK', schema: reservationResponse },
     caller: 'prosody',
     runsIn: 'reservationsApi',
@@ -314,7 +312,7 @@ export const ROUTES = {
     entry: 'functions/reservation-delete.ts',
     summary: "Prosody's reservation module: the room was destroyed.",
     params: conferencePath,
-    store: ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+    store: [...DECIDES_BY_ROOM, 'dynamodb:DeleteItem'],
     response: { contentType: 'application/json', description: 'Closed', schema: conferenceClosedResponse },
     caller: 'prosody',
     runsIn: 'reservationsApi',

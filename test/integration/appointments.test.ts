@@ -217,13 +217,21 @@ describe('the appointment resource and its audit trail', () => {
     const actions = trail.body.records.map(
       (record: { action: string; actor: string; role?: string }) => `${record.action}:${record.actor}:${record.role ?? '-'}`,
     );
-    expect(actions).toEqual([
-      'created:therapist-a:-',
-      'token-issued:therapist-a:therapist',
-      'token-issued:therapist-a:client',
+    // Newest first: every change and token, then (same second here) each asker's refusals, counted per reason.
+    expect(actions.slice(0, 4)).toEqual([
       'token-issued:client-c:client',
-      'refused:stranger-s:-',
+      'token-issued:therapist-a:client',
+      'token-issued:therapist-a:therapist',
+      'created:therapist-a:-',
     ]);
+    const refusals = trail.body.records
+      .filter((record: { action: string }) => record.action === 'refused')
+      .map((record: { actor: string; note: string; count: number }) => `${record.actor}:${record.note}:${record.count}`)
+      .sort();
+    // The client's DELETE, PATCH and trail read are one record (count 3); the stranger's GET and token request another.
+    expect(refusals).toEqual(['client-c:not_the_therapist:3', 'stranger-s:not_a_member:2', 'therapist-b:not_a_member:1']);
+    expect(trail.body.records).toHaveLength(7);
+    expect(trail.body.next).toBeUndefined();
     for (const record of trail.body.records) {
       expect(record.requestId).toMatch(/.+/);
       if (record.action === 'token-issued') expect(record.tokenHash).toMatch(/^[A-Za-z0-9_-]{43}$/);

@@ -98,7 +98,7 @@ describe('a function with several routes', () => {
 
   it('builds a function without the store when none of its routes uses it; any store call then fails loudly', async () => {
     const deps = createDeps(loadSettings({ ...BASE_ENV }));
-    await expect(deps.store.get('appt-1')).rejects.toThrow(/this function has no appointment store \(store.get called\)/);
+    await expect(deps.store.appointments.recent('appt-1')).rejects.toThrow(/this function has no appointment store \(store.appointments.recent called\)/);
     // Its routes answer all the same (HS256 here: no public keys, 404).
     const keysEvent = {
       ...apiEvent('/api/jitsi/keys/ab.pem', undefined, { method: 'GET' }),
