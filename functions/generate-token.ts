@@ -1,6 +1,6 @@
 // A token for one person in one room, for a bounded time. For an appointment (its id, or its
-// room) the token is the caller's own: room, role and window come from the store. Any other
-// room is ad-hoc, under the identity rules alone.
+// room) the token is the caller's own: room, role and window come from the store (expiresIn can
+// only shorten it). Any other room is ad-hoc, under the identity rules alone.
 import { appointmentForRequest, memberToken } from '#lib/appointments';
 import type { Deps } from '#lib/deps';
 import { createApiHandler } from '#lib/http/api-handler';
@@ -17,7 +17,7 @@ export function createGenerateTokenHandler(deps: Deps) {
     const appointment = await appointmentForRequest(deps, input, asker);
     if (appointment !== undefined) {
       const user = requestingUser(caller, input);
-      const issued = await memberToken(deps, appointment, user, input.isModerator, { actor: user.id, requestId });
+      const issued = await memberToken(deps, appointment, user, input.isModerator, { actor: user.id, requestId }, input.expiresIn);
       return { body: tokenBody(issued), tokens: [issued] };
     }
     const grant = authorizeGenerateToken(caller, input);

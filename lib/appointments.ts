@@ -66,10 +66,10 @@ function requireScheduled(appointment: Appointment, role?: MemberRole): void {
   if (appointment.status === 'cancelled') throw new Refusal(appointmentCancelled(), 'cancelled', role);
 }
 
-/** Token times for the window, or the refusal once it has ended. */
-function windowGrant(now: number, appointment: Appointment, role: MemberRole): Grant {
+/** Token times for the window (a requested lifetime shortens them), or the refusal once it has ended. */
+function windowGrant(now: number, appointment: Appointment, role: MemberRole, lifetimeSeconds?: number): Grant {
   try {
-    return appointmentTokenTimes(now, appointment);
+    return appointmentTokenTimes(now, appointment, lifetimeSeconds);
   } catch (error) {
     throw new Refusal(error as Error, 'ended', role);
   }
@@ -249,15 +249,16 @@ export async function appointmentByRoom(deps: HistoryDeps, room: string): Promis
   return currentState(history)?.room === room ? { appointmentId, history } : undefined;
 }
 
-/** generate-token for an appointment: the member's own token, role and window from the store. */
+/** generate-token for an appointment: the member's own token, role and window from the store; a requested lifetime shortens it. */
 export async function memberToken(
   deps: HistoryDeps,
   found: FoundAppointment,
   user: JitsiUser,
   askedModerator: boolean | undefined,
   asking: Asking,
+  lifetimeSeconds?: number,
 ): Promise<IssuedToken> {
-  const requestKey = requestKeyOf('member-token', asking.actor, found.appointmentId, user, askedModerator ?? null);
+  const requestKey = requestKeyOf('member-token', asking.actor, found.appointmentId, user, askedModerator ?? null, lifetimeSeconds ?? null);
   return decideAndRecord(
     deps,
     found.appointmentId,
@@ -278,7 +279,7 @@ export async function memberToken(
           role,
         );
       }
-      const grants = [windowGrant(now, appointment, role)];
+      const grants = [windowGrant(now, appointment, role, lifetimeSeconds)];
       const issued = await tokensFor(deps, appointment, asking, members, grants);
       return { result: issued.tokens[0]!, event: { state: appointment, records: issued.records, requestKey, grants } };
     },

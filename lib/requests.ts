@@ -148,7 +148,12 @@ export function generateTokenRequest(limits: RequestLimits) {
     appointmentId: appointmentIdentifier(
       "A registered appointment: the token is the caller's own for it (room, role and window from the store). An unregistered id is ignored (ad-hoc room).",
     ).optional,
-    expiresIn: integerField('Token lifetime in seconds.', 60, limits.tokenTtlMaxSeconds, 'seconds').optional,
+    expiresIn: integerField(
+      "Token lifetime in seconds. For an appointment it shortens the token (counted from the window's opening if that is later), never past the window's close.",
+      60,
+      limits.tokenTtlMaxSeconds,
+      'seconds',
+    ).optional,
     tenant: tenant.optional,
   } as const;
 }

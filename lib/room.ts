@@ -95,11 +95,19 @@ export function plannedWindow(nowSeconds: number, startMs: number, durationMinut
 
 /**
  * Token times for an appointment's window: usable from its opening (or now, if it is already
- * open) until it closes; an ended window gets none.
+ * open) until it closes, or for `lifetimeSeconds` from then when the request asks for less; never
+ * past the close. An ended window gets none.
  */
-export function appointmentTokenTimes(nowSeconds: number, window: TimeWindow): Pick<TokenGrant, 'issuedAt' | 'notBefore' | 'expiresAt'> {
+export function appointmentTokenTimes(
+  nowSeconds: number,
+  window: TimeWindow,
+  lifetimeSeconds?: number,
+): Pick<TokenGrant, 'issuedAt' | 'notBefore' | 'expiresAt'> {
   if (window.closesAt <= nowSeconds) throw appointmentEnded();
-  return { issuedAt: nowSeconds, notBefore: Math.max(nowSeconds, window.opensAt) - NOT_BEFORE_SKEW_SECONDS, expiresAt: window.closesAt };
+  // Counted from when the token becomes usable, so a token asked for before the window opens is not dead on arrival.
+  const usableFrom = Math.max(nowSeconds, window.opensAt);
+  const expiresAt = lifetimeSeconds === undefined ? window.closesAt : Math.min(usableFrom + lifetimeSeconds, window.closesAt);
+  return { issuedAt: nowSeconds, notBefore: usableFrom - NOT_BEFORE_SKEW_SECONDS, expiresAt };
 }
 
 /** `https://<domain>/<room>`, or `https://<domain>/<tenant>/<room>` for multi-tenant set-ups. */

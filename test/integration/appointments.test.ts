@@ -127,6 +127,20 @@ describe('members fetch their own token; appointment rooms are closed to strange
     expect(decodeJwt(therapist.body.token).payload).toMatchObject({ room: booked.roomName, moderator: true });
   });
 
+  it('lets expiresIn shorten an appointment token, never past the window', async () => {
+    const booked = await book(-5, 30); // open now, closes 40 minutes from now
+    const windowClose = Date.parse(booked.expiresAt) / 1000;
+    const short = await generate('client', { appointmentId: booked.appointmentId, expiresIn: 600 });
+    expect(short.status).toBe(200);
+    const claims = decodeJwt(short.body.token).payload;
+    expect(claims.exp - claims.iat).toBe(600);
+    expect(claims.nbf).toBe(claims.iat - 30);
+    expect(Date.parse(short.body.expiresAt) / 1000).toBe(claims.exp);
+    expect(claims.exp).toBeLessThan(windowClose);
+    const long = await generate('therapistA', { appointmentId: booked.appointmentId, expiresIn: 86_400 });
+    expect(decodeJwt(long.body.token).payload.exp).toBe(windowClose);
+  });
+
   it('refuses strangers and other therapists by id or by room name, and a client asking for the moderator role', async () => {
     const booked = await book();
     for (const who of ['stranger', 'therapistB'] as const) {

@@ -50,6 +50,22 @@ describe('appointment rooms', () => {
     expect(appointmentTokenTimes(during, window)).toEqual({ issuedAt: during, notBefore: during - 30, expiresAt: start / 1000 + 4500 });
   });
 
+  it('lets a requested lifetime shorten an appointment token, counted from when it becomes usable, never past the close', () => {
+    const start = Date.UTC(2030, 0, 1, 10) / 1000;
+    const window = appointmentWindow(start * 1000, 60, rules); // opens start − 900, closes start + 4500
+    const during = start + 600;
+    expect(appointmentTokenTimes(during, window, 600)).toEqual({ issuedAt: during, notBefore: during - 30, expiresAt: during + 600 });
+    // Longer than what is left of the window: the window's close wins.
+    expect(appointmentTokenTimes(during, window, 86_400)).toEqual({ issuedAt: during, notBefore: during - 30, expiresAt: start + 4500 });
+    expect(appointmentTokenTimes(start + 4499, window, 60).expiresAt).toBe(start + 4500);
+    // Asked for before the window opens: nbf stays at the opening, and the lifetime runs from there.
+    const dayBefore = start - 86_400;
+    expect(appointmentTokenTimes(dayBefore, window, 600)).toEqual({ issuedAt: dayBefore, notBefore: start - 900 - 30, expiresAt: start - 900 + 600 });
+    // No lifetime asked for: the whole window, as before.
+    expect(appointmentTokenTimes(during, window, undefined).expiresAt).toBe(start + 4500);
+    expect(toProblem(catching(() => appointmentTokenTimes(start + 4500, window, 600)))?.type).toBe('appointment-ended');
+  });
+
   it('refuses a window that has ended, one too far ahead and one longer than the longest token', () => {
     const start = Date.UTC(2030, 0, 1, 10);
     const field = (fn: () => unknown) => {
