@@ -1,7 +1,8 @@
 // Would Jitsi let the holder of this token in (and, when a room is named, into that room)? The
-// token doctor: a reason code for each way it refuses; a cancelled appointment's token is not
-// valid. Only for authenticated callers (RFC 7662 §2.1), and who holds it is told only to the
-// holder and the appointment's therapist.
+// token doctor: a reason code for each way it refuses; the token of a cancelled appointment, or
+// one issued for an earlier time of a moved appointment, is not valid. Only for authenticated
+// callers (RFC 7662 §2.1), and who holds it is told only to the holder and the appointment's
+// therapist.
 import { tokenStanding } from '#lib/appointments';
 import type { Deps } from '#lib/deps';
 import { createApiHandler } from '#lib/http/api-handler';
@@ -16,6 +17,7 @@ export function createValidateTokenHandler(deps: Deps) {
     const { token } = verdict;
     const standing = await tokenStanding(deps, token, caller?.id);
     if (standing.cancelled) return { body: { valid: false, reason: 'appointment_cancelled' } };
+    if (standing.moved) return { body: { valid: false, reason: 'appointment_moved' } };
     const expiresAt = isoFromSeconds(token.expiresAt);
     if (!standing.mayShowIdentity) return { body: { valid: true, expiresAt } };
     return { body: { valid: true, expiresAt, room: token.room, moderator: token.moderator, userId: token.user?.id ?? null } };

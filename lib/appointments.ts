@@ -425,19 +425,21 @@ export function appointmentView(appointment: Appointment, role: MemberRole): Rec
 
 /**
  * validate-token's view of an appointment room's token: a cancelled appointment's token is not
- * valid; its holder's id, room and role are told to the holder and the therapist only.
+ * valid, nor one issued for an earlier time of a moved appointment; its holder's id, room and
+ * role are told to the holder and the therapist only.
  */
 export async function tokenStanding(
   deps: HistoryDeps,
   token: VerifiedToken,
   askerId: string | undefined,
-): Promise<{ cancelled: boolean; mayShowIdentity: boolean }> {
+): Promise<{ cancelled: boolean; moved: boolean; mayShowIdentity: boolean }> {
   const isHolder = askerId === undefined || token.user?.id === askerId;
-  if (!isAppointmentRoom(token.room, deps.settings.roomPrefix)) return { cancelled: false, mayShowIdentity: isHolder };
+  if (!isAppointmentRoom(token.room, deps.settings.roomPrefix)) return { cancelled: false, moved: false, mayShowIdentity: isHolder };
   const found = await appointmentByRoom(deps, token.room);
   const appointment = found === undefined ? undefined : currentState(found.history);
   return {
     cancelled: appointment?.status === 'cancelled',
+    moved: token.appointmentVersion !== undefined && appointment !== undefined && token.appointmentVersion !== appointment.version,
     mayShowIdentity: isHolder || (appointment !== undefined && appointment.therapistId === askerId),
   };
 }

@@ -6,8 +6,9 @@ import type { InvalidReason } from './token.ts';
 export type JsonSchema = Readonly<Record<string, unknown>>;
 
 /** Every reason validate-token can give (the API description lists them). */
-export const INVALID_REASONS: readonly (InvalidReason | 'appointment_cancelled')[] = [
+export const INVALID_REASONS: readonly (InvalidReason | 'appointment_cancelled' | 'appointment_moved')[] = [
   'appointment_cancelled',
+  'appointment_moved',
   'malformed',
   'wrong_typ',
   'wrong_alg',

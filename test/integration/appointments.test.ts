@@ -266,4 +266,22 @@ describe('validate-token', () => {
     await resource('therapistA', 'DELETE', booked.appointmentId);
     expect((await validate('client', booked.clientToken)).body).toEqual({ valid: false, reason: 'appointment_cancelled' });
   });
+
+  it('reports a token issued for an earlier time of a moved appointment as appointment_moved; a token for the new time is valid', async () => {
+    const booked = await book();
+    expect((await validate('client', booked.clientToken)).body).toMatchObject({ valid: true });
+    // Still open now, so the new time's token is valid at once.
+    const moved = await resource('therapistA', 'PATCH', booked.appointmentId, '', { scheduledStartTime: inMinutes(5), durationMinutes: 50 });
+    expect(moved.body).toMatchObject({ status: 'scheduled', version: 2 });
+    for (const who of ['client', 'therapistA', 'stranger'] as const) {
+      expect((await validate(who, booked.clientToken)).body).toEqual({ valid: false, reason: 'appointment_moved' });
+    }
+    expect((await validate('therapistA', booked.therapistToken)).body).toEqual({ valid: false, reason: 'appointment_moved' });
+    const fresh = (await generate('client', { appointmentId: booked.appointmentId })).body.token;
+    expect(decodeJwt(fresh).payload.appointment_version).toBe(2);
+    expect((await validate('client', fresh)).body).toMatchObject({ valid: true, userId: PEOPLE.client.sub });
+    // Cancelling moves the version too; the answer names the cancel.
+    await resource('therapistA', 'DELETE', booked.appointmentId);
+    expect((await validate('client', booked.clientToken)).body).toEqual({ valid: false, reason: 'appointment_cancelled' });
+  });
 });
