@@ -14,12 +14,12 @@ export function createValidateTokenHandler(deps: Deps) {
   return createApiHandler(ROUTES.validateToken, deps, async ({ input, caller }) => {
     const verdict = await keyring.verify(input.token, input.tenant, { room: input.roomName });
     if (!verdict.valid) return { body: { valid: false, reason: verdict.reason } };
-    const { token } = verdict;
+    const { token, signedWith } = verdict;
     const standing = await tokenStanding(deps, token, caller?.id);
     if (standing.cancelled) return { body: { valid: false, reason: 'appointment_cancelled' } };
     if (standing.moved) return { body: { valid: false, reason: 'appointment_moved' } };
     const expiresAt = isoFromSeconds(token.expiresAt);
-    if (!standing.mayShowIdentity) return { body: { valid: true, expiresAt } };
-    return { body: { valid: true, expiresAt, room: token.room, moderator: token.moderator, userId: token.user?.id ?? null } };
+    if (!standing.mayShowIdentity) return { body: { valid: true, expiresAt, signedWith } };
+    return { body: { valid: true, expiresAt, signedWith, room: token.room, moderator: token.moderator, userId: token.user?.id ?? null } };
   });
 }

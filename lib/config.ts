@@ -484,6 +484,13 @@ export const SETTINGS = {
     defaultDoc: '3600',
     parse: (value, _context, name) => wholeNumber(value, name, 0, 86_400, 3_600),
   }),
+  secretRotationOverlapSeconds: row({
+    variable: 'SECRET_ROTATION_OVERLAP_SECONDS',
+    scope: 'lambda',
+    doc: 'how long after a new secret version was created (its Secrets Manager `CreatedDate`) `validate-token` still accepts tokens signed with the previous version (`AWSPREVIOUS`); `0`: never',
+    defaultDoc: '300',
+    parse: (value, _context, name) => wholeNumber(value, name, 0, 86_400, 300),
+  }),
   port: row({
     variable: 'PORT',
     scope: 'local',

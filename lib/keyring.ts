@@ -3,7 +3,15 @@
 import type { Settings } from './config.ts';
 import type { Logger } from './log.ts';
 import { createAppSecretCache, type AppSecret, type SecretFetcher } from './secret.ts';
-import { keyFileName, NOT_BEFORE_SKEW_SECONDS, verifyJitsiToken, type TokenExpectations, type Verdict, type VerifyOptions } from './token.ts';
+import {
+  keyFileName,
+  NOT_BEFORE_SKEW_SECONDS,
+  verifyJitsiToken,
+  type InvalidReason,
+  type TokenExpectations,
+  type VerifiedToken,
+  type VerifyOptions,
+} from './token.ts';
 
 export interface Clock {
   /** Whole seconds since the epoch. */
@@ -12,16 +20,31 @@ export interface Clock {
 
 export const systemClock: Clock = { nowSeconds: () => Math.floor(Date.now() / 1000) };
 
+/** Which version of the secret a token verified with. */
+export type SignedWith = 'current' | 'previous';
+
+/** A verdict that also says which secret signed a valid token. */
+export type KeyringVerdict = { valid: true; token: VerifiedToken; signedWith: SignedWith } | { valid: false; reason: InvalidReason };
+
+/**
+ * Whether a token signed with the previous secret still counts: only for `overlapSeconds` after
+ * the current version was created, by Secrets Manager's record of it. Never by the token's iat:
+ * whoever holds the old secret can write any iat.
+ */
+export function withinRotationOverlap(nowSeconds: number, currentCreatedAt: number | undefined, overlapSeconds: number): boolean {
+  return currentCreatedAt !== undefined && nowSeconds < currentCreatedAt + overlapSeconds;
+}
+
 export interface Keyring {
   /** The secret new tokens are signed with, or the secret-unavailable error. */
   current(): Promise<AppSecret>;
   /** Starts the first fetch (the Lambda init phase); a failure is logged, never thrown. */
   prefetch(): void;
   /**
-   * Verifies a token as one this service issued: with the current secret, and for the longest
-   * token lifetime after a rotation also with the previous one.
+   * Verifies a token as one this service issued: with the current secret, and for the rotation
+   * overlap after a rotation also with the previous one; a valid verdict says which signed it.
    */
-  verify(token: string, tenant: string | undefined, options?: VerifyOptions): Promise<Verdict>;
+  verify(token: string, tenant: string | undefined, options?: VerifyOptions): Promise<KeyringVerdict>;
   /** RS256 mode: the PEM Prosody asks for as `<sha256 hex of kid>.pem`, current or previous. */
   publicKeyFile(fileName: string): Promise<string | undefined>;
 }
@@ -34,7 +57,15 @@ export interface KeyringSources {
 
 type KeyringSettings = Pick<
   Settings,
-  'signing' | 'secretRefreshSeconds' | 'secretStaleSeconds' | 'appId' | 'audience' | 'sub' | 'defaultTenant' | 'tokenTtlMaxSeconds'
+  | 'signing'
+  | 'secretRefreshSeconds'
+  | 'secretStaleSeconds'
+  | 'secretRotationOverlapSeconds'
+  | 'appId'
+  | 'audience'
+  | 'sub'
+  | 'defaultTenant'
+  | 'tokenTtlMaxSeconds'
 >;
 
 export function createKeyring(settings: KeyringSettings, sources: KeyringSources, logger: Logger, clock: Clock): Keyring {
@@ -54,10 +85,9 @@ export function createKeyring(settings: KeyringSettings, sources: KeyringSources
     maxLifetimeSeconds: maxTokenLifetime,
   });
 
-  /** The previous version, while tokens signed with it can still be alive. */
-  async function previousWithinRotationWindow(current: AppSecret): Promise<AppSecret | undefined> {
-    if (previousSecret === undefined || current.createdAt === undefined) return undefined;
-    if (clock.nowSeconds() > current.createdAt + maxTokenLifetime) return undefined;
+  /** The previous version, for `windowSeconds` after the current one was created. */
+  async function previousWithin(current: AppSecret, windowSeconds: number): Promise<AppSecret | undefined> {
+    if (previousSecret === undefined || !withinRotationOverlap(clock.nowSeconds(), current.createdAt, windowSeconds)) return undefined;
     return previousSecret.get().catch(() => undefined);
   }
 
@@ -69,15 +99,19 @@ export function createKeyring(settings: KeyringSettings, sources: KeyringSources
       const expectations = expectationsFor(tenant);
       const now = clock.nowSeconds();
       const verdict = verifyJitsiToken(token, [current.verificationKey], expectations, now, options);
-      if (verdict.valid || verdict.reason !== 'bad_signature' || options.currentSecretOnly) return verdict;
-      const previous = await previousWithinRotationWindow(current);
-      return previous ? verifyJitsiToken(token, [previous.verificationKey], expectations, now, options) : verdict;
+      if (verdict.valid) return { ...verdict, signedWith: 'current' };
+      if (verdict.reason !== 'bad_signature' || options.currentSecretOnly) return verdict;
+      const previous = await previousWithin(current, settings.secretRotationOverlapSeconds);
+      if (previous === undefined) return verdict;
+      const previousVerdict = verifyJitsiToken(token, [previous.verificationKey], expectations, now, options);
+      return previousVerdict.valid ? { ...previousVerdict, signedWith: 'previous' } : previousVerdict;
     },
     async publicKeyFile(fileName) {
       if (settings.signing !== 'rs256') return undefined;
       const current = await currentSecret.get();
       if (current.kid !== undefined && keyFileName(current.kid) === fileName) return current.publicKeyPem;
-      const previous = await previousWithinRotationWindow(current);
+      // Served for the longest token lifetime, so Prosody can still check tokens signed before the rotation.
+      const previous = await previousWithin(current, maxTokenLifetime);
       return previous?.kid !== undefined && keyFileName(previous.kid) === fileName ? previous.publicKeyPem : undefined;
     },
   };

@@ -59,15 +59,21 @@ export const createRoomResponse: JsonSchema = {
   },
 };
 
+const signedWith = {
+  enum: ['current', 'previous'],
+  description: `Which version of the app secret (or RS256 key) signed the token: \`previous\` (AWSPREVIOUS) only within ${SETTINGS.secretRotationOverlapSeconds.variable} of a rotation.`,
+};
+
 export const validateTokenResponse: JsonSchema = {
   oneOf: [
     {
       type: 'object',
-      required: ['valid', 'expiresAt', 'room', 'moderator', 'userId'],
+      required: ['valid', 'expiresAt', 'signedWith', 'room', 'moderator', 'userId'],
       additionalProperties: false,
       properties: {
         valid: { const: true },
         expiresAt: isoDateTime,
+        signedWith,
         room: { type: 'string' },
         moderator: { type: 'boolean' },
         userId: { type: ['string', 'null'] },
@@ -75,10 +81,10 @@ export const validateTokenResponse: JsonSchema = {
     },
     {
       type: 'object',
-      required: ['valid', 'expiresAt'],
+      required: ['valid', 'expiresAt', 'signedWith'],
       additionalProperties: false,
       description: "Valid, for a caller who is neither the token's holder nor the appointment's therapist: no identity, room or role.",
-      properties: { valid: { const: true }, expiresAt: isoDateTime },
+      properties: { valid: { const: true }, expiresAt: isoDateTime, signedWith },
     },
     { type: 'object', required: ['valid', 'reason'], additionalProperties: false, properties: { valid: { const: false }, reason: { enum: INVALID_REASONS } } },
   ],

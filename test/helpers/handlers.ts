@@ -74,10 +74,11 @@ function reservationKeyFor(merged: Env, env: Env): { env: Env; options: DepsOpti
   return { env: { ...merged, RESERVATIONS_API_KEY: undefined }, options: { reservationKeyFetcher: async () => ({ value: TEST_RESERVATIONS_KEY }) } };
 }
 
-export async function loadHandlers(env: Env = {}) {
+/** The real handlers; `options.clock` stands in for the system clock (the secret caches keep real time). */
+export async function loadHandlers(env: Env = {}, options: Pick<DepsOptions, 'clock'> = {}) {
   const key = reservationKeyFor(withOwnTable({ ...BASE_ENV, ...env }), env);
   const settings = loadSettings(key.env);
-  const deps = createDeps(settings, { ...(await testDepsOptions(key.env)), ...key.options });
+  const deps = createDeps(settings, { ...(await testDepsOptions(key.env)), ...key.options, ...options });
   const keys = Object.keys(ROUTES).filter((key) => deployedRoutes.includes(ROUTES[key as RouteKey])) as RouteKey[];
   const built = await Promise.all(keys.map(async (key) => [key, (await importFactory(ROUTES[key]))(deps as never) as unknown as Handler] as const));
   const handlers = Object.fromEntries(built) as Record<Exclude<RouteKey, 'openApi'>, Handler>;

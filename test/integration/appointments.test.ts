@@ -262,7 +262,7 @@ describe('validate-token', () => {
     expect(holderView.body).toMatchObject({ valid: true, userId: PEOPLE.client.sub, room: booked.roomName });
     expect((await validate('therapistA', booked.clientToken)).body).toMatchObject({ valid: true, userId: PEOPLE.client.sub });
     const strangerView = await validate('stranger', booked.clientToken);
-    expect(strangerView.body).toEqual({ valid: true, expiresAt: booked.expiresAt });
+    expect(strangerView.body).toEqual({ valid: true, expiresAt: booked.expiresAt, signedWith: 'current' });
     await resource('therapistA', 'DELETE', booked.appointmentId);
     expect((await validate('client', booked.clientToken)).body).toEqual({ valid: false, reason: 'appointment_cancelled' });
   });

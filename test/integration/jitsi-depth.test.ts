@@ -86,7 +86,7 @@ describe('HS256 rotation across a Secrets Manager version change', () => {
   afterAll(() => fake.close());
   const lambdaEnv = () => lambdaSecretEnvironment(fake.endpoint);
 
-  it('accepts tokens signed with AWSPREVIOUS for the longest token lifetime after the rotation, and signs new ones with AWSCURRENT', async () => {
+  it('accepts tokens signed with AWSPREVIOUS for the rotation overlap after the rotation, says so, and signs new ones with AWSCURRENT', async () => {
     fake.secrets.set(TEST_SECRET_ARN, OLD);
     fake.previous.clear();
     const before = await loadHandlers(lambdaEnv());
@@ -101,9 +101,9 @@ describe('HS256 rotation across a Secrets Manager version change', () => {
     const [h, p, s] = newToken.split('.');
     expect(createHmac('sha256', NEW).update(`${h}.${p}`).digest('base64url')).toBe(s);
     fake.calls.length = 0;
-    expect(json(await after.validateToken(validate({ token: oldToken }), lambdaContext()))).toMatchObject({ valid: true });
+    expect(json(await after.validateToken(validate({ token: oldToken }), lambdaContext()))).toMatchObject({ valid: true, signedWith: 'previous' });
     expect(fake.calls.map((call) => call.versionStage)).toEqual(['AWSPREVIOUS']);
-    expect(json(await after.validateToken(validate({ token: newToken }), lambdaContext()))).toMatchObject({ valid: true });
+    expect(json(await after.validateToken(validate({ token: newToken }), lambdaContext()))).toMatchObject({ valid: true, signedWith: 'current' });
     expect(
       json(
         await after.validateToken(
@@ -113,8 +113,9 @@ describe('HS256 rotation across a Secrets Manager version change', () => {
       ),
     ).toEqual({ valid: false, reason: 'bad_signature' });
 
-    // Long after the rotation, the previous secret no longer counts.
-    fake.currentCreatedAt = now() - 2 * 86_400;
+    // Once the overlap (SECRET_ROTATION_OVERLAP_SECONDS, 300 s by default) has passed, the previous
+    // secret no longer counts, though the old token itself has not expired.
+    fake.currentCreatedAt = now() - 301;
     const later = await loadHandlers(lambdaEnv());
     expect(json(await later.validateToken(validate({ token: oldToken }), lambdaContext()))).toEqual({ valid: false, reason: 'bad_signature' });
   });

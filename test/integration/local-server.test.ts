@@ -79,7 +79,7 @@ describe('local server: the token routes', () => {
   it('validates its own tokens and refuses others with a reason, echoing nothing', async () => {
     const minted = await post(url('/api/jitsi/generate-token'), { roomName: 'room-1', userName: 'Grace', userId: 'user-1' });
     const valid = await post(url('/api/jitsi/validate-token'), { token: minted.body.token });
-    expect(valid.body).toEqual({ valid: true, expiresAt: minted.body.expiresAt, room: 'room-1', moderator: false, userId: 'user-1' });
+    expect(valid.body).toEqual({ valid: true, expiresAt: minted.body.expiresAt, signedWith: 'current', room: 'room-1', moderator: false, userId: 'user-1' });
     const tampered = await post(url('/api/jitsi/validate-token'), { token: `${minted.body.token.slice(0, -2)}AA` });
     expect(tampered.body).toEqual({ valid: false, reason: 'bad_signature' });
     const garbage = await post(url('/api/jitsi/validate-token'), { token: 'Bearer nonsense' });

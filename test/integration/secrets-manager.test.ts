@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { lambdaSecretEnvironment, startFakeSecretsManager, TEST_SECRET_ARN, type Fault, type FakeSecretsManager } from '../helpers/fake-secrets-manager.ts';
 import { apiEvent, json, lambdaContext, loadHandlers } from '../helpers/handlers.ts';
-import { decodeJwt } from '../helpers/jwt.ts';
+import { b64url, decodeJwt } from '../helpers/jwt.ts';
 
 const SECRET = 'secrets-manager-test-secret-0123456789-abcdef';
 let fake: FakeSecretsManager;
@@ -23,6 +23,8 @@ beforeEach(() => {
   fake.calls.length = 0;
   fake.fault = 'none';
   fake.secrets.set(TEST_SECRET_ARN, SECRET);
+  fake.previous.clear();
+  fake.currentCreatedAt = Math.floor(Date.now() / 1000);
 });
 
 const lambdaEnv = () => lambdaSecretEnvironment(fake.endpoint, { AWS_LAMBDA_FUNCTION_NAME: 'generate-token', SECRET_STALE_SECONDS: '3600' });
@@ -113,5 +115,45 @@ describe('refresh, stale window and rotation in Secrets Manager (real SDK, real 
     };
     expect(signedWith(before, SECRET)).toBe(true);
     expect(signedWith(after, rotated)).toBe(true);
+  });
+});
+
+describe('the rotation overlap, from the CreatedDate of AWSCURRENT (real SDK, fake clock)', () => {
+  const OLD = 'old-secret-old-secret-old-secret-old-secret-0';
+  const NEW = 'new-secret-new-secret-new-secret-new-secret-1';
+  const validateEvent = (token: string) => apiEvent('/api/jitsi/validate-token', { token });
+  /** What someone holding the old secret could write, with any times. */
+  const forgedWithOld = (iat: number) => {
+    const input = `${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url({ iss: 'test-app', aud: 'test-app', sub: 'meet.example.test', room: 'room-1', iat, nbf: iat - 30, exp: iat + 600 })}`;
+    return `${input}.${createHmac('sha256', OLD).update(input).digest('base64url')}`;
+  };
+
+  it('calls a token forged with the previous secret after the rotation valid, signed with previous, inside the overlap only', async () => {
+    const rotatedAt = Math.floor(Date.now() / 1000);
+    fake.secrets.set(TEST_SECRET_ARN, NEW);
+    fake.previous.set(TEST_SECRET_ARN, OLD);
+    fake.currentCreatedAt = rotatedAt;
+    const clock = { now: rotatedAt + 60, nowSeconds: () => clock.now };
+    const handlers = await loadHandlers({ ...lambdaEnv(), SECRET_ROTATION_OVERLAP_SECONDS: '120' }, { clock });
+
+    const minted = json(await handlers.generateToken(generateEvent(), lambdaContext())).token as string;
+    expect(json(await handlers.validateToken(validateEvent(minted), lambdaContext()))).toMatchObject({ valid: true, signedWith: 'current' });
+    const forged = forgedWithOld(clock.now);
+    expect(json(await handlers.validateToken(validateEvent(forged), lambdaContext()))).toEqual({
+      valid: true,
+      expiresAt: new Date((clock.now + 600) * 1000).toISOString(),
+      signedWith: 'previous',
+      room: 'room-1',
+      moderator: false,
+      userId: null,
+    });
+    expect(fake.calls.map((call) => call.versionStage)).toEqual(['AWSCURRENT', 'AWSPREVIOUS']);
+
+    // The overlap has passed: the same token, and one claiming it was issued before the rotation, are refused.
+    clock.now = rotatedAt + 120;
+    for (const token of [forged, forgedWithOld(rotatedAt - 10), forgedWithOld(clock.now)]) {
+      expect(json(await handlers.validateToken(validateEvent(token), lambdaContext()))).toEqual({ valid: false, reason: 'bad_signature' });
+    }
+    expect(json(await handlers.validateToken(validateEvent(minted), lambdaContext()))).toMatchObject({ valid: true, signedWith: 'current' });
   });
 });

@@ -22,6 +22,7 @@ describe('loadSettings', () => {
       authMode: 'none',
       corsOrigins: [],
       port: 3001,
+      secretRotationOverlapSeconds: 300,
       secretSource: { kind: 'none' },
     });
     expect(settings.warnings.join(' ')).toMatch(/JITSI_DOMAIN/);
@@ -42,6 +43,7 @@ describe('loadSettings', () => {
       MODERATOR_VALUES: 'therapists, admins',
       CORS_ORIGINS: 'https://app.acme.org,http://localhost:5173',
       PORT: '8080',
+      SECRET_ROTATION_OVERLAP_SECONDS: '0',
       JITSI_APP_SECRET: 's',
     });
     expect(settings).toMatchObject({
@@ -57,6 +59,7 @@ describe('loadSettings', () => {
       moderatorValues: ['therapists', 'admins'],
       corsOrigins: ['https://app.acme.org', 'http://localhost:5173'],
       port: 8080,
+      secretRotationOverlapSeconds: 0,
       secretSource: { kind: 'env', value: 's' },
     });
   });
@@ -73,6 +76,8 @@ describe('loadSettings', () => {
     [{ PORT: 'eighty' }, 'PORT'],
     [{ MODERATOR_VALUES: ',' }, 'MODERATOR_VALUES'],
     [{ JITSI_SECRET_ARN: 'not an arn' }, 'JITSI_SECRET_ARN'],
+    [{ SECRET_ROTATION_OVERLAP_SECONDS: '5m' }, 'SECRET_ROTATION_OVERLAP_SECONDS'],
+    [{ SECRET_ROTATION_OVERLAP_SECONDS: '86401' }, 'SECRET_ROTATION_OVERLAP_SECONDS'],
   ])('names the variable and what it expects: %o', (env, variable) => {
     expect(() => loadLocalSettings(env)).toThrow(ConfigError);
     expect(() => loadLocalSettings(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
