@@ -5,7 +5,18 @@
 import { createHash } from 'node:crypto';
 import { appointmentByRoom, appointmentOfMember, auditRecord, currentState } from './appointments.ts';
 import { appointmentCancelled, appointmentEnded, invalidField, JoinLinkUnavailableError, NotFoundError, RoomRefusedError } from './errors.ts';
-import { decideAndRecord, derivedSecret, type Asking, type HistoryDeps, Refusal, recordRefusal, replayOf, requestKeyOf, signForMembers } from './history.ts';
+import {
+  decideAndRecord,
+  derivedSecret,
+  RETRY_WINDOW_SECONDS,
+  type Asking,
+  type HistoryDeps,
+  Refusal,
+  recordRefusal,
+  replayOf,
+  requestKeyOf,
+  signForMembers,
+} from './history.ts';
 import type { IssuedToken } from './issue.ts';
 import { CONFERENCE_NAME } from './requests.ts';
 import { appointmentTokenTimes, isAppointmentRoom } from './room.ts';
@@ -163,10 +174,13 @@ export async function conferenceReservation(deps: HistoryDeps, id: string, reque
   return answer(open, undefined, deps.settings.reservationsLobby);
 }
 
+/** How long a closed room was open, as its `room-closed` record says. */
+const openSecondsOf = (event: AppointmentEvent): number => Number(/^open (\d+) s$/.exec(event.records[0]?.note ?? '')?.[1] ?? 0);
+
 /**
  * DELETE /conference/{id}: the room is gone (everyone left, or its time ran out). For an
- * appointment, closing and its record (how long it was open) are one event; a retry after it
- * landed finds no open room and answers 404, as Prosody's first call would for a closed room.
+ * appointment, closing and its record (how long it was open) are one event; Prosody's retry of
+ * the same DELETE finds that event and gets the same answer.
  */
 export async function closeConference(deps: HistoryDeps, id: string, requestId: string): Promise<{ id: string; openSeconds: number }> {
   const room = roomOfConferenceId(id);
@@ -184,15 +198,23 @@ export async function closeConference(deps: HistoryDeps, id: string, requestId: 
     async (history) => {
       const appointment = currentState(history)!;
       const open = appointment.conference;
-      if (open === undefined || open.id !== id) throw new NotFoundError('No such conference.');
       const now = deps.clock.nowSeconds();
+      const closedByThis = history.find((event) => event.requestKey === closeKeyOf(id) && (event.records[0]?.at ?? 0) >= now - RETRY_WINDOW_SECONDS);
+      if (open === undefined && closedByThis !== undefined) return { result: { id, openSeconds: openSecondsOf(closedByThis) } };
+      if (open === undefined || open.id !== id) throw new NotFoundError('No such conference.');
       const openSeconds = Math.max(0, now - open.openedAt);
       const record = auditRecord(appointment, { actor: PROSODY_ACTOR, requestId }, now, 'room-closed', { note: `open ${openSeconds} s` });
-      return { result: { id, openSeconds }, event: { state: { ...appointment, conference: undefined }, records: [record] } };
+      return {
+        result: { id, openSeconds },
+        event: { state: { ...appointment, conference: undefined }, records: [record], requestKey: closeKeyOf(id) },
+      };
     },
     found.history,
   );
 }
+
+/** The key of a room's closing: its id (one room of that id is open at a time). */
+const closeKeyOf = (id: string) => requestKeyOf('close-conference', id);
 
 const hashCode = (code: string) => createHash('sha256').update(code, 'utf8').digest('base64url');
 
