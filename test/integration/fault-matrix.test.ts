@@ -15,7 +15,7 @@ import type { RunningServer } from '../../infra/local/server.ts';
 import { ROUTES } from '../../lib/routes.ts';
 import { startFakeDynamoDb, type FakeDynamoDb, type FaultPoint } from '../helpers/fake-dynamodb.ts';
 import { TEST_RESERVATIONS_KEY } from '../helpers/handlers.ts';
-import { post, startServer } from '../helpers/local-server.ts';
+import { startServer } from '../helpers/local-server.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 
 const TABLE = 'fault-matrix';
