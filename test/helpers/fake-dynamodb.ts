@@ -34,8 +34,11 @@ export interface FakeDynamoDb {
   calls: string[];
   /** Fails one call of what follows (and, with thenDown, every later one); undefined clears it. */
   plan(fault: PlannedFault | undefined): void;
-  /** Holds the next call of this operation until released. */
-  gate(operation: string): Gate;
+  /**
+   * Holds the next call of this operation until released: before it reaches the store, or
+   * after the store applied it (its answer delayed).
+   */
+  gate(operation: string, point?: FaultPoint): Gate;
   close(): Promise<void>;
 }
 
@@ -71,7 +74,7 @@ export async function startFakeDynamoDb(upstream: string): Promise<FakeDynamoDb>
     calls: [] as string[],
     planned: undefined as PlannedFault | undefined,
     plannedFrom: 0,
-    gates: [] as Array<{ operation: string; arrived: () => void; released: Promise<void> }>,
+    gates: [] as Array<{ operation: string; point: FaultPoint; arrived: () => void; released: Promise<void> }>,
   };
   const answer = (response: ServerResponse, [status, body]: [number, string]) => {
     response.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'fake' });
@@ -84,10 +87,10 @@ export async function startFakeDynamoDb(upstream: string): Promise<FakeDynamoDb>
       const operation = String(incoming.headers['x-amz-target'] ?? '').replace(/^DynamoDB_\d+\./, '');
       const index = state.calls.push(operation) - 1;
       const gateAt = state.gates.findIndex((gate) => gate.operation === operation);
-      if (gateAt >= 0) {
-        const [gate] = state.gates.splice(gateAt, 1);
-        gate!.arrived();
-        await gate!.released;
+      const gate = gateAt >= 0 ? state.gates.splice(gateAt, 1)[0] : undefined;
+      if (gate?.point === 'before') {
+        gate.arrived();
+        await gate.released;
       }
       if (state.fault === 'hang') {
         hung.push(response);
@@ -104,7 +107,12 @@ export async function startFakeDynamoDb(upstream: string): Promise<FakeDynamoDb>
       if (planned === 'before') return answer(response, SERVER_ERROR);
       const proxied = forward(
         { host: upstreamUrl.hostname, port: upstreamUrl.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
-        (upstreamResponse) => {
+        async (upstreamResponse) => {
+          if (gate?.point === 'after') {
+            upstreamResponse.pause();
+            gate.arrived();
+            await gate.released;
+          }
           if (planned === 'after') {
             // The store applied the call; its answer is lost on the way back.
             upstreamResponse.resume();
@@ -132,7 +140,7 @@ export async function startFakeDynamoDb(upstream: string): Promise<FakeDynamoDb>
       state.planned = fault;
       state.plannedFrom = state.calls.length;
     },
-    gate(operation) {
+    gate(operation, point = 'before') {
       let arrived!: () => void;
       let release!: () => void;
       const reached = new Promise<void>((done) => {
@@ -141,7 +149,7 @@ export async function startFakeDynamoDb(upstream: string): Promise<FakeDynamoDb>
       const released = new Promise<void>((done) => {
         release = done;
       });
-      state.gates.push({ operation, arrived, released });
+      state.gates.push({ operation, point, arrived, released });
       return { reached, release };
     },
     close: () =>
