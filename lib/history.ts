@@ -31,7 +31,9 @@ export interface Asking {
 /** How long a retry of the same request gets the first call's answer instead of a new decision. */
 export const RETRY_WINDOW_SECONDS = 120;
 /** Writers racing for the same appointment: how often one re-reads before giving up with 409. */
-const MAX_ATTEMPTS = 6;
+const MAX_ATTEMPTS = 8;
+/** Between attempts a writer waits a random time up to this many ms times the attempt, so racers spread out. */
+const BACKOFF_MS = 4;
 
 /** A refusal to record on the appointment's trail (one record per asker, reason and day) before it is answered. */
 export class Refusal {
@@ -128,6 +130,7 @@ export async function decideAndRecord<T>(
     if (decision.event === undefined) return decision.result;
     if (await deps.store.appointments.append({ ...decision.event, seq: (history[0]?.seq ?? 0) + 1 })) return decision.result;
     history = undefined;
+    await new Promise((resume) => setTimeout(resume, Math.random() * BACKOFF_MS * (attempt + 1)));
   }
   throw new AppointmentStateError('conflict', 'The appointment changed while this request was decided; retry.');
 }

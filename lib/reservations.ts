@@ -266,7 +266,18 @@ export async function exchangeJoinLink(deps: HistoryDeps, code: string, userName
   const codeHash = hashCode(code);
   const requestKey = requestKeyOf('join-link-exchange', codeHash, userName ?? null);
   const claimed = await deps.store.joinCodes.claim(codeHash, requestKey, deps.clock.nowSeconds());
-  if (claimed === undefined) throw new JoinLinkUnavailableError();
+  if (claimed === undefined) {
+    // A code that exists was used by another request or has expired: counted on its appointment's trail.
+    const known = await deps.store.joinCodes.get(codeHash);
+    if (known === undefined) throw new JoinLinkUnavailableError();
+    return recordRefusal(
+      deps,
+      known.appointmentId,
+      { actor: 'anonymous', requestId },
+      new Refusal(new JoinLinkUnavailableError(), 'join_link_used_or_expired'),
+      true,
+    );
+  }
   let asking: Asking = { actor: 'unknown', requestId };
   return decideAndRecord(deps, claimed.appointmentId, asking, async (history: AppointmentEvent[]) => {
     const now = deps.clock.nowSeconds();

@@ -41,7 +41,7 @@ export type StoreAction = 'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:Up
 
 /** Reads an appointment's history, appends its next event, counts a refusal (lib/history.ts). */
 const DECIDES: readonly StoreAction[] = ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
-/** The same, finding the appointment by its room first (a pointer GetItem). */
+/** The same, finding the appointment by its room or join code first (a GetItem). */
 const DECIDES_BY_ROOM: readonly StoreAction[] = ['dynamodb:GetItem', ...DECIDES];
 
 /**
@@ -274,7 +274,7 @@ export const ROUTES = {
     entry: 'functions/exchange-join-link.ts',
     summary: "Exchange a join link's code, once, for the client's token and the Jitsi URL (no caller token: the code is the credential).",
     request: exchangeJoinLinkRequest,
-    store: DECIDES,
+    store: DECIDES_BY_ROOM,
     response: { contentType: 'application/json', description: 'OK', schema: joinLinkTokenResponse },
     caller: 'public',
     runsIn: 'callerApi',

@@ -18,6 +18,7 @@ export interface JoinCodes {
   add(codeHash: string, code: JoinCode): Promise<boolean>;
   /** Claims an unexpired code for one request; the same request may claim it again. Undefined when it cannot. */
   claim(codeHash: string, requestKey: string, nowSeconds: number): Promise<JoinCode | undefined>;
+  get(codeHash: string): Promise<JoinCode | undefined>;
 }
 
 const joinKey = (codeHash: string) => ({ pk: `JOIN#${codeHash}`, sk: 'JOIN' });
@@ -39,6 +40,10 @@ export function openJoinCodes(table: Table): JoinCodes {
         condition: 'attribute_exists(pk) AND expiresAt > :now AND (attribute_not_exists(usedBy) OR usedBy = :key)',
         values: { ':key': requestKey, ':now': nowSeconds },
       });
+      return item === undefined ? undefined : codeFrom(item);
+    },
+    async get(codeHash) {
+      const item = await table.get(joinKey(codeHash));
       return item === undefined ? undefined : codeFrom(item);
     },
   };
