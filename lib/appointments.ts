@@ -22,7 +22,6 @@ import { hashToken, isoFromSeconds, NOT_BEFORE_SKEW_SECONDS, tokenTimesFrom, typ
 
 export type { Asking } from './history.ts';
 export type MemberRole = 'therapist' | 'client';
-export type AppointmentDeps = HistoryDeps;
 
 export const roleOf = (appointment: Appointment, userId: string): MemberRole | undefined =>
   appointment.therapistId === userId ? 'therapist' : appointment.clientId === userId ? 'client' : undefined;
@@ -220,15 +219,18 @@ export async function appointmentForRequest(
   if (request.appointmentId !== undefined) {
     const history = await store.appointments.recent(request.appointmentId);
     const appointment = currentState(history);
-    if (appointment !== undefined) {
+    const role = appointment === undefined ? undefined : roleOf(appointment, asking.actor);
+    if (appointment !== undefined && role !== undefined) {
       // Another appointment's room named beside this appointment's id is never a way in.
       if (request.roomName !== undefined && request.roomName !== appointment.room && isAppointmentRoom(request.roomName, settings.roomPrefix)) {
-        return recordRefusal(deps, appointment.appointmentId, asking, new Refusal(notAMember(), 'other_room', roleOf(appointment, asking.actor)), true);
+        return recordRefusal(deps, appointment.appointmentId, asking, new Refusal(notAMember(), 'other_room', role), true);
       }
       return { appointmentId: appointment.appointmentId, history };
     }
-    // An unknown id costs the same store calls as a known one: nothing to learn from the time.
-    if (request.roomName === undefined) return recordRefusal(deps, request.appointmentId, asking, new Refusal(notAMember(), 'not_a_member'), false);
+    // A stranger's id, known or not, gets the same store calls and the same answer: with a room
+    // named, the room decides (as for any request); without one, a refusal (counted if the id exists).
+    if (request.roomName === undefined)
+      return recordRefusal(deps, request.appointmentId, asking, new Refusal(notAMember(), 'not_a_member'), appointment !== undefined);
   }
   const roomName = request.roomName;
   if (roomName === undefined) throw invalidField('roomName', 'is required (or name a registered appointmentId)');
@@ -287,8 +289,12 @@ export async function memberToken(
   );
 }
 
-/** The lifetime a token was issued with: refresh keeps it. */
-const lifetimeOf = (token: VerifiedToken): number => token.expiresAt - (token.issuedAt ?? (token.notBefore ?? token.expiresAt) + NOT_BEFORE_SKEW_SECONDS);
+/**
+ * The lifetime a token was granted: from when it became usable (nbf + skew; an appointment token
+ * asked for before its window counts from the window's opening) to its expiry. Refresh keeps it.
+ */
+const lifetimeOf = (token: VerifiedToken): number =>
+  token.expiresAt - (token.notBefore !== undefined ? token.notBefore + NOT_BEFORE_SKEW_SECONDS : (token.issuedAt ?? token.expiresAt));
 
 /**
  * refresh-token: the same lifetime as the old token, never past the appointment's end (or an
@@ -366,8 +372,15 @@ export async function appointmentOfMember(
   const appointment = currentState(history);
   const role = appointment === undefined ? undefined : roleOf(appointment, asking.actor);
   if (appointment === undefined || role === undefined || (needs !== 'member' && role !== needs)) {
-    const note = role === undefined ? 'not_a_member' : `not_the_${needs}`;
-    return recordRefusal(deps, appointmentId, asking, new Refusal(notAMember(), note, role), appointment !== undefined);
+    // A member already knows the appointment exists: it may be told what it lacks.
+    const error = role === undefined ? notAMember() : forbidden(`Only the appointment's ${needs} may do this.`);
+    return recordRefusal(
+      deps,
+      appointmentId,
+      asking,
+      new Refusal(error, role === undefined ? 'not_a_member' : `not_the_${needs}`, role),
+      appointment !== undefined,
+    );
   }
   return { appointment, role, history };
 }
@@ -399,14 +412,17 @@ export function cancelAppointment(deps: HistoryDeps, appointmentId: string, aski
 }
 
 /** Move: a new window; tokens issued for the old one can no longer be refreshed. Moving to the same time changes nothing. */
-export function moveAppointment(deps: HistoryDeps, appointmentId: string, schedule: Schedule, asking: Asking): Promise<Appointment> {
-  return therapistChange(deps, appointmentId, asking, (appointment, now) => {
+export async function moveAppointment(deps: HistoryDeps, appointmentId: string, schedule: Schedule, asking: Asking): Promise<Appointment> {
+  const moved = await therapistChange(deps, appointmentId, asking, (appointment, now) => {
     requireScheduled(appointment, 'therapist');
     const next = scheduled(appointment, schedule, deps);
     if (sameSchedule(appointment, next)) return undefined;
     const state = nextVersion(appointment, next, now);
     return { state, record: movedRecord(state, asking, now, { role: 'therapist' }) };
   });
+  // The room pointer lives as long as the moved window needs it (written again, harmlessly, on a retry).
+  await deps.store.rooms.point(moved.room, moved.appointmentId, moved.closesAt + deps.settings.auditRetentionDays * 86_400);
+  return moved;
 }
 
 /** What members may read of an appointment: ids, times and its state. */

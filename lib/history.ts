@@ -41,6 +41,8 @@ export class Refusal {
     readonly error: Error,
     readonly note: string,
     readonly role?: 'therapist' | 'client' | undefined,
+    /** Who is refused, when only the decision knows (a join link's client). */
+    readonly actor?: string | undefined,
   ) {}
 }
 
@@ -128,24 +130,24 @@ export async function decideAndRecord<T>(
       throw error;
     }
     if (decision.event === undefined) return decision.result;
-    if (await deps.store.appointments.append({ ...decision.event, seq: (history[0]?.seq ?? 0) + 1 })) return decision.result;
+    if (await deps.store.appointments.append({ ...decision.event, seq: (history[0]?.seq ?? 0) + 1, keepUntil: history[0]?.keepUntil })) return decision.result;
     history = undefined;
     await new Promise((resume) => setTimeout(resume, Math.random() * BACKOFF_MS * (attempt + 1)));
   }
   throw new AppointmentStateError('conflict', 'The appointment changed while this request was decided; retry.');
 }
 
-/** Counts the refusal into the asker's record (for an unknown id: the same write, refused by its condition), then throws it. */
+/**
+ * Counts the refusal into the asker's record (for an unknown id: the same write, refused by its
+ * condition), then throws it. Without caller authentication an asker's id is only a claim, so
+ * strangers' refusals are counted together per reason (the record keeps the last id claimed):
+ * inventing ids cannot add records.
+ */
 export async function recordRefusal(deps: HistoryDeps, appointmentId: string, asking: Asking, refusal: Refusal, exists: boolean): Promise<never> {
-  const record: AuditRecord = {
-    appointmentId,
-    at: deps.clock.nowSeconds(),
-    action: 'refused',
-    actor: asking.actor,
-    requestId: asking.requestId,
-    note: refusal.note,
-  };
+  const actor = refusal.actor ?? asking.actor;
+  const record: AuditRecord = { appointmentId, at: deps.clock.nowSeconds(), action: 'refused', actor, requestId: asking.requestId, note: refusal.note };
   if (refusal.role !== undefined) record.role = refusal.role;
-  await deps.store.audit.refused(record, exists);
+  const countedAs = deps.settings.authMode === 'none' && refusal.role === undefined ? 'unauthenticated' : actor;
+  await deps.store.audit.refused(record, countedAs, exists);
   throw refusal.error;
 }

@@ -61,7 +61,9 @@ function errorResponses(route: RouteDefinition): Record<string, unknown> {
     errors[404] = problemResponse('The join link cannot be used (used, expired, cancelled or unknown: the same answer)');
   if (route.pathParameters !== undefined) errors[404] = problemResponse('No such key (or HS256 mode)');
   if (route.store.includes('dynamodb:PutItem')) {
-    errors[409] = problemResponse('The appointment was cancelled, has ended, was moved, or is registered differently (its own problem type)');
+    errors[409] = problemResponse(
+      "The appointment's state refuses it (cancelled, ended, moved, registered differently: each its own problem type), or it changed too often meanwhile (appointment-conflict: retry)",
+    );
   }
   if (route.request !== undefined) {
     errors[413] = problemResponse('Body or token too large');

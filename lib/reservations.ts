@@ -4,7 +4,7 @@
 // in with a single-use code instead of a token travelling in a message.
 import { createHash } from 'node:crypto';
 import { appointmentByRoom, appointmentOfMember, auditRecord, currentState } from './appointments.ts';
-import { appointmentCancelled, appointmentEnded, invalidField, JoinLinkUnavailableError, NotFoundError, RoomRefusedError } from './errors.ts';
+import { appointmentCancelled, appointmentEnded, invalidField, JoinLinkUnavailableError, NotFoundError, RoomRefusedError, storeUnavailable } from './errors.ts';
 import {
   decideAndRecord,
   derivedSecret,
@@ -59,8 +59,14 @@ export function conferenceOf(name: string): { tenant: string | undefined; room: 
 /** Our conference id → its room (the part after `tenant~`). */
 const roomOfConferenceId = (id: string): string => id.slice(id.indexOf('~') + 1);
 
-/** What is kept of Prosody's `mail_owner` (an address): its domain, an XMPP domain and never a person's. */
-export const ownerDomainOf = (mailOwner: string): string => mailOwner.slice(mailOwner.lastIndexOf('@') + 1) || 'unknown';
+const DOMAIN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+/** What is kept of Prosody's `mail_owner` (an address): its domain, an XMPP domain and never a person's; anything else is `unknown`. */
+export function ownerDomainOf(mailOwner: string): string {
+  const at = mailOwner.lastIndexOf('@');
+  const domain = at < 0 ? '' : mailOwner.slice(at + 1).split('/')[0]!;
+  return domain.length <= 253 && DOMAIN.test(domain) ? domain.toLowerCase() : 'unknown';
+}
 
 /** Why an appointment's room may not be open at `now`, in words a person understands; undefined when it may. */
 export function appointmentRoomRefusal(appointment: Appointment, now: number): { code: string; message: string } | undefined {
@@ -75,7 +81,7 @@ export function appointmentRoomRefusal(appointment: Appointment, now: number): {
 
 /** The room's appointment and its end, or the refusal (counted on the appointment's trail). */
 function leaseOf(appointment: Appointment, tenant: string | undefined, now: number): number {
-  if (appointment.tenant !== tenant) throw new RoomRefusedError('This meeting room does not exist.');
+  if (appointment.tenant !== tenant) throw new Refusal(new RoomRefusedError('This meeting room does not exist.'), 'room_other_tenant');
   const refusal = appointmentRoomRefusal(appointment, now);
   if (refusal !== undefined) throw new Refusal(new RoomRefusedError(refusal.message), `room_${refusal.code}`);
   return appointment.closesAt;
@@ -123,7 +129,7 @@ export async function reserveConference(
       const existing = await deps.store.conferences.get(id);
       if (existing !== undefined && existing.openedAt === openedAt) return { status: 200, body: { ...answer(existing, request.mailOwner, false) } };
       if (existing !== undefined && existing.endsAt > deps.clock.nowSeconds()) return { status: 409, body: { conflict_id: id } };
-      await deps.store.conferences.close(id);
+      await deps.store.conferences.close(id, deps.clock.nowSeconds(), 0);
       if (!(await deps.store.conferences.open(conference))) return { status: 409, body: { conflict_id: id } };
     }
     return { status: 200, body: { ...answer(conference, request.mailOwner, false) } };
@@ -139,10 +145,11 @@ export async function reserveConference(
       const appointment = currentState(history)!;
       const at = deps.clock.nowSeconds();
       const open = appointment.conference;
-      if (open !== undefined && open.id === id && open.openedAt === openedAt) {
+      // The window and the cancel decide first: a retry never reopens a room that may no longer exist.
+      const endsAt = leaseOf(appointment, tenant, at);
+      if (open !== undefined && open.id === id && open.openedAt === openedAt && at - openedAt <= RETRY_WINDOW_SECONDS) {
         return { result: { status: 200, body: { ...answer(open, request.mailOwner, lobby) } } };
       }
-      const endsAt = leaseOf(appointment, tenant, at);
       if (open !== undefined && open.endsAt > at) return { result: { status: 409, body: { conflict_id: open.id } } };
       const conference: OpenConference = { id, name: request.name, openedAt, endsAt, ownerDomain };
       const state = { ...appointment, conference };
@@ -185,7 +192,7 @@ const openSecondsOf = (event: AppointmentEvent): number => Number(/^open (\d+) s
 export async function closeConference(deps: HistoryDeps, id: string, requestId: string): Promise<{ id: string; openSeconds: number }> {
   const room = roomOfConferenceId(id);
   if (!isAppointmentRoom(room, deps.settings.roomPrefix)) {
-    const conference = await deps.store.conferences.close(id);
+    const conference = await deps.store.conferences.close(id, deps.clock.nowSeconds(), RETRY_WINDOW_SECONDS);
     if (conference === undefined) throw new NotFoundError('No such conference.');
     return { id, openSeconds: Math.max(0, deps.clock.nowSeconds() - conference.openedAt) };
   }
@@ -218,20 +225,21 @@ const closeKeyOf = (id: string) => requestKeyOf('close-conference', id);
 
 const hashCode = (code: string) => createHash('sha256').update(code, 'utf8').digest('base64url');
 
-/** A join code: 256 bits derived from the signing key and the request, so a retry of the same request gives the same link. */
-const joinCodeFor = async (deps: HistoryDeps, requestKey: string, at: number) =>
-  (await derivedSecret(deps.keyring, 'join-link', requestKey, at)).toString('base64url');
+/** A join code: 256 bits derived from the signing key, the request and its event's place, so a retry of the same request gives the same link. */
+const joinCodeFor = async (deps: HistoryDeps, requestKey: string, seq: number) =>
+  (await derivedSecret(deps.keyring, 'join-link', requestKey, seq)).toString('base64url');
 
 /**
  * A single-use join link for the appointment's client: a 256-bit code, stored only as its hash,
  * usable until the link's expiry or the appointment's end, whichever is first. The record comes
  * first and the code after it: a failure between them is repaired by the retry, which finds the
- * record and stores the same code.
+ * record and stores the same code. A repeat within the retry window gets the same link while
+ * nobody has used it; once used, a repeat makes a new one.
  */
 export async function createJoinLink(deps: HistoryDeps, appointmentId: string, asking: Asking): Promise<{ code: string; expiresAt: number }> {
   const { history } = await appointmentOfMember(deps, appointmentId, asking, 'therapist');
   const requestKey = requestKeyOf('join-link', asking.actor, appointmentId);
-  const { at, appointment } = await decideAndRecord(
+  const { at, seq, appointment } = await decideAndRecord(
     deps,
     appointmentId,
     asking,
@@ -239,19 +247,22 @@ export async function createJoinLink(deps: HistoryDeps, appointmentId: string, a
       const now = deps.clock.nowSeconds();
       const current = currentState(events)!;
       const replay = replayOf(events, requestKey, now);
-      if (replay !== undefined) return { result: { at: replay.records[0]!.at, appointment: replay.state } };
+      if (replay !== undefined) {
+        const earlier = await deps.store.joinCodes.get(hashCode(await joinCodeFor(deps, requestKey, replay.seq)));
+        if (earlier?.usedBy === undefined) return { result: { at: replay.records[0]!.at, seq: replay.seq, appointment: replay.state } };
+      }
       if (current.status === 'cancelled') throw new Refusal(appointmentCancelled(), 'cancelled', 'therapist');
       if (current.closesAt <= now) throw new Refusal(appointmentEnded(), 'ended', 'therapist');
       return {
-        result: { at: now, appointment: current },
+        result: { at: now, seq: (events[0]?.seq ?? 0) + 1, appointment: current },
         event: { state: current, records: [auditRecord(current, asking, now, 'join-link-created', { role: 'therapist' })], requestKey },
       };
     },
     history,
   );
-  const code = await joinCodeFor(deps, requestKey, at);
+  const code = await joinCodeFor(deps, requestKey, seq);
   const expiresAt = Math.min(at + deps.settings.joinLinkTtlMinutes * 60, appointment.closesAt);
-  await deps.store.joinCodes.add(hashCode(code), { appointmentId, expiresAt });
+  if (!(await deps.store.joinCodes.add(hashCode(code), { appointmentId, expiresAt }))) throw storeUnavailable();
   return { code, expiresAt };
 }
 
@@ -265,7 +276,7 @@ export async function createJoinLink(deps: HistoryDeps, appointmentId: string, a
 export async function exchangeJoinLink(deps: HistoryDeps, code: string, userName: string | undefined, requestId: string): Promise<IssuedToken> {
   const codeHash = hashCode(code);
   const requestKey = requestKeyOf('join-link-exchange', codeHash, userName ?? null);
-  const claimed = await deps.store.joinCodes.claim(codeHash, requestKey, deps.clock.nowSeconds());
+  const claimed = await deps.store.joinCodes.claim(codeHash, requestKey, deps.clock.nowSeconds(), RETRY_WINDOW_SECONDS);
   if (claimed === undefined) {
     // A code that exists was used by another request or has expired: counted on its appointment's trail.
     const known = await deps.store.joinCodes.get(codeHash);
@@ -278,23 +289,25 @@ export async function exchangeJoinLink(deps: HistoryDeps, code: string, userName
       true,
     );
   }
-  let asking: Asking = { actor: 'unknown', requestId };
+  // The link is the client's: what it decides is recorded as the client's.
+  const asking: Asking = { actor: 'client', requestId };
   return decideAndRecord(deps, claimed.appointmentId, asking, async (history: AppointmentEvent[]) => {
     const now = deps.clock.nowSeconds();
     const appointment = currentState(history);
     if (appointment === undefined) throw new JoinLinkUnavailableError();
-    asking = { actor: appointment.clientId, requestId };
+    const client: Asking = { actor: appointment.clientId, requestId };
     const members = [{ user: { id: appointment.clientId, name: userName ?? 'Client' }, role: 'client' as const }];
     const replay = replayOf(history, requestKey, now);
-    if (replay !== undefined) return { result: (await signForMembers(deps, replay.state, members, replay.grants ?? []))[0]! };
-    if (appointment.status === 'cancelled' || appointment.closesAt <= now) {
-      throw new Refusal(new JoinLinkUnavailableError(), 'join_link_after_cancel_or_end', 'client');
+    if (replay !== undefined) return { result: (await signForMembers(deps, replay.state, members, replay.grants ?? []))[0]!, replayed: replay };
+    if (appointment.status === 'cancelled' || appointment.closesAt <= now || history.some((event) => event.requestKey === requestKey)) {
+      // After a cancel or the end, or this request's exchange is already done and past answering again: used.
+      throw new Refusal(new JoinLinkUnavailableError(), 'join_link_after_cancel_or_end', 'client', appointment.clientId);
     }
     const grants = [appointmentTokenTimes(now, appointment)];
     const [token] = await signForMembers(deps, appointment, members, grants);
     const records = [
-      auditRecord(appointment, asking, now, 'join-link-used', { role: 'client' }),
-      auditRecord(appointment, asking, now, 'token-issued', { role: 'client', tokenHash: hashToken(token!.token) }),
+      auditRecord(appointment, client, now, 'join-link-used', { role: 'client' }),
+      auditRecord(appointment, client, now, 'token-issued', { role: 'client', tokenHash: hashToken(token!.token) }),
     ];
     return { result: token!, event: { state: appointment, records, requestKey, grants } };
   });

@@ -1,5 +1,4 @@
 // Room names, appointment rooms and windows, join URLs: the rules of docs/JITSI.md, "Joining a room".
-import { randomBytes } from 'node:crypto';
 import { SETTINGS } from './config.ts';
 import { AppointmentStateError, appointmentEnded, invalidField } from './errors.ts';
 import { NOT_BEFORE_SKEW_SECONDS, SAFE_NAME_PATTERN, type TokenGrant } from './token.ts';
@@ -38,8 +37,6 @@ export function appointmentRoomName(prefix: string, bits: Uint8Array): string {
   if (bits.length < 17) throw new RangeError('an appointment room needs at least 130 bits');
   return `${prefix}-${base32(bits).slice(0, 26)}`;
 }
-
-export const randomAppointmentRoom = (prefix: string): string => appointmentRoomName(prefix, randomBytes(17));
 
 /** Names with the appointment prefix are reserved for the store: ad-hoc requests never get them. */
 export const isAppointmentRoom = (room: string, prefix: string): boolean => room.startsWith(`${prefix}-`);

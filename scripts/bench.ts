@@ -303,8 +303,8 @@ async function main(): Promise<void> {
   // Store calls per request, counted at the store's endpoint (warm: room pointers cached).
   const scenarios: Array<[string, RouteDefinition, unknown, string]> = [
     [`${generateToken.name} (ad-hoc room)`, generateToken, bodies[generateToken.name], '0'],
-    [`${generateToken.name} (appointment member)`, generateToken, MEMBER_TOKEN, '1 read + 1 audit write'],
-    [`${createRoom.name} (registered again)`, createRoom, bodies[createRoom.name], '1 read + 1 audit write'],
+    [`${generateToken.name} (appointment member)`, generateToken, MEMBER_TOKEN, '1 query + 1 conditional write (the token and its record)'],
+    [`${createRoom.name} (registered again)`, createRoom, bodies[createRoom.name], '1 query + 1 conditional write (the tokens and their records)'],
     [`${validateToken.name} (ad-hoc token)`, validateToken, bodies[validateToken.name], '0'],
     [`${refreshToken.name} (ad-hoc token)`, refreshToken, bodies[refreshToken.name], '0'],
   ];
@@ -326,7 +326,7 @@ async function main(): Promise<void> {
     `${storeCalls.calls.length - firstRegistration} (${storeCalls.calls.slice(firstRegistration).join(', ')})`,
     '',
     undefined,
-    '1 read + 2 conditional writes + 1 audit write',
+    '1 query + 2 conditional writes (room pointer; appointment, tokens and records)',
     undefined,
   );
 

@@ -46,17 +46,20 @@ export interface Appointment {
   conference?: OpenConference | undefined;
 }
 
-export type AuditAction =
-  | 'created'
-  | 'token-issued'
-  | 'token-refreshed'
-  | 'refused'
-  | 'cancelled'
-  | 'moved'
-  | 'room-opened'
-  | 'room-closed'
-  | 'join-link-created'
-  | 'join-link-used';
+export const AUDIT_ACTIONS = [
+  'created',
+  'token-issued',
+  'token-refreshed',
+  'refused',
+  'cancelled',
+  'moved',
+  'room-opened',
+  'room-closed',
+  'join-link-created',
+  'join-link-used',
+] as const;
+
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditRecord {
   appointmentId: string;
@@ -92,6 +95,8 @@ export interface AppointmentEvent {
   requestKey?: string | undefined;
   /** The tokens this event issued, in the order of its token records. */
   grants?: Grant[] | undefined;
+  /** When the store may drop it (TTL): never before an earlier event, so the newest event is the last to go. */
+  keepUntil?: number | undefined;
 }
 
 export interface AppointmentHistory {
@@ -125,10 +130,12 @@ function recordFrom(appointmentId: string, item: unknown): AuditRecord {
   const fields = fieldsOf(item as Item);
   const role = fields.optionalText('role');
   if (role !== undefined && role !== 'therapist' && role !== 'client') throw storeUnavailable();
+  const action = fields.text('action');
+  if (!(AUDIT_ACTIONS as readonly string[]).includes(action)) throw storeUnavailable();
   const record: AuditRecord = {
     appointmentId,
     at: fields.number('at'),
-    action: fields.text('action') as AuditAction,
+    action: action as AuditAction,
     actor: fields.text('actor'),
     requestId: fields.text('requestId'),
   };
@@ -156,7 +163,8 @@ function conferenceFrom(item: unknown): OpenConference | undefined {
 function grantsFrom(value: unknown): Grant[] | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value)) throw storeUnavailable();
-  return value.map((grant) => {
+  return value.map((grant: unknown) => {
+    if (typeof grant !== 'object' || grant === null) throw storeUnavailable();
     const fields = fieldsOf(grant as Item);
     return { issuedAt: fields.number('issuedAt'), notBefore: fields.number('notBefore'), expiresAt: fields.number('expiresAt') };
   });
@@ -177,6 +185,7 @@ export function eventFrom(item: Item): AppointmentEvent {
     records: item.records.map((record) => recordFrom(state.appointmentId, record)),
     requestKey: fields.optionalText('requestKey'),
     grants: grantsFrom(item.grants),
+    keepUntil: fields.optionalNumber('expiresAt'),
   };
 }
 
@@ -187,16 +196,16 @@ export function openAppointmentHistory(table: Table, retentionSeconds: number): 
       return items.map(eventFrom);
     },
     async append(event) {
-      const { state } = event;
+      const { state, keepUntil, ...rest } = event;
       const item: Item = {
         ...eventKey(state.appointmentId, event.seq),
-        seq: event.seq,
+        seq: rest.seq,
         ...state,
-        records: event.records.map(recordItem),
-        requestKey: event.requestKey,
-        grants: event.grants,
-        // The newest event carries the latest window, so the history outlives its appointment by the retention.
-        expiresAt: Math.max(state.closesAt, ...event.records.map((record) => record.at)) + retentionSeconds,
+        records: rest.records.map(recordItem),
+        requestKey: rest.requestKey,
+        grants: rest.grants,
+        // Kept the retention past the window (or its last record), and never dropped before an earlier event.
+        expiresAt: Math.max(keepUntil ?? 0, Math.max(state.closesAt, ...rest.records.map((record) => record.at)) + retentionSeconds),
       };
       return table.put(item, 'attribute_not_exists(pk)');
     },

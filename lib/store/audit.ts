@@ -1,13 +1,15 @@
 // The audit trail: an appointment's history (every change and token, lib/store/appointments.ts)
-// and its refusals. A refusal is counted into one record per asker, reason and day, so no asker,
-// however many requests it sends, adds more than a few small records: nobody can bury the
-// members' records or grow the partition without bound. Reading the trail pages through both,
-// newest first, with a cursor; nothing is dropped.
+// and its refusals. A refusal is counted into one record per asker, reason and hour, so no
+// asker, however many requests it sends, adds more than a few small records an hour: nobody can
+// bury the members' records or grow the partition without bound. Counting is idempotent per
+// request (the SDK's own retry of a lost answer does not count twice). Reading the trail merges
+// both, newest first, a page at a time with a cursor; nothing is dropped.
 //
-//   APPT#<appointmentId> / R#<day>#<reason>#<asker>   { actor, note, role?, count, at (first), lastAt, requestId (last) }
+//   APPT#<appointmentId> / R#<hour>#<reason>#<asker hash>   { actor, note, role?, count, at (first), lastAt, requestId (last) }
+//   PROBES / <hour>#<reason>                                 the same for requests naming an appointment that does not exist
 import { createHash } from 'node:crypto';
 import { invalidField, storeUnavailable } from '../errors.ts';
-import { appointmentPartition, type AppointmentHistory, type AuditRecord } from './appointments.ts';
+import { appointmentPartition, type AppointmentEvent, type AppointmentHistory, type AuditRecord } from './appointments.ts';
 import { fieldsOf, type Item, type Key, type Table } from './table.ts';
 
 export interface TrailPage {
@@ -19,22 +21,32 @@ export interface TrailPage {
 
 export interface AuditTrail {
   /**
-   * Counts a refusal into its asker's record. For an appointment that does not exist the same
-   * write is sent with a condition that cannot hold, so both answer in the same time and an
-   * unknown id leaves nothing behind.
+   * Counts a refusal into the record of `countedAs` (the asker, or a group of unauthenticated
+   * askers) for its reason and hour. For an appointment that does not exist the same write goes
+   * to one shared count of such probes per reason and hour, so both answer in the same time and
+   * an unknown id leaves nothing of its own behind.
    */
-  refused(record: AuditRecord, appointmentExists: boolean): Promise<void>;
+  refused(record: AuditRecord, countedAs: string, appointmentExists: boolean): Promise<void>;
+  /** Up to `limit` history events and refusal records, newest first, from where `cursor` left off. */
   page(appointmentId: string, limit: number, cursor: string | undefined): Promise<TrailPage>;
 }
 
 const REFUSAL_PREFIX = 'R#';
-const day = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 10);
+const HOUR = 3_600;
+const hourOf = (seconds: number) => Math.floor(seconds / HOUR) * HOUR;
 /** Asker ids are bounded (128 characters) but their hash keeps every key the same short length. */
 const askerKey = (actor: string) => createHash('sha256').update(actor, 'utf8').digest('base64url').slice(0, 22);
+const refusalKey = (appointmentId: string, at: number, note: string, countedAs: string) => ({
+  pk: appointmentPartition(appointmentId),
+  sk: `${REFUSAL_PREFIX}${String(hourOf(at)).padStart(11, '0')}#${note}#${askerKey(countedAs)}`,
+});
+/** Where a refusal record stands in the trail's order: the start of its hour (its key's order). */
+const refusalHourOf = (sk: string) => Number(sk.slice(REFUSAL_PREFIX.length, REFUSAL_PREFIX.length + 11));
 
 function refusalFrom(appointmentId: string, item: Item): AuditRecord {
   const fields = fieldsOf(item);
   const role = fields.optionalText('role');
+  if (role !== undefined && role !== 'therapist' && role !== 'client') throw storeUnavailable();
   const record: AuditRecord = {
     appointmentId,
     at: fields.number('at'),
@@ -45,42 +57,45 @@ function refusalFrom(appointmentId: string, item: Item): AuditRecord {
     count: fields.number('count'),
     lastAt: fields.number('lastAt'),
   };
-  if (role === 'therapist' || role === 'client') record.role = role;
+  if (role !== undefined) record.role = role;
   return record;
 }
 
 interface Cursor {
-  /** Where each list goes on; null when it is read to its end. */
-  events: Key | null;
-  refusals: Key | null;
+  /** The last item each list gave out; null when nothing was taken from it yet, `end` when it is read to its end. */
+  events: Key | null | 'end';
+  refusals: Key | null | 'end';
 }
 
 const encodeCursor = (cursor: Cursor) => Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
 
 function decodeCursor(appointmentId: string, text: string): Cursor {
   const partition = appointmentPartition(appointmentId);
-  const keyOrNull = (value: unknown): Key | null => {
-    if (value === null) return null;
+  const position = (value: unknown): Key | null | 'end' => {
+    if (value === null || value === 'end') return value;
     const key = value as Partial<Key>;
     if (typeof key === 'object' && key.pk === partition && typeof key.sk === 'string' && key.sk.length < 400) return { pk: partition, sk: key.sk };
     throw invalidField('cursor', 'is not a cursor this trail gave out');
   };
   try {
     const parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Partial<Cursor>;
-    return { events: keyOrNull(parsed.events), refusals: keyOrNull(parsed.refusals) };
+    return { events: position(parsed.events), refusals: position(parsed.refusals) };
   } catch (error) {
     if (error instanceof Error && error.name === 'InvalidInputError') throw error;
     throw invalidField('cursor', 'is not a cursor this trail gave out');
   }
 }
 
+/** One item of either list: where it stands in time, its key (for the cursor) and its records. */
+type Entry = { time: number; key: Key; records: AuditRecord[] };
+
 export function openAuditTrail(table: Table, history: AppointmentHistory, retentionSeconds: number): AuditTrail {
   return {
-    async refused(record, appointmentExists) {
-      const key = { pk: appointmentPartition(record.appointmentId), sk: `${REFUSAL_PREFIX}${day(record.at)}#${record.note ?? '-'}#${askerKey(record.actor)}` };
+    async refused(record, countedAs, appointmentExists) {
+      const note = record.note ?? '-';
       const values: Item = {
         ':actor': record.actor,
-        ':note': record.note ?? '-',
+        ':note': note,
         ':at': record.at,
         ':requestId': record.requestId,
         ':expiresAt': record.at + retentionSeconds,
@@ -94,28 +109,58 @@ export function openAuditTrail(table: Table, history: AppointmentHistory, retent
         values[':role'] = record.role;
       }
       const names: Record<string, string> = { '#at': 'at', '#count': 'count', ...(record.role !== undefined ? { '#role': 'role' } : {}) };
-      // An unknown appointment: the same request, refused by its condition (no record for an id that names nothing).
-      const written = await table.update(key, { set, values, names, ...(appointmentExists ? {} : { condition: 'attribute_exists(pk)' }) });
-      if (appointmentExists && written === undefined) throw storeUnavailable();
+      // Counted once per request: the SDK's retry of an update whose answer was lost finds its own request id.
+      const condition = 'attribute_not_exists(requestId) OR requestId <> :requestId';
+      // An unknown id: the same update, into one shared count of probes per reason and hour (nothing per id), so
+      // both take the same time and nothing grows with the ids tried.
+      const key = appointmentExists
+        ? refusalKey(record.appointmentId, record.at, note, countedAs)
+        : { pk: 'PROBES', sk: `${String(hourOf(record.at)).padStart(11, '0')}#${note}` };
+      await table.update(key, { set, values, names, condition });
     },
     async page(appointmentId, limit, cursorText) {
       const cursor: Cursor = cursorText === undefined ? { events: null, refusals: null } : decodeCursor(appointmentId, cursorText);
-      const first = cursorText === undefined;
       const pk = appointmentPartition(appointmentId);
+      const after = (position: Key | null | 'end') => (position === null || position === 'end' ? undefined : position);
+      // A lookahead of `limit` from each list; the page takes the newest `limit` of both.
       const [events, refusals] = await Promise.all([
-        first || cursor.events !== null ? history.page(appointmentId, limit, cursor.events ?? undefined) : { events: [], next: undefined },
-        first || cursor.refusals !== null
-          ? table.query({ pk, prefix: REFUSAL_PREFIX, newestFirst: true, limit, after: cursor.refusals ?? undefined })
-          : { items: [], next: undefined },
+        cursor.events === 'end' ? { events: [] as AppointmentEvent[], next: undefined } : history.page(appointmentId, limit, after(cursor.events)),
+        cursor.refusals === 'end'
+          ? { items: [] as Item[], next: undefined }
+          : table.query({ pk, prefix: REFUSAL_PREFIX, newestFirst: true, limit, after: after(cursor.refusals) }),
       ]);
-      // Each event's records newest first, then both lists merged by time (a stable sort keeps an event's order).
-      const records = [
-        ...events.events.flatMap((event) => [...event.records].reverse()),
-        ...refusals.items.map((item) => refusalFrom(appointmentId, item)),
-      ].sort((a, b) => (b.lastAt ?? b.at) - (a.lastAt ?? a.at));
-      const eventsNext = events.next ?? null;
-      const refusalsNext = refusals.next ?? null;
-      return { records, cursor: eventsNext === null && refusalsNext === null ? undefined : encodeCursor({ events: eventsNext, refusals: refusalsNext }) };
+      const eventEntries: Entry[] = events.events.map((event) => ({
+        time: event.records[0]?.at ?? 0,
+        key: { pk, sk: `E#${String(event.seq).padStart(10, '0')}` },
+        records: [...event.records].reverse(),
+      }));
+      const refusalEntries: Entry[] = refusals.items.map((item) => ({
+        time: refusalHourOf(String(item.sk)),
+        key: { pk, sk: String(item.sk) },
+        records: [refusalFrom(appointmentId, item)],
+      }));
+      // Both lists come newest first; merge them, events before refusals of the same time.
+      const merged: Entry[] = [];
+      let e = 0;
+      let r = 0;
+      while (merged.length < limit && (e < eventEntries.length || r < refusalEntries.length)) {
+        const takeEvent = r >= refusalEntries.length || (e < eventEntries.length && eventEntries[e]!.time >= refusalEntries[r]!.time);
+        merged.push(takeEvent ? eventEntries[e++]! : refusalEntries[r++]!);
+      }
+      // Each list goes on after the last entry the page took from it.
+      const positionAfter = (taken: number, entries: Entry[], before: Key | null | 'end', more: boolean): Key | null | 'end' => {
+        if (before === 'end') return 'end';
+        if (taken === entries.length && !more) return 'end';
+        return taken === 0 ? before : entries[taken - 1]!.key;
+      };
+      const next: Cursor = {
+        events: positionAfter(e, eventEntries, cursor.events, events.next !== undefined),
+        refusals: positionAfter(r, refusalEntries, cursor.refusals, refusals.next !== undefined),
+      };
+      return {
+        records: merged.flatMap((entry) => entry.records),
+        cursor: next.events === 'end' && next.refusals === 'end' ? undefined : encodeCursor(next),
+      };
     },
   };
 }

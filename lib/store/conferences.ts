@@ -21,8 +21,8 @@ export interface AdhocConferences {
   /** Records an opened room; false when one with that id is open already. */
   open(conference: AdhocConference): Promise<boolean>;
   get(id: string): Promise<AdhocConference | undefined>;
-  /** Forgets an open room and returns it; undefined when there was none. */
-  close(id: string): Promise<AdhocConference | undefined>;
+  /** Closes an open room and returns it (also to a retry within `retrySeconds`); undefined when there was none. */
+  close(id: string, nowSeconds: number, retrySeconds: number): Promise<AdhocConference | undefined>;
 }
 
 const conferenceKey = (id: string) => ({ pk: `CONF#${id}`, sk: 'CONF' });
@@ -42,8 +42,22 @@ function conferenceFrom(item: Item | undefined): AdhocConference | undefined {
 
 export function openAdhocConferences(table: Table): AdhocConferences {
   return {
-    open: (conference) => table.put({ ...conferenceKey(conference.id), ...conference, expiresAt: conference.endsAt + 3_600 }, 'attribute_not_exists(pk)'),
-    get: async (id) => conferenceFrom(await table.get(conferenceKey(id))),
-    close: async (id) => conferenceFrom(await table.remove(conferenceKey(id))),
+    open: (conference) =>
+      table.put(
+        { ...conferenceKey(conference.id), ...conference, expiresAt: conference.endsAt + 3_600 },
+        'attribute_not_exists(pk) OR attribute_exists(closedAt)',
+      ),
+    async get(id) {
+      const item = await table.get(conferenceKey(id));
+      return item === undefined || item.closedAt !== undefined ? undefined : conferenceFrom(item);
+    },
+    async close(id, nowSeconds, retrySeconds) {
+      const item = await table.update(conferenceKey(id), {
+        set: 'SET closedAt = if_not_exists(closedAt, :now)',
+        condition: 'attribute_exists(pk) AND (attribute_not_exists(closedAt) OR closedAt > :retryFrom)',
+        values: { ':now': nowSeconds, ':retryFrom': nowSeconds - retrySeconds },
+      });
+      return conferenceFrom(item);
+    },
   };
 }

@@ -153,6 +153,12 @@ describe('members fetch their own token; appointment rooms are closed to strange
     const escalation = await generate('client', { appointmentId: booked.appointmentId, isModerator: true });
     expect(escalation.status).toBe(403);
     expect(escalation.body.field).toBe('isModerator');
+    // With an ad-hoc room named, a stranger's appointment id is answered as an unknown id is (the
+    // room decides): the answer does not tell whether the appointment exists, and gives nothing of it.
+    const known = await generate('stranger', { appointmentId: booked.appointmentId, roomName: 'team-standup' });
+    const unknown = await generate('stranger', { appointmentId: 'no-such-appointment', roomName: 'team-standup' });
+    expect([known.status, unknown.status]).toEqual([200, 200]);
+    for (const answer of [known, unknown]) expect(decodeJwt(answer.body.token).payload.room).toBe('team-standup');
   });
 
   it('keeps ad-hoc rooms as they were, with no store call needed', async () => {

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTable, startEmbeddedStore, type EmbeddedStore } from '../../infra/local/embedded-store.ts';
 import type { RunningServer } from '../../infra/local/server.ts';
 import { ROUTES } from '../../lib/routes.ts';
-import { startFakeDynamoDb, type FakeDynamoDb, type FaultPoint } from '../helpers/fake-dynamodb.ts';
+import { startFakeDynamoDb, type FakeDynamoDb, type FaultPoint, type PlannedFault } from '../helpers/fake-dynamodb.ts';
 import { TEST_RESERVATIONS_KEY } from '../helpers/handlers.ts';
 import { startServer } from '../helpers/local-server.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
@@ -60,7 +60,7 @@ interface Snapshot {
 
 /** What one appointment's items say, without the times, ids and hashes that differ between runs. */
 function snapshotOf(items: Record<string, unknown>[], appointmentId: string): Snapshot {
-  const mine = items.filter((item) => item.pk === `APPT#${appointmentId}` || item.appointmentId === appointmentId);
+  const mine = items.filter((item) => item.pk === `APPT#${appointmentId}` || item.appointmentId === appointmentId || item.pk === `CONF#adhoc-${appointmentId}`);
   const digitsOut = (text: unknown) => String(text ?? '-').replace(/\d+/g, '#');
   const history = mine
     .filter((item) => String(item.sk).startsWith('E#'))
@@ -71,9 +71,14 @@ function snapshotOf(items: Record<string, unknown>[], appointmentId: string): Sn
       return `${item.seq} ${item.status} v${item.version} room:${item.conference ? 'open' : '-'} [${records.join(', ')}]`;
     });
   const refusals = mine.filter((item) => String(item.sk).startsWith('R#')).map((item) => `${item.actor}:${item.note}:${item.count}`);
+  const kindOf = (item: Record<string, unknown>) => String(item.pk).split('#')[0] ?? '';
   const sideRecords = mine
-    .filter((item) => String(item.pk).startsWith('ROOM#') || String(item.pk).startsWith('JOIN#'))
-    .map((item) => (String(item.pk).startsWith('ROOM#') ? 'room-pointer' : `join-code:${item.usedBy === undefined ? 'unused' : 'claimed'}`));
+    .filter((item) => ['ROOM', 'JOIN', 'CONF', 'OUTCOMES'].includes(kindOf(item)))
+    .map((item) => {
+      if (kindOf(item) === 'JOIN') return `join-code:${item.usedBy === undefined ? 'unused' : 'claimed'}`;
+      if (kindOf(item) === 'CONF') return `ad-hoc conference ${item.closedAt === undefined ? 'open' : 'closed'}`;
+      return kindOf(item) === 'ROOM' ? 'room-pointer' : 'outcome to tell';
+    });
   return { history, refusals: refusals.sort(), sideRecords: sideRecords.sort() };
 }
 
@@ -191,6 +196,20 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    route: 'reservation POST (ad-hoc room)',
+    setup: async (id) => {
+      const start = Date.now();
+      return () => prosody('/conference', 'POST', reservationForm(`adhoc-${id}`, start));
+    },
+  },
+  {
+    route: 'reservation DELETE (ad-hoc room)',
+    setup: async (id) => {
+      await prosody('/conference', 'POST', reservationForm(`adhoc-${id}`, Date.now()));
+      return () => prosody(`/conference/adhoc-${id}`, 'DELETE');
+    },
+  },
+  {
     route: 'reservation DELETE (appointment room)',
     setup: async (id) => {
       const room = (await createRoom(registration(id, 0))).body?.roomName as string;
@@ -212,6 +231,27 @@ interface Outcome {
 const outcomes: Outcome[] = [];
 let runs = 0;
 
+/**
+ * Runs one faulted request and its retry for every store call the clean request made, before and
+ * after the store applies it, once and with the store down; the run's expectations fail the test,
+ * so a row is only recorded (as holding) when they all held.
+ */
+async function eachFault(
+  route: string,
+  operations: string[],
+  run: (fault: PlannedFault, label: string) => Promise<{ first: number; retry: number; same: boolean }>,
+): Promise<void> {
+  for (const [index, operation] of operations.entries()) {
+    for (const point of ['before', 'after'] as const) {
+      for (const down of [false, true]) {
+        const label = `${route}: call ${index} (${operation}) ${point}, store ${down ? 'down' : 'once'}`;
+        const result = await run({ call: index, point, thenDown: down }, label);
+        outcomes.push({ route, call: `${index} ${operation}`, point, store: down ? 'down' : 'once', ...result });
+      }
+    }
+  }
+}
+
 describe('a fault at every store call of every write route, then a retry', () => {
   it.each(SCENARIOS.map((scenario) => [scenario.route, scenario] as const))('%s: never half a change; the retry completes it', async (_, scenario) => {
     const cleanId = `fm-${++runs}`;
@@ -220,41 +260,72 @@ describe('a fault at every store call of every write route, then a retry', () =>
     const clean = await cleanSend();
     const operations = fake.calls.slice(before);
     expect(clean.status, `${scenario.route} clean`).toBeLessThan(300);
-    const cleanRetry = await cleanSend();
     const cleanSnapshot = await scan(cleanId);
+    // The same request again, undisturbed, changes nothing (a retry is recognised).
+    const cleanRetry = await cleanSend();
+    expect(await scan(cleanId), `${scenario.route}: a clean retry`).toEqual(cleanSnapshot);
     expect(operations.length).toBeGreaterThan(0);
 
-    for (const [index, operation] of operations.entries()) {
-      for (const point of ['before', 'after'] as const) {
-        for (const down of [false, true]) {
-          const id = `fm-${++runs}`;
-          const send = await scenario.setup(id);
-          const setUp = await scan(id);
-          fake.plan({ call: index, point, thenDown: down });
-          const first = await send();
-          fake.plan(undefined);
-          const between = await scan(id);
-          const retry = await send();
-          const after = await scan(id);
-          const label = `${scenario.route}: call ${index} (${operation}) ${point}, store ${down ? 'down' : 'once'}`;
-          // The faulted answer: done, or 503 with nothing half-written.
-          expect([200, 201, 503], label).toContain(first.status);
-          expect([setUp.history, cleanSnapshot.history], label).toContainEqual(between.history);
-          // After the retry: what one clean call leaves, and the answer a first call would give.
-          expect(after, label).toEqual(cleanSnapshot);
-          expect(retry.status === clean.status || retry.status === cleanRetry.status, `${label}: retry answered ${retry.status}`).toBe(true);
-          outcomes.push({
-            route: scenario.route,
-            call: `${index} ${operation}`,
-            point,
-            store: down ? 'down' : 'once',
-            first: first.status,
-            retry: retry.status,
-            same: true,
-          });
-        }
-      }
-    }
+    await eachFault(scenario.route, operations, async (fault, label) => {
+      const id = `fm-${++runs}`;
+      const send = await scenario.setup(id);
+      const setUp = await scan(id);
+      fake.plan(fault);
+      const first = await send();
+      fake.plan(undefined);
+      const between = await scan(id);
+      const retry = await send();
+      const after = await scan(id);
+      // The faulted answer: done, or 503 with nothing half-written.
+      expect([200, 201, 503], label).toContain(first.status);
+      expect([setUp.history, cleanSnapshot.history], label).toContainEqual(between.history);
+      // After the retry: what one clean call leaves, and the answer a first call would give.
+      expect(after, label).toEqual(cleanSnapshot);
+      expect(retry.status === clean.status || retry.status === cleanRetry.status, `${label}: retry answered ${retry.status}`).toBe(true);
+      return { first: first.status, retry: retry.status, same: true };
+    });
+  });
+
+  const REFUSALS: Array<{ route: string; send: (id: string) => Send }> = [
+    { route: 'GET appointment (a stranger)', send: (id) => () => call(`/api/jitsi/appointments/${id}?userId=stranger`, 'GET') },
+    { route: 'audit trail (the client)', send: (id) => () => call(`/api/jitsi/appointments/${id}/audit?userId=cl-f`, 'GET') },
+    {
+      route: 'PATCH appointment (a stranger)',
+      send: (id) => () => call(`/api/jitsi/appointments/${id}?userId=stranger`, 'PATCH', { scheduledStartTime: inMinutes(120) }),
+    },
+    {
+      route: 'generate-token (a stranger)',
+      send: (id) => () => call(ROUTES.generateToken.path, 'POST', { appointmentId: id, userId: 'stranger', userName: 'S' }),
+    },
+  ];
+  const refusalCount = async (id: string) => {
+    const snapshot = await scan(id);
+    return snapshot.refusals.reduce((sum, line) => sum + Number(line.split(':').at(-1)), 0);
+  };
+
+  it.each(REFUSALS.map((refusal) => [refusal.route, refusal] as const))('%s: each refusal answered is counted once, whatever fails', async (_, refusal) => {
+    const cleanId = `fm-${++runs}`;
+    await createRoom(registration(cleanId));
+    const before = fake.calls.length;
+    expect((await refusal.send(cleanId)()).status).toBe(403);
+    const operations = fake.calls.slice(before);
+    expect(await refusalCount(cleanId)).toBe(1);
+    await eachFault(refusal.route, operations, async (fault, label) => {
+      const id = `fm-${++runs}`;
+      await createRoom(registration(id));
+      fake.plan(fault);
+      const first = await refusal.send(id)();
+      fake.plan(undefined);
+      const retry = await refusal.send(id)();
+      expect([403, 503], label).toContain(first.status);
+      expect(retry.status, label).toBe(403);
+      // Every 403 is counted once; a 503 whose write landed before its answer was lost may be counted too, never twice.
+      const answered = [first, retry].filter((answer) => answer.status === 403).length;
+      const count = await refusalCount(id);
+      expect(count, label).toBeGreaterThanOrEqual(answered);
+      expect(count, label).toBeLessThanOrEqual(2);
+      return { first: first.status, retry: retry.status, same: true };
+    });
   });
 
   afterAll(() => {
@@ -279,6 +350,11 @@ describe('a fault at every store call of every write route, then a retry', () =>
         const rows = outcomes.filter((outcome) => outcome.route === scenario.route);
         const calls = [...new Set(rows.map((row) => row.call))].map((call) => call.split(' ')[1]).join(' → ');
         return `| ${scenario.route} | ${calls} | ${rows.length} | ${tally(rows.map((row) => row.first))} | ${tally(rows.map((row) => row.retry))} | ${rows.filter((row) => row.same).length}/${rows.length} as one clean call |`;
+      }),
+      ...REFUSALS.map(({ route }) => {
+        const rows = outcomes.filter((outcome) => outcome.route === route);
+        const calls = [...new Set(rows.map((row) => row.call))].map((call) => call.split(' ')[1]).join(' → ');
+        return `| ${route} | ${calls} | ${rows.length} | ${tally(rows.map((row) => row.first))} | ${tally(rows.map((row) => row.retry))} | ${rows.filter((row) => row.same).length}/${rows.length} each 403 counted once |`;
       }),
     ];
     mkdirSync('test-artifacts/figures', { recursive: true });

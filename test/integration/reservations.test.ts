@@ -105,6 +105,16 @@ describe('the reservation API as Prosody calls it', () => {
     expect(bodyOf(fetched)).toEqual({ ...first, mail_owner: `owner@${MAIL_OWNER.split('@')[1]}` });
   });
 
+  it("never reopens a cancelled appointment's room, not even for a retry of the POST that opened it", async () => {
+    const booked = await book(0);
+    const start = Date.now();
+    expect((await reserve(booked.roomName, start)).status).toBe(200);
+    await fetch(`${server.url}/api/jitsi/appointments/${booked.appointmentId}?userId=dr-r`, { method: 'DELETE' });
+    const retried = await reserve(booked.roomName, start);
+    expect(retried.status).toBe(403);
+    expect(bodyOf(retried).message).toBe('This session was cancelled.');
+  });
+
   it("answers Prosody's retry of the same POST (same body) with the same reservation, recorded once", async () => {
     const booked = await book(0);
     const start = Date.now();

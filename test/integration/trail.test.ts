@@ -92,6 +92,18 @@ describe('a trail nobody can flood', () => {
     expect(body.records).toHaveLength(4 + strangers.length);
   });
 
+  it('counts strangers who invent a new id for each request (no caller authentication) into one record per reason', async () => {
+    const id = await book();
+    for (let index = 0; index < 60; index += 1) expect((await fetch(url(id, `invented-${index}`))).status).toBe(403);
+    for (let index = 0; index < 20; index += 1) {
+      const answer = await post(`${server.url}${ROUTES.generateToken.path}`, { appointmentId: id, userName: 'Nobody' });
+      expect(answer.status).toBe(403);
+    }
+    const refused = (await trailPage(id)).body.records.filter((record) => record.action === 'refused');
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ note: 'not_a_member', count: 80 });
+  });
+
   it('leaves nothing for an unknown id: the refusal names no appointment', async () => {
     expect((await fetch(url('never-booked', 'stranger'))).status).toBe(403);
     const booked = await post(`${server.url}${ROUTES.createRoom.path}`, {
@@ -143,12 +155,14 @@ describe('the trail in pages', () => {
       pages += 1;
     } while (cursor !== undefined && pages < 10);
     expect(pages).toBe(3);
-    const times = seen.map((record) => Date.parse(record.lastAt ?? record.at));
+    // Newest first; a refusal record stands at the start of its hour (its first refusal's hour).
+    const hourOf = (ms: number) => ms - (ms % 3_600_000);
+    const times = seen.map((record) => (record.action === 'refused' ? hourOf(Date.parse(record.at)) : Date.parse(record.at)));
     expect(times).toEqual([...times].sort((a, b) => b - a));
     expect(seen.filter((record) => record.action === 'token-issued')).toHaveLength(252);
     expect(new Set(seen.filter((record) => record.tokenHash).map((record) => record.tokenHash)).size).toBe(252);
     expect(seen.filter((record) => record.action === 'created')).toHaveLength(1);
-    expect(seen.at(-1)?.action).toBe('created');
+    expect(seen.filter((record) => record.action !== 'refused').at(-1)?.action).toBe('created');
     expect(seen.filter((record) => record.action === 'refused')).toHaveLength(1);
   });
 

@@ -588,9 +588,9 @@ function appointments(): CorpusCase[] {
     },
     {
       group,
-      name: 'a token for the appointment, asked by a stranger',
+      name: 'a token for the appointment, asked by a stranger (no room named)',
       path: GENERATE,
-      body: { json: { ...good, appointmentId, userId: 'intruder' } },
+      body: { json: { ...good, roomName: undefined, appointmentId, userId: 'intruder' } },
       status: 403,
       expect: 'forbidden',
     },

@@ -7,8 +7,9 @@ import {
   isAppointmentRoom,
   isSafeRoomName,
   plannedWindow,
-  randomAppointmentRoom,
+  appointmentRoomName,
 } from '../../lib/room.ts';
+import { randomBytes } from 'node:crypto';
 const rules = { earlyJoinMinutes: 15, graceMinutes: 15, tokenTtlMaxSeconds: 86_400 };
 const catching = (fn: () => unknown): unknown => {
   try {
@@ -20,8 +21,9 @@ const catching = (fn: () => unknown): unknown => {
 };
 
 describe('appointment rooms', () => {
-  it('makes random, unguessable room names with the prefix, holding no appointment id, reserved for appointments', () => {
-    const rooms = new Set(Array.from({ length: 1000 }, () => randomAppointmentRoom('appt')));
+  it('makes unguessable room names (130 bits) with the prefix, holding no appointment id, reserved for appointments', () => {
+    const rooms = new Set(Array.from({ length: 1000 }, () => appointmentRoomName('appt', randomBytes(32))));
+    expect(() => appointmentRoomName('appt', randomBytes(16))).toThrow(RangeError);
     expect(rooms.size).toBe(1000);
     for (const room of rooms) {
       expect(room).toMatch(/^appt-[a-z2-7]{26}$/);
