@@ -32,6 +32,8 @@ export interface StackSettings {
   customDomain: { domainName: string; certificateArn: string } | undefined;
   /** Who the alarm topic e-mails (-c alarmEmail=…), if anyone. */
   alarmEmail: string | undefined;
+  /** The platform's webhook endpoint (-c webhookUrl=https://…): an EventBridge API destination delivers the bus's events there, signed. */
+  webhookUrl: string | undefined;
   warnings: string[];
 }
 
@@ -128,6 +130,13 @@ function customDomainFrom(node: Node): StackSettings['customDomain'] {
   return { domainName, certificateArn };
 }
 
+function webhookUrlFrom(value: string | undefined): string | undefined {
+  // API destinations call HTTPS endpoints only.
+  if (value !== undefined && !/^https:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?(?:\/\S*)?$/.test(value))
+    throw new StackSettingsError('context webhookUrl must be an https URL');
+  return value;
+}
+
 function alarmEmailFrom(value: string | undefined): string | undefined {
   if (value !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) throw new StackSettingsError('context alarmEmail must be an e-mail address');
   return value;
@@ -199,6 +208,7 @@ export function readStackSettings(node: Node): StackSettings {
     tags: tagsFrom(contextString(node, 'tags')),
     customDomain: customDomainFrom(node),
     alarmEmail: alarmEmailFrom(contextString(node, 'alarmEmail')),
+    webhookUrl: webhookUrlFrom(contextString(node, 'webhookUrl')),
     warnings,
   };
 }

@@ -1,5 +1,5 @@
 // JitsiTokenStack: the HTTP API, the functions of the route table (FUNCTIONS, each with its routes), the app secret and the appointments table.
-import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { CorsHttpMethod, DomainName, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
@@ -7,22 +7,28 @@ import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
-import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { ApiDestination, Authorization, Connection, EventBus, HttpMethod as EventsHttpMethod, Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { ApiDestination as ApiDestinationTarget, LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { TABLE_SCHEMA } from '#lib/store';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, CORS_MAX_AGE_SECONDS } from '#lib/cors';
 import {
+  EVENTS_API_PREFIX,
+  FUNCTIONS,
   functionsDeployedWith,
   KEEP_WARM_EVERY_MINUTES,
   KEEP_WARM_PING,
+  publishesEvents,
+  readsEventsKey,
   readsReservationKey,
   RESERVATIONS_API_PREFIX,
   routesDeployedWith,
   routesOf,
 } from '#lib/routes';
+import { SETTLE_OUTCOMES } from '#lib/jobs';
+import { EVENT_SOURCE } from '#lib/platform-events';
 import { SETTINGS } from '#lib/config';
 import type { StackSettings } from './stack-settings.ts';
 import { Operations } from './operations.ts';
@@ -33,8 +39,11 @@ const NO_CALLER_JWT = {
   public:
     "No caller token by design: the RS256 public keys Prosody's asap_key_server fetches without credentials, and the join-link exchange, where the single-use code is the credential.",
   prosody:
-    "Called by Prosody's reservation module, which authenticates with the static bearer key from Secrets Manager (checked in constant time by the function), not a user's OIDC token.",
+    "Called by Prosody's reservation module or its event sync component, which authenticate with a static bearer key from Secrets Manager (checked in constant time by the function), not a user's OIDC token.",
 } as const;
+
+/** How often the Prosody function tells the outcomes of sessions whose window has closed. */
+const SETTLE_OUTCOMES_EVERY_MINUTES = 5;
 
 export interface JitsiTokenStackProps extends StackProps {
   settings: StackSettings;
@@ -45,6 +54,9 @@ export class JitsiTokenStack extends Stack {
   readonly secret: ISecret;
   readonly table: Table;
   readonly reservationKey: Secret;
+  readonly eventsKey: Secret;
+  /** Where the functions tell the platform what was decided and who attended. */
+  readonly eventBus: EventBus;
   /** The customer-managed key of an imported app secret, if any. */
   readonly secretKey: IKey | undefined;
   readonly functions: TokenFunction[];
@@ -62,10 +74,19 @@ export class JitsiTokenStack extends Stack {
       generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    Validations.of(this.reservationKey).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason: 'Prosody holds this key in its configuration: a rotation is a coordinated change of both (README: the Prosody recipe), not an automatic one.',
+    this.eventsKey = new Secret(this, 'EventsKey', {
+      description: "The bearer key Prosody's event sync component sends (api_headers); read it with aws secretsmanager get-secret-value",
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy: RemovalPolicy.RETAIN,
     });
+    for (const key of [this.reservationKey, this.eventsKey]) {
+      Validations.of(key).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason: 'Prosody holds this key in its configuration: a rotation is a coordinated change of both (README: the Prosody recipe), not an automatic one.',
+      });
+    }
+    this.eventBus = new EventBus(this, 'Events', { description: 'jitsi-token-api: appointment decisions, tokens issued and attendance (ids and times only)' });
+    const webhook = settings.webhookUrl === undefined ? undefined : this.webhookDelivery(settings.webhookUrl);
 
     this.api = new HttpApi(this, 'Api', {
       description: 'jitsi-token-api: Jitsi Meet tokens for a web app',
@@ -135,7 +156,12 @@ export class JitsiTokenStack extends Stack {
     // In Lambda an empty value counts as unset, and a non-empty one stops start-up.
     const environment =
       settings.auth.mode === 'none'
-        ? { ...settings.functionEnvironment, [SETTINGS.appSecret.variable]: '', [SETTINGS.reservationsApiKey.variable]: '' }
+        ? {
+            ...settings.functionEnvironment,
+            [SETTINGS.appSecret.variable]: '',
+            [SETTINGS.reservationsApiKey.variable]: '',
+            [SETTINGS.eventsApiKey.variable]: '',
+          }
         : settings.functionEnvironment;
 
     const signing = settings.functionEnvironment[SETTINGS.signing.variable]?.toLowerCase() ?? 'hs256';
@@ -148,8 +174,10 @@ export class JitsiTokenStack extends Stack {
         secret: this.secret,
         table: this.table,
         ...(this.secretKey ? { secretKey: this.secretKey } : {}),
-        // Only the reservation API's function may read Prosody's key.
+        // Only the function of Prosody's routes may read Prosody's keys; only functions that record decisions publish.
         ...(readsReservationKey(routes) ? { reservationKey: this.reservationKey } : {}),
+        ...(readsEventsKey(routes) ? { eventsKey: this.eventsKey } : {}),
+        ...(publishesEvents(routes) ? { eventBus: this.eventBus, ...(webhook ? { webhookSecret: webhook.signingSecret } : {}) } : {}),
         environment,
         logRetentionDays: settings.logRetentionDays,
         bundleAwsSdk: settings.bundleAwsSdk,
@@ -180,6 +208,20 @@ export class JitsiTokenStack extends Stack {
       });
     }
 
+    // The Prosody function's jobs: end a cancelled appointment's meeting, tell the outcomes of closed windows.
+    const prosodyFunction = this.functions.find((tokenFunction) => tokenFunction.node.id === FUNCTIONS.reservationsApi.name)!.function;
+    new Rule(this, 'EndMeetingOnCancel', {
+      description: `Ends a cancelled appointment's meeting in Jitsi (when ${SETTINGS.endMeetingUrl.variable} is set); EventBridge retries a failed attempt twice`,
+      eventBus: this.eventBus,
+      eventPattern: { source: [EVENT_SOURCE], detailType: ['appointment.cancelled'] },
+      targets: [new LambdaFunction(prosodyFunction, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
+    });
+    new Rule(this, 'SettleOutcomes', {
+      description: `Tells the platform the outcome of each session whose window has closed (every ${SETTLE_OUTCOMES_EVERY_MINUTES} minutes)`,
+      schedule: Schedule.rate(Duration.minutes(SETTLE_OUTCOMES_EVERY_MINUTES)),
+      targets: [new LambdaFunction(prosodyFunction, { event: RuleTargetInput.fromObject(SETTLE_OUTCOMES), retryAttempts: 0 })],
+    });
+
     const operations = new Operations(this, 'Operations', { api: this.api, functions: this.functions, alarmEmail: settings.alarmEmail });
     new CfnOutput(this, 'AlarmTopicArn', {
       value: operations.topic.topicArn,
@@ -197,6 +239,75 @@ export class JitsiTokenStack extends Stack {
       value: this.reservationKey.secretArn,
       description: 'Prosody: the key for reservations_api_headers (aws secretsmanager get-secret-value --secret-id <this> --query SecretString)',
     });
+    new CfnOutput(this, 'EventsApiPrefix', { value: `${this.api.apiEndpoint}${EVENTS_API_PREFIX}`, description: "Prosody's event sync component: api_prefix" });
+    new CfnOutput(this, 'EventsKeyArn', {
+      value: this.eventsKey.secretArn,
+      description: "Prosody's event sync component: the key for api_headers (aws secretsmanager get-secret-value --secret-id <this> --query SecretString)",
+    });
+    new CfnOutput(this, 'EventBusName', {
+      value: this.eventBus.eventBusName,
+      description: 'EventBridge bus with the platform events (source jitsi-token-api)',
+    });
+    if (webhook) {
+      new CfnOutput(this, 'WebhookSecretArn', {
+        value: webhook.signingSecret.secretArn,
+        description: "The platform verifies webhooks with whsec_ + the base64 of this secret's value (Standard Webhooks)",
+      });
+    }
+  }
+
+  /**
+   * -c webhookUrl: every event on the bus goes to the platform through an EventBridge API
+   * destination (EventBridge retries for up to a day). The publishing functions sign each event
+   * with the signing secret (Standard Webhooks headers, carried in the event); the connection
+   * adds a second, static key header the platform can also check.
+   */
+  private webhookDelivery(url: string): { signingSecret: Secret } {
+    const signingSecret = new Secret(this, 'WebhookSigningSecret', {
+      description: 'Signs the webhooks delivered to the platform (Standard Webhooks: the key is the base64 of this value)',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const connectionKey = new Secret(this, 'WebhookConnectionKey', {
+      description: 'The x-jitsi-token-api-key header value the API destination sends with every webhook',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const secret of [signingSecret, connectionKey]) {
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason: 'The platform holds this value to verify webhooks: a rotation is a coordinated change on both sides (README: webhooks), not an automatic one.',
+      });
+    }
+    const connection = new Connection(this, 'WebhookConnection', {
+      description: "The platform's webhook endpoint",
+      authorization: Authorization.apiKey('x-jitsi-token-api-key', SecretValue.secretsManager(connectionKey.secretArn)),
+    });
+    const destination = new ApiDestination(this, 'Webhooks', {
+      connection,
+      endpoint: url,
+      httpMethod: EventsHttpMethod.POST,
+      rateLimitPerSecond: 50,
+      description: 'Delivers the platform events as Standard Webhooks',
+    });
+    new Rule(this, 'DeliverWebhooks', {
+      description: 'Every platform event to the webhook endpoint, with its Standard Webhooks headers',
+      eventBus: this.eventBus,
+      eventPattern: { source: [EVENT_SOURCE] },
+      targets: [
+        new ApiDestinationTarget(destination, {
+          event: RuleTargetInput.fromEventPath('$.detail.body'),
+          headerParameters: {
+            'webhook-id': '$.detail.webhook.id',
+            'webhook-timestamp': '$.detail.webhook.timestamp',
+            'webhook-signature': '$.detail.webhook.signature',
+          },
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+        }),
+      ],
+    });
+    return { signingSecret };
   }
 
   /**

@@ -4,6 +4,7 @@ import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Code, Function as LambdaFunction, LoggingFormat, Runtime, Tracing, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -28,6 +29,12 @@ export interface TokenFunctionProps extends BundlePolicy {
   table: ITable;
   /** Prosody's reservation key, for the reservation API's function only. */
   reservationKey?: ISecret;
+  /** Prosody's event sync key, for the function that receives its events only. */
+  eventsKey?: ISecret;
+  /** The bus it tells the platform on (events:PutEvents on it alone), for the functions that record decisions. */
+  eventBus?: IEventBus;
+  /** The webhook signing secret, with the bus, when the stack delivers webhooks. */
+  webhookSecret?: ISecret;
   /** The customer-managed KMS key an imported app secret is encrypted with. */
   secretKey?: IKey;
   /** X-Ray active tracing. */
@@ -85,10 +92,16 @@ export class TokenFunction extends Construct {
         [SETTINGS.secretArn.variable]: props.secret.secretArn,
         [SETTINGS.appointmentsTable.variable]: props.table.tableName,
         ...(props.reservationKey ? { [SETTINGS.reservationsKeyArn.variable]: props.reservationKey.secretArn } : {}),
+        ...(props.eventsKey ? { [SETTINGS.eventsKeyArn.variable]: props.eventsKey.secretArn } : {}),
+        ...(props.eventBus ? { [SETTINGS.eventBusName.variable]: props.eventBus.eventBusName } : {}),
+        ...(props.eventBus && props.webhookSecret ? { [SETTINGS.webhookSecretArn.variable]: props.webhookSecret.secretArn } : {}),
       },
     });
     props.secret.grantRead(this.function);
     props.reservationKey?.grantRead(this.function);
+    props.eventsKey?.grantRead(this.function);
+    props.eventBus?.grantPutEventsTo(this.function);
+    if (props.eventBus) props.webhookSecret?.grantRead(this.function);
     // Reading a secret encrypted with a customer-managed key also needs kms:Decrypt on that key.
     props.secretKey?.grantDecrypt(this.function);
     // Least privilege: exactly the table actions its routes' rows name, and none when they name none.

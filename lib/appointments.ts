@@ -140,10 +140,10 @@ export async function registerAppointment(
     { user: registration.client, role: 'client' },
   ];
   const requestKey = requestKeyOf('register', asking.actor, registration);
-  return decideAndRecord(deps, registration.appointmentId, asking, async (history) => {
+  const registered = await decideAndRecord(deps, registration.appointmentId, asking, async (history) => {
     const now = deps.clock.nowSeconds();
     const replay = replayOf(history, requestKey, now);
-    if (replay !== undefined) return { result: { appointment: replay.state, tokens: await replayTokens(deps, replay, members) } };
+    if (replay !== undefined) return { result: { appointment: replay.state, tokens: await replayTokens(deps, replay, members) }, replayed: replay };
     const current = currentState(history);
     const records: AuditRecord[] = [];
     let state: Appointment;
@@ -197,6 +197,9 @@ export async function registerAppointment(
       event: { state, records: [...records, ...issued.records], requestKey, grants },
     };
   });
+  // The session's outcome is told once its window closes, also when nobody ever comes (idempotent).
+  await deps.store.attendance.awaitOutcome(registered.appointment.appointmentId, registered.appointment.closesAt);
+  return registered;
 }
 
 /** An appointment a token request names: its id and the history read to find it. */
@@ -272,7 +275,7 @@ export async function memberToken(
       const role = memberRole(appointment, user.id);
       const members = [{ user, role }];
       const replay = replayOf(history, requestKey, now);
-      if (replay !== undefined) return { result: (await replayTokens(deps, replay, members))[0]! };
+      if (replay !== undefined) return { result: (await replayTokens(deps, replay, members))[0]!, replayed: replay };
       requireScheduled(appointment, role);
       if (askedModerator !== undefined && askedModerator !== (role === 'therapist')) {
         throw new Refusal(
@@ -331,7 +334,7 @@ export async function refreshToken(deps: HistoryDeps, old: VerifiedToken, user: 
           { room: old.room, tenant: appointment.tenant, user, moderator: old.moderator, sessionStart, times: grant, appointmentVersion: appointment.version },
         ]);
       const replay = replayOf(history, requestKey, now);
-      if (replay?.grants?.[0] !== undefined) return { result: (await sign(replay.grants[0]))[0]! };
+      if (replay?.grants?.[0] !== undefined) return { result: (await sign(replay.grants[0]))[0]!, replayed: replay };
       requireScheduled(appointment, role);
       if ((role === 'therapist') !== old.moderator) throw new Refusal(notAMember(), 'role_mismatch', role);
       if (old.appointmentVersion !== appointment.version) {
@@ -422,6 +425,7 @@ export async function moveAppointment(deps: HistoryDeps, appointmentId: string, 
   });
   // The room pointer lives as long as the moved window needs it (written again, harmlessly, on a retry).
   await deps.store.rooms.point(moved.room, moved.appointmentId, moved.closesAt + deps.settings.auditRetentionDays * 86_400);
+  await deps.store.attendance.awaitOutcome(moved.appointmentId, moved.closesAt);
   return moved;
 }
 

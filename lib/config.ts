@@ -114,6 +114,15 @@ function featureList(fallback: readonly JitsiFeature[]) {
   };
 }
 
+/** A bearer key given as is: at least 32 characters, and never in Lambda (where it comes from Secrets Manager through `arnVariable`). */
+function bearerKeyOutsideLambda(value: string | undefined, context: ParseContext, name: string, arnVariable: string): string | undefined {
+  if (value !== undefined && context.runtime === 'lambda') {
+    throw new ConfigError(name, `is not honoured in Lambda; store the key in Secrets Manager and set ${arnVariable}`);
+  }
+  if (value !== undefined && Buffer.byteLength(value, 'utf8') < 32) throw new ConfigError(name, 'must be at least 32 characters');
+  return value;
+}
+
 const minutes = (min: number, max: number, fallback: number) => (value: string | undefined, _context: ParseContext, name: string) =>
   wholeNumber(value, name, min, max, fallback);
 
@@ -429,13 +438,7 @@ export const SETTINGS = {
     scope: 'lambda',
     doc: 'the reservation key itself (at least 32 characters); honoured only outside Lambda or under `sam local`',
     defaultDoc: 'local: generated once into an untracked file',
-    parse(value, context, name) {
-      if (value !== undefined && context.runtime === 'lambda') {
-        throw new ConfigError(name, `is not honoured in Lambda; store the key in Secrets Manager and set ${SETTINGS.reservationsKeyArn.variable}`);
-      }
-      if (value !== undefined && Buffer.byteLength(value, 'utf8') < 32) throw new ConfigError(name, 'must be at least 32 characters');
-      return value;
-    },
+    parse: (value, context, name) => bearerKeyOutsideLambda(value, context, name, 'RESERVATIONS_KEY_ARN'),
   }),
   reservationsLobby: row({
     variable: 'RESERVATIONS_LOBBY',
@@ -461,6 +464,60 @@ export const SETTINGS = {
     defaultDoc: 'none',
     parse: (value, _context, name) =>
       matching(/^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?(?:\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$/, 'an http(s) URL without query or fragment')(value, name),
+  }),
+  eventsKeyArn: row({
+    variable: 'EVENTS_KEY_ARN',
+    scope: 'lambda',
+    doc: "Secrets Manager secret holding the bearer key Prosody's event sync component sends in `api_headers` (the stack generates it)",
+    defaultDoc: 'set by the stack',
+    parse: (value, _context, name) => matching(SECRETS_MANAGER_ID, 'a Secrets Manager secret ARN or name')(value, name),
+  }),
+  eventsApiKey: row({
+    variable: 'EVENTS_API_KEY',
+    scope: 'lambda',
+    doc: 'the event sync key itself (at least 32 characters); honoured only outside Lambda or under `sam local`',
+    defaultDoc: 'local: generated once into an untracked file',
+    parse: (value, context, name) => bearerKeyOutsideLambda(value, context, name, 'EVENTS_KEY_ARN'),
+  }),
+  mucDomain: row({
+    variable: 'JITSI_MUC_DOMAIN',
+    context: 'jitsiMucDomain',
+    scope: 'lambda',
+    doc: "Prosody's conference (MUC) domain, for the room address the end-meeting call names (`<room>@<domain>`; tenants: `<room>@conference.<tenant>.<XMPP domain>`)",
+    defaultDoc: '`conference.` + `JITSI_SUB`',
+    parse: (value, context, name) =>
+      matching(SUB_VALUE, 'a domain name such as conference.meet.jitsi')(value, name) ?? `conference.${String(context.earlier.sub)}`,
+  }),
+  endMeetingUrl: row({
+    variable: 'END_MEETING_URL',
+    context: 'endMeetingUrl',
+    scope: 'lambda',
+    doc: "Prosody's end-meeting endpoint (mod_muc_end_meeting), e.g. `http://prosody.internal:5280/end-meeting`; when set, cancelling an appointment whose room is in use ends the meeting, and the therapist can end it",
+    defaultDoc: 'none (meetings are not ended)',
+    parse: (value, _context, name) =>
+      matching(/^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?(?:\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$/, 'an http(s) URL without query or fragment')(value, name),
+  }),
+  endMeetingAttempts: row({
+    variable: 'END_MEETING_ATTEMPTS',
+    context: 'endMeetingAttempts',
+    scope: 'lambda',
+    doc: 'how many times an end-meeting call is tried before it is recorded as failed',
+    defaultDoc: '3',
+    parse: (value, _context, name) => wholeNumber(value, name, 1, 10, 3),
+  }),
+  webhookSecretArn: row({
+    variable: 'WEBHOOK_SECRET_ARN',
+    scope: 'lambda',
+    doc: 'Secrets Manager secret whose value signs the webhooks the stack delivers (with `-c webhookUrl`; the stack generates it)',
+    defaultDoc: 'none',
+    parse: (value, _context, name) => matching(SECRETS_MANAGER_ID, 'a Secrets Manager secret ARN or name')(value, name),
+  }),
+  eventBusName: row({
+    variable: 'EVENT_BUS_NAME',
+    scope: 'lambda',
+    doc: 'the EventBridge bus the functions publish decisions and attendance to (the stack creates it and sets this)',
+    defaultDoc: 'none (nothing is published)',
+    parse: (value, _context, name) => matching(/^[A-Za-z0-9._/-]{1,256}$/, 'an EventBridge bus name')(value, name),
   }),
   logLevel: row({
     variable: 'LOG_LEVEL',
@@ -524,6 +581,20 @@ export const SETTINGS = {
       return Object.freeze(hosts);
     },
   }),
+  webhookUrl: row({
+    variable: 'WEBHOOK_URL',
+    scope: 'local',
+    doc: 'the local server delivers the platform events (the ones the stack publishes to EventBridge) to this URL as Standard Webhooks',
+    defaultDoc: 'none (nothing is delivered)',
+    parse: (value, _context, name) => matching(/^https?:\/\/\S+$/, 'an http(s) URL')(value, name),
+  }),
+  webhookSecret: row({
+    variable: 'WEBHOOK_SECRET',
+    scope: 'local',
+    doc: 'the Standard Webhooks signing secret (`whsec_` + base64) for `WEBHOOK_URL`',
+    defaultDoc: 'generated once into an untracked file (`.jitsi-dev-webhook-secret`)',
+    parse: (value, _context, name) => matching(/^whsec_[A-Za-z0-9+/]{22,}={0,2}$/, 'whsec_ followed by a base64 key of at least 16 bytes')(value, name),
+  }),
   authIssuer: row({
     variable: 'AUTH_ISSUER',
     scope: 'local',
@@ -550,6 +621,8 @@ export type Settings = { readonly [K in KeysInScope<'lambda'>]: ValueOfRow<Rows[
   readonly secretSource: SecretSource;
   /** Where the reservation API's bearer key comes from. */
   readonly reservationKeySource: SecretSource;
+  /** Where the event sync component's bearer key comes from. */
+  readonly eventsKeySource: SecretSource;
   readonly warnings: readonly string[];
 };
 
@@ -577,7 +650,8 @@ function readRows(env: Env, scopes: readonly SettingScope[]): { values: Record<s
     if (!scopes.includes(definition.scope)) continue;
     const raw = env[definition.variable];
     // Secrets are taken as they are (spaces may be part of them); everything else is trimmed.
-    const value = raw === undefined || raw.trim() === '' ? undefined : key === 'appSecret' || key === 'reservationsApiKey' ? raw : raw.trim();
+    const value =
+      raw === undefined || raw.trim() === '' ? undefined : key === 'appSecret' || key === 'reservationsApiKey' || key === 'eventsApiKey' ? raw : raw.trim();
     values[key] = definition.parse(value, context, definition.variable);
   }
   return { values, runtime, warnings };
@@ -597,6 +671,7 @@ function settingsFrom(env: Env, scopes: readonly SettingScope[]) {
     runtime,
     secretSource: sourceOf(values.appSecret, values.secretArn),
     reservationKeySource: sourceOf(values.reservationsApiKey, values.reservationsKeyArn),
+    eventsKeySource: sourceOf(values.eventsApiKey, values.eventsKeyArn),
     warnings: Object.freeze(warnings),
   });
 }

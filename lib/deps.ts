@@ -12,6 +12,7 @@ import {
   type SecretCache,
   type SecretFetcher,
 } from './secret.ts';
+import { createEventBridgePublisher, NO_PUBLISHER, type Publisher } from './platform-events.ts';
 import type { AppointmentStore, StoreOptions } from './store.ts';
 
 export interface Deps {
@@ -21,7 +22,11 @@ export interface Deps {
   store: AppointmentStore;
   /** The bearer key Prosody's reservation module presents (fetched on first use). */
   reservationKey: SecretCache<Buffer>;
+  /** The bearer key Prosody's event sync component presents (fetched on first use). */
+  eventsKey: SecretCache<Buffer>;
   clock: Clock;
+  /** Tells the platform what was decided: EventBridge in AWS, a webhook locally, or nothing. */
+  publisher: Publisher;
 }
 
 export interface DepsOptions {
@@ -31,6 +36,12 @@ export interface DepsOptions {
   secretFetcher?: SecretFetcher;
   /** Where the reservation key comes from, instead of what the settings name. */
   reservationKeyFetcher?: SecretFetcher;
+  /** Where the event sync key comes from, instead of what the settings name. */
+  eventsKeyFetcher?: SecretFetcher;
+  /** Where platform events go, instead of the bus the settings name (the local server's webhook). */
+  publisher?: Publisher;
+  /** For the EventBridge client (tests: a loopback endpoint). */
+  eventBridgeClient?: AwsClientConfig;
   /** For the Secrets Manager client (tests: a loopback endpoint and fake credentials). */
   secretsManagerClient?: AwsClientConfig;
   /** For the DynamoDB client (the embedded store's endpoint locally and in tests). */
@@ -70,12 +81,33 @@ export function createDeps(settings: Settings, options: DepsOptions = {}): Deps 
       retentionDays: settings.auditRetentionDays,
       ...(options.storeClient ? { client: options.storeClient } : {}),
     }) ?? NO_STORE;
-  const reservationKey = createSecretCache(
+  const keyCache = (fetcher: SecretFetcher, label: string) =>
+    createSecretCache(fetcher, { refreshMs: settings.secretRefreshSeconds * 1000, staleMs: settings.secretStaleSeconds * 1000, logger, label }, parseApiKey);
+  const reservationKey = keyCache(
     options.reservationKeyFetcher ?? fetcherFor(settings.reservationKeySource, options.secretsManagerClient),
-    { refreshMs: settings.secretRefreshSeconds * 1000, staleMs: settings.secretStaleSeconds * 1000, logger, label: 'the reservation API key' },
-    parseApiKey,
+    'the reservation API key',
   );
-  return { settings, logger, keyring, store, reservationKey, clock };
+  const eventsKey = keyCache(options.eventsKeyFetcher ?? fetcherFor(settings.eventsKeySource, options.secretsManagerClient), 'the event sync API key');
+  // With webhook delivery, each event carries its Standard Webhooks signature; the key is the base64 of the secret's value.
+  const webhookSecret =
+    settings.webhookSecretArn === undefined
+      ? undefined
+      : createSecretCache(
+          fetcherFor({ kind: 'secrets-manager', secretId: settings.webhookSecretArn }, options.secretsManagerClient),
+          { refreshMs: settings.secretRefreshSeconds * 1000, staleMs: settings.secretStaleSeconds * 1000, logger, label: 'the webhook signing secret' },
+          (value) => `whsec_${Buffer.from(value.trim(), 'utf8').toString('base64')}`,
+        );
+  const publisher =
+    options.publisher ??
+    (settings.eventBusName === undefined
+      ? NO_PUBLISHER
+      : createEventBridgePublisher({
+          busName: settings.eventBusName,
+          logger,
+          ...(options.eventBridgeClient ? { client: options.eventBridgeClient } : {}),
+          ...(webhookSecret ? { webhookSecret: () => webhookSecret.get() } : {}),
+        }));
+  return { settings, logger, keyring, store, reservationKey, eventsKey, clock, publisher };
 }
 
 let processDeps: Deps | undefined;

@@ -91,7 +91,7 @@ export class JoinLinkUnavailableError extends Error {
 export class UnavailableError extends Error {
   override name = 'UnavailableError';
   constructor(
-    readonly dependency: 'secret' | 'store',
+    readonly dependency: 'secret' | 'store' | 'jitsi',
     readonly detail: string,
   ) {
     super(detail);

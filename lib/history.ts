@@ -11,6 +11,8 @@ import type { Settings } from './config.ts';
 import { AppointmentStateError } from './errors.ts';
 import { issueTokens, type IssuedToken } from './issue.ts';
 import type { Clock, Keyring } from './keyring.ts';
+import type { Logger } from './log.ts';
+import { eventsOfHistory, type Publisher } from './platform-events.ts';
 import type { Appointment, AppointmentEvent, AppointmentStore, AuditRecord, Grant } from './store.ts';
 import type { JitsiUser } from './token.ts';
 
@@ -19,6 +21,9 @@ export interface HistoryDeps {
   keyring: Keyring;
   store: AppointmentStore;
   clock: Clock;
+  /** Tells the platform what was decided (EventBridge in AWS, a webhook locally, or nothing). */
+  publisher: Publisher;
+  logger: Logger;
 }
 
 /** What every operation knows about the request, for the audit trail. */
@@ -105,6 +110,8 @@ export function replayOf(history: readonly AppointmentEvent[], requestKey: strin
 export interface Decision<T> {
   result: T;
   event?: Omit<AppointmentEvent, 'seq'> | undefined;
+  /** A retry answered from this earlier event: what it told the platform is told again (same ids). */
+  replayed?: AppointmentEvent | undefined;
 }
 
 /**
@@ -129,8 +136,16 @@ export async function decideAndRecord<T>(
       if (error instanceof Refusal) return recordRefusal(deps, appointmentId, asking, error, history.length > 0);
       throw error;
     }
-    if (decision.event === undefined) return decision.result;
-    if (await deps.store.appointments.append({ ...decision.event, seq: (history[0]?.seq ?? 0) + 1, keepUntil: history[0]?.keepUntil })) return decision.result;
+    if (decision.event === undefined) {
+      if (decision.replayed !== undefined) await deps.publisher.publish(eventsOfHistory(decision.replayed));
+      return decision.result;
+    }
+    const event = { ...decision.event, seq: (history[0]?.seq ?? 0) + 1, keepUntil: history[0]?.keepUntil };
+    if (await deps.store.appointments.append(event)) {
+      // After the write: the platform hears only of what was recorded (at least once: a retry tells it again).
+      await deps.publisher.publish(eventsOfHistory(event));
+      return decision.result;
+    }
     history = undefined;
     await new Promise((resume) => setTimeout(resume, Math.random() * BACKOFF_MS * (attempt + 1)));
   }

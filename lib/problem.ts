@@ -23,6 +23,7 @@ export const PROBLEM_TYPES = {
   'internal-error': 500,
   'secret-unavailable': 503,
   'store-unavailable': 503,
+  'jitsi-unavailable': 503,
 } as const;
 
 export type ProblemType = keyof typeof PROBLEM_TYPES;
@@ -80,4 +81,4 @@ export function problemBody(problem: HttpProblem, requestId: string): ProblemBod
 }
 
 /** Seconds a client should wait before retrying when a dependency cannot answer. */
-export const RETRY_AFTER_SECONDS = { secret: 5, store: 2 } as const;
+export const RETRY_AFTER_SECONDS = { secret: 5, store: 2, jitsi: 5 } as const;

@@ -265,3 +265,76 @@ export function exchangeJoinLinkRequest() {
     userName: displayName('The display name to show in the meeting.').optional,
   } as const;
 }
+
+/** One occupant as Prosody's event sync component reports it: only its address, id and times are read (names and emails are dropped unread). */
+export interface ReportedOccupant {
+  occupantJid: string;
+  userId: string | undefined;
+  joinedAt: number;
+  leftAt: number | undefined;
+}
+
+const EPOCH_SECONDS_MAX = 32_503_680_000; // year 3000
+const epochSeconds = (value: unknown, field: string): number => {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > EPOCH_SECONDS_MAX) {
+    throw invalidField(field, 'must be whole seconds since the epoch (a JSON number)');
+  }
+  return value;
+};
+const OCCUPANT_JID = /^[^\s@/]{1,1023}@[A-Za-z0-9.-]{1,253}\/[^\s]{1,1023}$/;
+const USER_ID_VALUE = /^[!-~]{1,128}$/;
+
+function occupantOf(value: unknown, field: string): ReportedOccupant {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidField(field, 'must be an object');
+  const occupant = value as Record<string, unknown>;
+  const jid = occupant.occupant_jid;
+  if (typeof jid !== 'string' || jid.length > 2048 || !OCCUPANT_JID.test(jid))
+    throw invalidField(`${field}.occupant_jid`, 'must be an occupant address (room@domain/nick)');
+  // The token's context.user.id; anything that is not an id is treated as no id (flagged as unexpected, never stored).
+  const id =
+    typeof occupant.id === 'string' && USER_ID_VALUE.test(occupant.id)
+      ? occupant.id
+      : typeof occupant.id === 'number' && Number.isSafeInteger(occupant.id)
+        ? String(occupant.id)
+        : undefined;
+  const joinedAt = epochSeconds(occupant.joined_at, `${field}.joined_at`);
+  const leftAt = occupant.left_at === undefined || occupant.left_at === null ? undefined : epochSeconds(occupant.left_at, `${field}.left_at`);
+  return { occupantJid: jid, userId: id, joinedAt, leftAt };
+}
+
+const occupantField = optionalityOf<ReportedOccupant>({
+  jsonSchema: {
+    type: 'object',
+    description: "The occupant, from the token's context.user (name and email are ignored and never stored).",
+    required: ['occupant_jid', 'joined_at'],
+    properties: { occupant_jid: { type: 'string' }, id: { type: 'string' }, joined_at: { type: 'integer' }, left_at: { type: 'integer' } },
+  },
+  parse: occupantOf,
+});
+
+const occupantsField = optionalityOf<ReportedOccupant[]>({
+  jsonSchema: { type: 'array', maxItems: 1000, items: occupantField.required.jsonSchema, description: 'Everyone who was in the room (room destroyed only).' },
+  parse(value, field) {
+    if (!Array.isArray(value) || value.length > 1000) throw invalidField(field, 'must be an array of at most 1000 occupants');
+    return value.map((occupant, index) => occupantOf(occupant, `${field}[${index}]`));
+  },
+});
+
+/** The events Prosody's event sync component (jitsi-contrib mod_event_sync_component) posts; other fields it may add are ignored. */
+export function jitsiEventRequest() {
+  const text = (description: string) => textField(description, { maxChars: 1100, maxBytes: 1100, pattern: /^[^\s]{1,1100}$/ }, 'a room name or address');
+  return {
+    event_name: enumField('Which event.', ['muc-room-created', 'muc-room-destroyed', 'muc-occupant-joined', 'muc-occupant-left']).required,
+    room_name: text('The room (for a breakout room: its main room), as the node of its address: `room` or `[tenant]room`.').required,
+    room_jid: text("The room's address, `room@conference.<domain>`.").optional,
+    is_breakout: booleanField('A breakout room of the main room named.').optional,
+    breakout_room_id: text('The breakout room.').optional,
+    created_at: integerField('When the room was created (seconds since the epoch).', 0, EPOCH_SECONDS_MAX, 'seconds').optional,
+    destroyed_at: integerField('When the room was destroyed (seconds since the epoch).', 0, EPOCH_SECONDS_MAX, 'seconds').optional,
+    active_occupants_count: integerField('How many are in the room now.', 0, 100_000, 'occupants').optional,
+    occupant: occupantField.optional,
+    all_occupants: occupantsField.optional,
+  } as const;
+}
+
+export type JitsiEventInput = Infer<ReturnType<typeof jitsiEventRequest>>;

@@ -191,3 +191,68 @@ export const joinLinkTokenResponse: JsonSchema = {
     jitsiUrl: { type: 'string', format: 'uri', description: 'The Jitsi URL with the token in its fragment (#jwt=), ready to open.' },
   },
 };
+
+export const jitsiEventResponse: JsonSchema = {
+  type: 'object',
+  required: ['received'],
+  additionalProperties: false,
+  properties: {
+    received: { const: true },
+    appointment: { type: 'boolean', description: "Whether the room is an appointment's (recorded) or ad-hoc (only counted)." },
+  },
+};
+
+const memberAttendance: JsonSchema = {
+  type: 'object',
+  required: ['joined', 'present', 'minutesPresent'],
+  additionalProperties: false,
+  properties: {
+    joined: { type: 'boolean' },
+    present: { type: 'boolean', description: 'In the room now.' },
+    firstJoinAt: isoDateTime,
+    lastLeaveAt: isoDateTime,
+    minutesPresent: { type: 'number', minimum: 0 },
+  },
+};
+
+export const attendanceResponse: JsonSchema = {
+  type: 'object',
+  required: ['appointmentId', 'status', 'therapist', 'client', 'bothPresentMinutes', 'others'],
+  additionalProperties: false,
+  properties: {
+    appointmentId: { type: 'string' },
+    status: { enum: ['completed', 'client-no-show', 'therapist-no-show', 'in-progress', 'not-started', 'cancelled'] },
+    therapist: memberAttendance,
+    client: memberAttendance,
+    bothPresentMinutes: { type: 'number', minimum: 0, description: 'Minutes the therapist and the client were in the room together.' },
+    others: {
+      type: 'array',
+      description: 'Anyone else who was in the room (flagged): an id the appointment does not name, or none.',
+      items: {
+        type: 'object',
+        required: ['userId', 'flagged', 'minutesPresent'],
+        additionalProperties: false,
+        properties: {
+          userId: { type: ['string', 'null'] },
+          flagged: { const: true },
+          firstJoinAt: isoDateTime,
+          lastLeaveAt: isoDateTime,
+          present: { type: 'boolean' },
+          joined: { type: 'boolean' },
+          minutesPresent: { type: 'number', minimum: 0 },
+        },
+      },
+    },
+  },
+};
+
+export const endMeetingResponse: JsonSchema = {
+  type: 'object',
+  required: ['appointmentId', 'outcome', 'attempts'],
+  additionalProperties: false,
+  properties: {
+    appointmentId: { type: 'string' },
+    outcome: { enum: ['ended', 'not-running'], description: '`ended`: Jitsi destroyed the room; `not-running`: there was no meeting to end.' },
+    attempts: { type: 'integer', minimum: 0 },
+  },
+};

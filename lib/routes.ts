@@ -9,6 +9,7 @@ import {
   createRoomRequest,
   exchangeJoinLinkRequest,
   generateTokenRequest,
+  jitsiEventRequest,
   moveAppointmentRequest,
   refreshTokenRequest,
   requesterQuery,
@@ -27,6 +28,9 @@ import {
   pemResponse,
   reservationConflictResponse,
   reservationResponse,
+  attendanceResponse,
+  endMeetingResponse,
+  jitsiEventResponse,
   tokenResponse,
   validateTokenResponse,
   type JsonSchema,
@@ -111,6 +115,12 @@ export interface RouteDefinition<S extends RequestSchema = RequestSchema, P exte
   caller: 'required' | 'public' | 'prosody';
   /** How a body is encoded: JSON (the default) or a form (Prosody's reservation module). */
   bodyFormat?: 'json' | 'form';
+  /** `prosody` routes: which bearer key (the reservation module's, or the event sync component's). */
+  key?: 'reservations' | 'events';
+  /** A JSON body's limit, when not the default 8 KiB. */
+  maxBodyBytes?: number;
+  /** Fields the schema does not name: refused (the default), or dropped unread. */
+  unknownFields?: 'refuse' | 'ignore';
   /**
    * The Lambda function that runs the route (a key of FUNCTIONS), or `local-server` for a route
    * the local server alone serves.
@@ -125,6 +135,25 @@ export interface RouteDefinition<S extends RequestSchema = RequestSchema, P exte
 const row = <S extends RequestSchema = Record<never, never>, P extends RequestSchema = Record<never, never>, Q extends RequestSchema = Record<never, never>>(
   definition: RouteDefinition<S, P, Q>,
 ): RouteDefinition<S, P, Q> => Object.freeze(definition);
+
+/** The four events Prosody's event sync component posts to `<api_prefix>/events/...`: one row each, one handler module. */
+function jitsiEventRow(kind: string, path: string, what: string) {
+  return row({
+    name: `jitsi-event-${kind}`,
+    method: 'POST',
+    path: `/api/jitsi/events/${path}`,
+    entry: `functions/jitsi-event-${kind}.ts`,
+    summary: `Prosody's event sync component: ${what} An appointment's room is recorded (ids and times; names and emails are dropped unread), an ad-hoc room counted.`,
+    request: jitsiEventRequest,
+    store: [...DECIDES_BY_ROOM, 'dynamodb:DeleteItem'],
+    response: { contentType: 'application/json', description: 'Received', schema: jitsiEventResponse },
+    caller: 'prosody',
+    key: 'events',
+    maxBodyBytes: 256 * 1024,
+    unknownFields: 'ignore',
+    runsIn: 'reservationsApi',
+  });
+}
 
 export const ROUTES = {
   generateToken: row({
@@ -317,6 +346,37 @@ export const ROUTES = {
     caller: 'prosody',
     runsIn: 'reservationsApi',
   }),
+  attendance: row({
+    name: 'appointment-attendance',
+    method: 'GET',
+    path: '/api/jitsi/appointments/{appointmentId}/attendance',
+    entry: 'functions/appointment-attendance.ts',
+    summary:
+      "Who came to an appointment's session, as Jitsi reported it (its therapist and client): first join, last leave, minutes present, minutes together, anyone unexpected, and the status.",
+    params: appointmentPath,
+    query: requesterQuery,
+    store: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    response: { contentType: 'application/json', description: 'OK', schema: attendanceResponse },
+    caller: 'required',
+    runsIn: 'callerApi',
+  }),
+  endMeeting: row({
+    name: 'end-meeting',
+    method: 'POST',
+    path: '/api/jitsi/appointments/{appointmentId}/end',
+    entry: 'functions/end-meeting.ts',
+    summary: "The therapist ends the appointment's meeting in Jitsi now (Prosody's end-meeting endpoint, when END_MEETING_URL is set); recorded on the trail.",
+    params: appointmentPath,
+    query: requesterQuery,
+    store: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    response: { contentType: 'application/json', description: 'Done', schema: endMeetingResponse },
+    caller: 'required',
+    runsIn: 'callerApi',
+  }),
+  roomCreatedEvent: jitsiEventRow('room-created', 'room/created', 'A room was created.'),
+  roomDestroyedEvent: jitsiEventRow('room-destroyed', 'room/destroyed', 'A room was destroyed, with everyone who was in it.'),
+  occupantJoinedEvent: jitsiEventRow('occupant-joined', 'occupant/joined', 'Someone joined a room.'),
+  occupantLeftEvent: jitsiEventRow('occupant-left', 'occupant/left', 'Someone left a room.'),
   openApi: row({
     name: 'openapi-document',
     method: 'GET',
@@ -365,7 +425,16 @@ export const storeActionsOf = (routesOfFunction: readonly RouteDefinition[]): re
   [...new Set(routesOfFunction.flatMap((route) => route.store))].sort();
 
 /** Whether a function may read Prosody's reservation key: only if one of its routes is Prosody's. */
-export const readsReservationKey = (routesOfFunction: readonly RouteDefinition[]): boolean => routesOfFunction.some((route) => route.caller === 'prosody');
+export const readsReservationKey = (routesOfFunction: readonly RouteDefinition[]): boolean =>
+  routesOfFunction.some((route) => route.caller === 'prosody' && (route.key ?? 'reservations') === 'reservations');
+/** Whether a function's routes check the event sync component's key. */
+export const readsEventsKey = (routesOfFunction: readonly RouteDefinition[]): boolean =>
+  routesOfFunction.some((route) => route.caller === 'prosody' && route.key === 'events');
+/** Whether a function's routes record decisions, and so tell the platform (events:PutEvents on the stack's bus). */
+export const publishesEvents = (routesOfFunction: readonly RouteDefinition[]): boolean =>
+  routesOfFunction.some((route) => route.store.includes('dynamodb:PutItem'));
+/** Where Prosody's event sync component posts (its api_prefix): the four event routes' common prefix. */
+export const EVENTS_API_PREFIX = '/api/jitsi';
 
 /** Matches a request path against a route path, returning its path parameters (or undefined). */
 export function matchRoute(route: Pick<RouteDefinition, 'path'>, path: string): Record<string, string> | undefined {

@@ -113,12 +113,12 @@ export function enumField<const V extends string>(description: string, values: r
   });
 }
 
-export function parseRequest<S extends RequestSchema>(schema: S, body: unknown): Infer<S> {
+export function parseRequest<S extends RequestSchema>(schema: S, body: unknown, options: { unknownFields?: 'refuse' | 'ignore' } = {}): Infer<S> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new InvalidRequestError(`Send a JSON object with the fields: ${Object.keys(schema).join(', ')}.`);
   }
   const input = body as Record<string, unknown>;
-  for (const key of Object.keys(input)) {
+  for (const key of options.unknownFields === 'ignore' ? [] : Object.keys(input)) {
     if (!Object.hasOwn(schema, key)) {
       // The unknown key itself is not echoed back.
       throw new InvalidRequestError(`Accepted fields: ${Object.keys(schema).join(', ')}.`, 'unknown-field');

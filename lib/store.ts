@@ -5,16 +5,27 @@
 //   audit         refusals, counted per asker, reason and day; the trail's pages
 //   conferences   ad-hoc rooms Prosody opened (an appointment's open room is in its history)
 //   join codes    single-use join links, by the code's hash
+//   attendance    who was in an appointment's room and when (ids and times), as Jitsi reported it
 // It holds ids, times and states only: never a name, an email or a token.
 import type { AwsClientConfig } from './secret.ts';
 import { openAppointmentHistory, type AppointmentHistory } from './store/appointments.ts';
+import { openAttendance, type AttendanceStore } from './store/attendance.ts';
 import { openAuditTrail, type AuditTrail } from './store/audit.ts';
 import { openAdhocConferences, type AdhocConferences } from './store/conferences.ts';
 import { openJoinCodes, type JoinCodes } from './store/join-codes.ts';
 import { openRoomPointers, type RoomPointers } from './store/rooms.ts';
 import { openTable } from './store/table.ts';
 
-export type { Appointment, AppointmentEvent, AppointmentStatus, AuditAction, AuditRecord, Grant, OpenConference } from './store/appointments.ts';
+export type {
+  Appointment,
+  AppointmentEvent,
+  AppointmentStatus,
+  AuditAction,
+  AuditRecord,
+  Grant,
+  OpenConference,
+  SessionOutcome,
+} from './store/appointments.ts';
 export type { AdhocConference } from './store/conferences.ts';
 export type { JoinCode } from './store/join-codes.ts';
 export type { TrailPage } from './store/audit.ts';
@@ -26,6 +37,7 @@ export interface AppointmentStore {
   audit: AuditTrail;
   conferences: AdhocConferences;
   joinCodes: JoinCodes;
+  attendance: AttendanceStore;
   /** Loads the client (no request), so an environment a keep-warm ping started answers its first store call as a warm one would. */
   warmUp(): Promise<void>;
 }
@@ -47,6 +59,7 @@ export function createDynamoStore(options: StoreOptions): AppointmentStore {
     audit: openAuditTrail(table, appointments, retentionSeconds),
     conferences: openAdhocConferences(table),
     joinCodes: openJoinCodes(table),
+    attendance: openAttendance(table, retentionSeconds),
     warmUp: () => table.warmUp(),
   };
 }

@@ -78,6 +78,12 @@ export function buildEvents(at: Date, envFile = join(EVENTS_DIR, 'env.json')): R
   const json = (value: unknown) => ({ body: JSON.stringify(value), contentType: 'application/json' });
   const asTherapist = { pathParameters: { appointmentId: APPOINTMENT.appointmentId }, query: { userId: APPOINTMENT.therapistId } };
   const prosody = { authorization: `Bearer ${env.RESERVATIONS_API_KEY}` };
+  // Prosody's event sync component, as it posts (its plugin's payloads; names and emails are dropped on arrival).
+  const eventSync = (payload: Record<string, unknown>) => ({
+    authorization: `Bearer ${env.EVENTS_API_KEY}`,
+    ...json({ room_name: ROOM, room_jid: `${ROOM}@conference.meet.jitsi`, is_breakout: false, ...payload }),
+  });
+  const occupant = { occupant_jid: `${ROOM}@conference.meet.jitsi/3f2a9c1e`, joined_at: now - 600, name: 'Alex', id: APPOINTMENT.clientId };
   const parts = new Map<RouteDefinition, EventParts>([
     [ROUTES.generateToken, json({ roomName: ROOM, userName: 'Test User', userEmail: 'test@example.com', isModerator: true, expiresIn: 3600 })],
     [
@@ -113,6 +119,15 @@ export function buildEvents(at: Date, envFile = join(EVENTS_DIR, 'env.json')): R
     ],
     [ROUTES.reservationGet, { ...prosody, pathParameters: { id: ROOM } }],
     [ROUTES.reservationDelete, { ...prosody, pathParameters: { id: ROOM } }],
+    [ROUTES.roomCreatedEvent, eventSync({ event_name: 'muc-room-created', created_at: now - 900 })],
+    [ROUTES.occupantJoinedEvent, eventSync({ event_name: 'muc-occupant-joined', occupant, active_occupants_count: 1 })],
+    [ROUTES.occupantLeftEvent, eventSync({ event_name: 'muc-occupant-left', occupant: { ...occupant, left_at: now - 60 }, active_occupants_count: 0 })],
+    [
+      ROUTES.roomDestroyedEvent,
+      eventSync({ event_name: 'muc-room-destroyed', created_at: now - 900, destroyed_at: now - 30, all_occupants: [{ ...occupant, left_at: now - 60 }] }),
+    ],
+    [ROUTES.attendance, asTherapist],
+    [ROUTES.endMeeting, asTherapist],
   ]);
   const events: Record<string, Record<string, unknown>> = {};
   for (const route of deployedRoutes) {

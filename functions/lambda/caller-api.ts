@@ -4,10 +4,12 @@ import { deployedHandler } from '#lib/deps';
 import { createFunctionHandler } from '#lib/http/function-handler';
 import { FUNCTIONS, ROUTES } from '#lib/routes';
 import { createDynamoStore } from '#lib/store';
+import { createAppointmentAttendanceHandler } from '../appointment-attendance.ts';
 import { createAppointmentAuditHandler } from '../appointment-audit.ts';
 import { createCancelAppointmentHandler } from '../cancel-appointment.ts';
 import { createCreateJoinLinkHandler } from '../create-join-link.ts';
 import { createCreateRoomHandler } from '../create-room.ts';
+import { createEndMeetingHandler } from '../end-meeting.ts';
 import { createExchangeJoinLinkHandler } from '../exchange-join-link.ts';
 import { createGenerateTokenHandler } from '../generate-token.ts';
 import { createGetAppointmentHandler } from '../get-appointment.ts';
@@ -26,6 +28,8 @@ export const createCallerApiHandler = createFunctionHandler(FUNCTIONS.callerApi,
   [ROUTES.appointmentAudit.name]: createAppointmentAuditHandler,
   [ROUTES.createJoinLink.name]: createCreateJoinLinkHandler,
   [ROUTES.exchangeJoinLink.name]: createExchangeJoinLinkHandler,
+  [ROUTES.attendance.name]: createAppointmentAttendanceHandler,
+  [ROUTES.endMeeting.name]: createEndMeetingHandler,
 });
 
 export const handler = deployedHandler(createCallerApiHandler, { openStore: createDynamoStore });

@@ -9,13 +9,15 @@ import type { Logger } from '#lib/log';
 import type { SecretFetcher } from '#lib/secret';
 
 /** Where the generated secrets live (all match the one .gitignore pattern, .jitsi-dev-*). */
-export const LOCAL_SECRET_FILES: Readonly<Record<Signing | 'reservations', string>> = {
+export const LOCAL_SECRET_FILES: Readonly<Record<Signing | 'reservations' | 'events' | 'webhook', string>> = {
   hs256: '.jitsi-dev-secret',
   rs256: '.jitsi-dev-rs256-key.json',
   reservations: '.jitsi-dev-reservations-key',
+  events: '.jitsi-dev-events-key',
+  webhook: '.jitsi-dev-webhook-secret',
 };
 
-export const localSecretPath = (cwd: string, kind: Signing | 'reservations'): string => resolve(cwd, LOCAL_SECRET_FILES[kind]);
+export const localSecretPath = (cwd: string, kind: keyof typeof LOCAL_SECRET_FILES): string => resolve(cwd, LOCAL_SECRET_FILES[kind]);
 
 /** A new local development secret: 64 random characters, or an RSA key pair with a kid. */
 export function generateLocalSecret(signing: Signing): string {
@@ -29,6 +31,7 @@ export function createLocalFileFetcher(
   logger: Logger,
   signing: Signing,
   what = `a local development app secret; set ${SETTINGS.appSecret.variable} to use your Jitsi server's app_secret`,
+  generate: () => string = () => generateLocalSecret(signing),
 ): SecretFetcher {
   async function readOrCreate(): Promise<string> {
     try {
@@ -36,7 +39,7 @@ export function createLocalFileFetcher(
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
-    const secret = generateLocalSecret(signing);
+    const secret = generate();
     try {
       await writeFile(path, `${secret}\n`, { mode: 0o600, flag: 'wx' });
       logger.warn(`generated ${what}`, { file: path });

@@ -50,7 +50,7 @@ function answerStack(deps: Pick<Deps, 'settings' | 'logger'>, routeName: string)
 
 export function createApiHandler<S extends RequestSchema, P extends RequestSchema = Record<never, never>, Q extends RequestSchema = Record<never, never>>(
   route: RouteDefinition<S, P, Q>,
-  deps: Pick<Deps, 'settings' | 'logger'> & Partial<Pick<Deps, 'reservationKey'>>,
+  deps: Pick<Deps, 'settings' | 'logger'> & Partial<Pick<Deps, 'reservationKey' | 'eventsKey'>>,
   handle: RouteFunction<Infer<S> & Infer<P> & Infer<Q>>,
 ) {
   const { settings } = deps;
@@ -69,11 +69,23 @@ export function createApiHandler<S extends RequestSchema, P extends RequestSchem
   };
   const handler = answerStack(deps, route.name).use(replySerializer());
   if (route.caller === 'prosody') {
-    const { reservationKey } = deps;
-    if (reservationKey === undefined) throw new TypeError(`${route.name} needs the reservation key`);
-    handler.use(bearerKey({ key: () => reservationKey.get() }));
+    const keyName = route.key ?? 'reservations';
+    const key = keyName === 'events' ? deps.eventsKey : deps.reservationKey;
+    if (key === undefined) throw new TypeError(`${route.name} needs the ${keyName} key`);
+    handler.use(bearerKey({ key: () => key.get(), name: keyName === 'events' ? 'event sync API key' : 'reservation API key' }));
   }
-  if (schema !== undefined) handler.use(route.bodyFormat === 'form' ? formBody({ schema }) : strictJsonBody({ schema, method: route.method }));
+  if (schema !== undefined) {
+    handler.use(
+      route.bodyFormat === 'form'
+        ? formBody({ schema })
+        : strictJsonBody({
+            schema,
+            method: route.method,
+            ...(route.maxBodyBytes === undefined ? {} : { maxBytes: route.maxBodyBytes }),
+            ...(route.unknownFields === undefined ? {} : { unknownFields: route.unknownFields }),
+          }),
+    );
+  }
   return handler.handler(base);
 }
 

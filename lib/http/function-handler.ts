@@ -32,6 +32,8 @@ export function createFunctionHandler(
   fn: FunctionDefinition,
   factories: Readonly<Record<string, (deps: Deps) => unknown>>,
   routes: readonly RouteDefinition[] = routesOf(fn),
+  /** Events that are not requests (the stack's rules): the job's answer, or undefined for an event that is not one. */
+  jobs?: (deps: Deps, event: unknown) => Promise<unknown> | undefined,
 ) {
   const expected = routes.map((route) => route.name).sort();
   const given = Object.keys(factories).sort();
@@ -52,6 +54,8 @@ export function createFunctionHandler(
       if (handler !== undefined) return handler(event as ApiEvent, context);
       // A scheduled ping keeps the environment alive; it answers nobody and writes no log line.
       if (isKeepWarmPing(event)) return warmUp();
+      const job = jobs?.(deps, event);
+      if (job !== undefined) return job as Promise<ApiResult>;
       // Only a misconfigured integration sends a route this function does not run.
       return refuse(event as ApiEvent, new NotFoundError(`${fn.name} has no route ${(event as ApiEvent).routeKey}.`), context);
     };

@@ -26,6 +26,7 @@ const REQUEST_TITLES = {
 const UNAVAILABLE = {
   secret: { type: 'secret-unavailable', title: 'The signing secret is unavailable' },
   store: { type: 'store-unavailable', title: 'The appointment store is unavailable' },
+  jitsi: { type: 'jitsi-unavailable', title: 'Jitsi did not answer' },
 } as const;
 
 const APPOINTMENT_STATES = {

@@ -49,13 +49,17 @@ export interface StrictJsonBodyOptions<S extends RequestSchema> {
   maxBytes?: number;
   /** The method that carries the body (POST unless the route says PATCH). */
   method?: string;
+  /** Fields the schema does not name: refused (the default), or dropped unread (a sender that adds fields over time). */
+  unknownFields?: 'refuse' | 'ignore';
 }
 
 export function strictJsonBody<S extends RequestSchema>(options: StrictJsonBodyOptions<S>): ApiMiddleware {
   const maxBytes = options.maxBytes ?? MAX_BODY_BYTES;
   return {
     before(request) {
-      const input: Infer<S> = parseRequest(options.schema, parseStrictJson(readJsonText(request.event, maxBytes, options.method)));
+      const input: Infer<S> = parseRequest(options.schema, parseStrictJson(readJsonText(request.event, maxBytes, options.method)), {
+        unknownFields: options.unknownFields ?? 'refuse',
+      });
       (request.event as EventWithInput<Infer<S>>).input = input;
     },
   };

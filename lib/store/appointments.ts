@@ -44,7 +44,12 @@ export interface Appointment {
   createdAt: number;
   updatedAt: number;
   conference?: OpenConference | undefined;
+  /** The session's outcome, once it was decided and told (attendance). */
+  outcome?: SessionOutcome | undefined;
 }
+
+export type SessionOutcome = 'completed' | 'client-no-show' | 'therapist-no-show';
+const OUTCOMES: readonly string[] = ['completed', 'client-no-show', 'therapist-no-show'];
 
 export const AUDIT_ACTIONS = [
   'created',
@@ -57,6 +62,12 @@ export const AUDIT_ACTIONS = [
   'room-closed',
   'join-link-created',
   'join-link-used',
+  'participant-joined',
+  'participant-left',
+  'session-completed',
+  'session-no-show',
+  'meeting-ended',
+  'meeting-end-failed',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -175,7 +186,9 @@ export function eventFrom(item: Item): AppointmentEvent {
   const fields = fieldsOf(item);
   const status = fields.text('status');
   if (status !== 'scheduled' && status !== 'cancelled') throw storeUnavailable();
-  const state = { status, tenant: fields.optionalText('tenant'), conference: conferenceFrom(item.conference) } as Appointment;
+  const outcome = fields.optionalText('outcome');
+  if (outcome !== undefined && !OUTCOMES.includes(outcome)) throw storeUnavailable();
+  const state = { status, tenant: fields.optionalText('tenant'), conference: conferenceFrom(item.conference), outcome } as Appointment;
   for (const name of STATE_TEXTS) state[name] = fields.text(name);
   for (const name of STATE_NUMBERS) state[name] = fields.number(name);
   if (!Array.isArray(item.records)) throw storeUnavailable();

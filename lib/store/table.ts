@@ -24,8 +24,8 @@ export interface Table {
   update(key: Key, update: { set: string; condition?: string; values: Item; names?: Record<string, string> }): Promise<Item | undefined>;
   /** A DeleteItem: the item that was there, if any. */
   remove(key: Key): Promise<Item | undefined>;
-  /** One page of a partition, strongly consistent, items whose sort key starts with `prefix`. */
-  query(query: { pk: string; prefix: string; newestFirst: boolean; limit: number; after?: Key | undefined }): Promise<QueryPage>;
+  /** One page of a partition, strongly consistent: items whose sort key starts with `prefix` (or, with `upTo`, sorts at or before it). */
+  query(query: { pk: string; prefix: string; upTo?: string | undefined; newestFirst: boolean; limit: number; after?: Key | undefined }): Promise<QueryPage>;
   /** Loads the SDK (no request): an environment a keep-warm ping started answers its first store call as a warm one would. */
   warmUp(): Promise<void>;
 }
@@ -125,14 +125,14 @@ export function openTable(tableName: string, client: AwsClientConfig | undefined
         async (abortSignal) => (await client.send(new lib.DeleteCommand({ TableName, Key: key, ReturnValues: 'ALL_OLD' }), { abortSignal })).Attributes,
       );
     },
-    async query({ pk, prefix, newestFirst, limit, after }) {
+    async query({ pk, prefix, upTo, newestFirst, limit, after }) {
       const { lib, client } = await sdk();
       return call(async (abortSignal) => {
         const output = await client.send(
           new lib.QueryCommand({
             TableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+            KeyConditionExpression: upTo === undefined ? 'pk = :pk AND begins_with(sk, :sk)' : 'pk = :pk AND sk <= :sk',
+            ExpressionAttributeValues: { ':pk': pk, ':sk': upTo ?? prefix },
             ConsistentRead: true,
             ScanIndexForward: !newestFirst,
             Limit: limit,

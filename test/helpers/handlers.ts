@@ -18,6 +18,8 @@ export type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promi
 export const TEST_APP_SECRET = 'handler-test-app-secret-handler-test-app-secret';
 /** What Prosody would send in reservations_api_headers. */
 export const TEST_RESERVATIONS_KEY = 'reservations-test-key-reservations-test-key-0123';
+/** What Prosody's event sync component would send in api_headers. */
+export const TEST_EVENTS_KEY = 'events-test-key-events-test-key-events-test-key-0123';
 
 export const BASE_ENV: Record<string, string | undefined> = {
   // Every setting starts unset, so no test inherits another's configuration.
@@ -26,6 +28,7 @@ export const BASE_ENV: Record<string, string | undefined> = {
   JITSI_APP_ID: 'test-app',
   JITSI_APP_SECRET: TEST_APP_SECRET,
   RESERVATIONS_API_KEY: TEST_RESERVATIONS_KEY,
+  EVENTS_API_KEY: TEST_EVENTS_KEY,
   AUTH_MODE: 'none',
 };
 
@@ -70,8 +73,18 @@ export async function importFactory(route: { entry: string }) {
  */
 function reservationKeyFor(merged: Env, env: Env): { env: Env; options: DepsOptions } {
   const lambda = merged.AWS_LAMBDA_FUNCTION_NAME !== undefined && merged.AWS_SAM_LOCAL !== 'true';
-  if (!lambda || env.RESERVATIONS_API_KEY !== undefined || env.RESERVATIONS_KEY_ARN !== undefined) return { env: merged, options: {} };
-  return { env: { ...merged, RESERVATIONS_API_KEY: undefined }, options: { reservationKeyFetcher: async () => ({ value: TEST_RESERVATIONS_KEY }) } };
+  if (!lambda) return { env: merged, options: {} };
+  const options: DepsOptions = {};
+  let lambdaEnv = merged;
+  if (env.RESERVATIONS_API_KEY === undefined && env.RESERVATIONS_KEY_ARN === undefined) {
+    lambdaEnv = { ...lambdaEnv, RESERVATIONS_API_KEY: undefined };
+    options.reservationKeyFetcher = async () => ({ value: TEST_RESERVATIONS_KEY });
+  }
+  if (env.EVENTS_API_KEY === undefined && env.EVENTS_KEY_ARN === undefined) {
+    lambdaEnv = { ...lambdaEnv, EVENTS_API_KEY: undefined };
+    options.eventsKeyFetcher = async () => ({ value: TEST_EVENTS_KEY });
+  }
+  return { env: lambdaEnv, options };
 }
 
 /** The real handlers; `options.clock` stands in for the system clock (the secret caches keep real time). */

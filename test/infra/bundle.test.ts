@@ -24,6 +24,7 @@ let fake: FakeSecretsManager;
 let store: EmbeddedStore;
 const TABLE = 'bundle-appointments';
 const RESERVATIONS_KEY_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:reservations-key-AbCdEf';
+const EVENTS_KEY_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:events-key-AbCdEf';
 let resources: Record<string, any>;
 
 beforeAll(async () => {
@@ -33,6 +34,7 @@ beforeAll(async () => {
   fake.secrets.set(TEST_SECRET_ARN, 'bundle-test-secret-bundle-test-secret-0123456789');
   // The key the reservation events send (events/env.json), as the stack's generated secret.
   fake.secrets.set(RESERVATIONS_KEY_ARN, JSON.parse(readFileSync('events/env.json', 'utf8')).Parameters.RESERVATIONS_API_KEY);
+  fake.secrets.set(EVENTS_KEY_ARN, JSON.parse(readFileSync('events/env.json', 'utf8')).Parameters.EVENTS_API_KEY);
   const { app } = synth({ auth: 'none', jitsiAppId: 'bundle-app', jitsiDomain: 'meet.example.com' }, { bundle: true, outdir });
   const assembly = app.synth();
   resources = assembly.getStackByName('JitsiTokenStack').template.Resources;
@@ -70,6 +72,7 @@ async function invokeBundle(functionLogicalIdOf: string, name: string, eventFile
     // The table the stack would name, in an embedded store the SDK reaches through its own variable.
     APPOINTMENTS_TABLE: TABLE,
     ...(fn.Properties.Environment.Variables.RESERVATIONS_KEY_ARN ? { RESERVATIONS_KEY_ARN } : {}),
+    ...(fn.Properties.Environment.Variables.EVENTS_KEY_ARN ? { EVENTS_KEY_ARN } : {}),
     AWS_ENDPOINT_URL_DYNAMODB: store.client.endpoint,
     NODE_OPTIONS: '--enable-source-maps',
   } as Record<string, string>;
@@ -120,6 +123,9 @@ describe('bundled functions', () => {
       } else if (route.name === 'exchange-join-link') {
         // The fixture's code is a placeholder.
         expect(result.statusCode).toBe(404);
+      } else if (route.name === 'end-meeting') {
+        // No END_MEETING_URL in this deployment: the therapist is told it does not end meetings.
+        expect(JSON.parse(result.body)).toMatchObject({ status: 409, type: 'urn:jitsi-token-api:problem:appointment-conflict' });
       } else {
         expect(result.statusCode, result.body).toBe(200);
         expect(result.headers['content-type']).toBe('application/json');

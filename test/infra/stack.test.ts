@@ -11,9 +11,12 @@ import {
   KEEP_WARM_PING,
   readsReservationKey,
   routeKeyOf,
+  ROUTES,
   routesDeployedWith,
   routesOf,
   storeActionsOf,
+  publishesEvents,
+  readsEventsKey,
   type FunctionDefinition,
   type RouteDefinition,
 } from '../../lib/routes.ts';
@@ -59,21 +62,30 @@ function expectLeastPrivilege(
   for (const fn of deployed) {
     const own = routesOf(fn, deployedRoutesOfMode);
     const { actions, statements } = grantsOf(template, fn);
-    const keyRead = readsReservationKey(own) ? ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'] : [];
+    const secretRead = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+    const keyRead = [...(readsReservationKey(own) ? secretRead : []), ...(readsEventsKey(own) ? secretRead : [])];
     expect(actions, fn.name).toEqual(
       [
         'logs:CreateLogStream',
         'logs:PutLogEvents',
-        'secretsmanager:DescribeSecret',
-        'secretsmanager:GetSecretValue',
+        ...secretRead,
         ...keyRead,
         ...storeActionsOf(own),
+        ...(publishesEvents(own) ? ['events:PutEvents'] : []),
       ].sort(),
     );
-    expect(resources[functionLogicalId(fn)].Properties.Environment.Variables.RESERVATIONS_KEY_ARN !== undefined).toBe(readsReservationKey(own));
+    const variables = resources[functionLogicalId(fn)].Properties.Environment.Variables;
+    expect(variables.RESERVATIONS_KEY_ARN !== undefined).toBe(readsReservationKey(own));
+    expect(variables.EVENTS_KEY_ARN !== undefined).toBe(readsEventsKey(own));
+    expect(variables.EVENT_BUS_NAME !== undefined).toBe(publishesEvents(own));
+    // events:PutEvents on the stack's bus alone.
+    const putEvents = statements.find((statement) => [statement.Action].flat().includes('events:PutEvents'));
+    if (publishesEvents(own)) expect(JSON.stringify(putEvents?.Resource)).toMatch(/^\{"Fn::GetAtt":\["Events[0-9A-F]+","Arn"\]\}$/);
+    else expect(putEvents).toBeUndefined();
     for (const statement of statements) expect(JSON.stringify(statement.Resource)).not.toBe('"*"');
     const secretStatement = statements.find(
-      (statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue') && !JSON.stringify(statement.Resource).includes('ReservationsKey'),
+      (statement) =>
+        [statement.Action].flat().includes('secretsmanager:GetSecretValue') && !/ReservationsKey|EventsKey/.test(JSON.stringify(statement.Resource)),
     );
     expect(JSON.stringify(secretStatement?.Resource)).toMatch(/^\{"Ref":"AppSecret|^"arn:aws:secretsmanager:[\w-]+:\d+:secret:jitsi-/);
     const tableStatement = statements.find((statement) => [statement.Action].flat().some((action) => action.startsWith('dynamodb:')));
@@ -202,8 +214,8 @@ describe('JitsiTokenStack', () => {
     jwtStack.template.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true } });
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jitsi-AbCdEf';
     const imported = synth({ ...JWT_CONTEXT, secretArn: arn });
-    // Only the reservation key is generated then; the app secret is the imported one.
-    imported.template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    // Only Prosody's two keys are generated then; the app secret is the imported one.
+    imported.template.resourceCountIs('AWS::SecretsManager::Secret', 2);
     imported.template.hasResourceProperties('AWS::SecretsManager::Secret', { Description: Match.stringLikeRegexp('Prosody') });
     const fn = Object.values(resourcesOf(imported.template, 'AWS::Lambda::Function'))[0];
     expect(fn.Properties.Environment.Variables.JITSI_SECRET_ARN).toBe(arn);
@@ -291,7 +303,8 @@ describe('deploying with RS256 or a customer-managed key', () => {
     expect(() => synth({ ...JWT_CONTEXT, jitsiSigning: 'rs256' })).toThrow(/RS256 signing needs a secret holding/);
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jitsi-rs256-AbCdEf';
     const imported = synth({ ...JWT_CONTEXT, jitsiSigning: 'rs256', secretArn: arn });
-    imported.template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    // Prosody's two keys only: the signing key is the imported one.
+    imported.template.resourceCountIs('AWS::SecretsManager::Secret', 2);
     expect(imported.nagViolations).toEqual([]);
   });
 
@@ -394,12 +407,16 @@ describe('operations', () => {
   });
 
   it('pings each function every few minutes unless -c keepWarm=off, and refuses any other value', () => {
-    synth({ ...JWT_CONTEXT, keepWarm: 'off' }).template.resourceCountIs('AWS::Events::Rule', 0);
+    const keepWarmRules = (stack: { template: { findResources(type: string): Record<string, any> } }) =>
+      Object.entries(stack.template.findResources('AWS::Events::Rule'))
+        .filter(([id]) => id.startsWith('KeepWarm'))
+        .map(([, rule]) => rule);
+    expect(keepWarmRules(synth({ ...JWT_CONTEXT, keepWarm: 'off' }))).toHaveLength(0);
     const warm = synth({ ...JWT_CONTEXT, keepWarm: 'on' });
     // On by default: it costs cents (docs/PERFORMANCE.md).
-    template.resourceCountIs('AWS::Events::Rule', 1);
-    warm.template.resourceCountIs('AWS::Events::Rule', 1);
-    const rule = Object.values(warm.template.findResources('AWS::Events::Rule'))[0]!;
+    expect(keepWarmRules({ template })).toHaveLength(1);
+    expect(keepWarmRules(warm)).toHaveLength(1);
+    const rule = keepWarmRules(warm)[0]!;
     expect(rule.Properties.ScheduleExpression).toBe(`rate(${KEEP_WARM_EVERY_MINUTES} minutes)`);
     expect(rule.Properties.Targets).toHaveLength(functions.length);
     for (const fn of functions) {
@@ -407,7 +424,8 @@ describe('operations', () => {
       expect(JSON.parse(target.Input)).toEqual(KEEP_WARM_PING);
       expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 0 });
     }
-    warm.template.resourcePropertiesCountIs('AWS::Lambda::Permission', { Principal: 'events.amazonaws.com' }, functions.length);
+    // One for each function's ping, and the Prosody function's two rules (end meeting on cancel, outcomes).
+    warm.template.resourcePropertiesCountIs('AWS::Lambda::Permission', { Principal: 'events.amazonaws.com' }, functions.length + 2);
     expect(warm.nagViolations).toEqual([]);
     expect(() => synth({ ...JWT_CONTEXT, keepWarm: 'yes' })).toThrow(/keepWarm must be on or off/);
   });
@@ -415,5 +433,67 @@ describe('operations', () => {
   it('refuses half a custom domain or bad tags', () => {
     expect(() => synth({ ...JWT_CONTEXT, domainName: 'api.acme.org' })).toThrow(/go together/);
     expect(() => synth({ ...JWT_CONTEXT, tags: 'novalue' })).toThrow(/key=value/);
+  });
+});
+
+describe('telling the platform (EventBridge)', () => {
+  it("creates the bus, and rules that end a cancelled appointment's meeting and tell outcomes through the Prosody function", () => {
+    const { template } = jwtStack;
+    template.resourceCountIs('AWS::Events::EventBus', 1);
+    const rules = Object.values(template.findResources('AWS::Events::Rule'));
+    const prosody = functionLogicalId(FUNCTIONS.reservationsApi);
+    const onCancel = rules.find((rule) => JSON.stringify(rule.Properties.EventPattern ?? {}).includes('appointment.cancelled'))!;
+    expect(onCancel.Properties.EventPattern).toEqual({ source: ['jitsi-token-api'], 'detail-type': ['appointment.cancelled'] });
+    expect(JSON.stringify(onCancel.Properties.EventBusName)).toMatch(/Events/);
+    expect(onCancel.Properties.Targets).toHaveLength(1);
+    expect(JSON.stringify(onCancel.Properties.Targets[0].Arn)).toContain(prosody);
+    expect(onCancel.Properties.Targets[0].RetryPolicy.MaximumRetryAttempts).toBe(2);
+    const settle = rules.find((rule) => (rule.Properties.Targets ?? []).some((target: { Input?: string }) => target.Input?.includes('settle-outcomes')))!;
+    expect(JSON.stringify(settle.Properties.Targets[0].Arn)).toContain(prosody);
+    expect(settle.Properties.ScheduleExpression).toBe('rate(5 minutes)');
+    // No webhook delivery unless asked for.
+    template.resourceCountIs('AWS::Events::ApiDestination', 0);
+    for (const output of ['EventBusName', 'EventsApiPrefix', 'EventsKeyArn']) expect(template.toJSON().Outputs[output]).toBeDefined();
+  });
+
+  it("receives Prosody's events with its key, never behind the caller authorizer (acknowledged with a reason)", () => {
+    const { template } = jwtStack;
+    const eventRoutes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).filter((route) =>
+      String(route.Properties.RouteKey).includes('/events/'),
+    );
+    expect(eventRoutes.map((route) => route.Properties.RouteKey).sort()).toEqual(
+      [ROUTES.roomCreatedEvent, ROUTES.roomDestroyedEvent, ROUTES.occupantJoinedEvent, ROUTES.occupantLeftEvent].map((route) => `POST ${route.path}`).sort(),
+    );
+    for (const route of eventRoutes) expect(route.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
+    expect(jwtStack.nagViolations).toEqual([]);
+  });
+
+  it('-c webhookUrl delivers every event through an API destination with the Standard Webhooks headers, cdk-nag clean; only https', () => {
+    const hooked = synth({ ...JWT_CONTEXT, webhookUrl: 'https://platform.example.com/hooks/jitsi' });
+    hooked.template.resourceCountIs('AWS::Events::Connection', 1);
+    hooked.template.hasResourceProperties('AWS::Events::ApiDestination', {
+      InvocationEndpoint: 'https://platform.example.com/hooks/jitsi',
+      HttpMethod: 'POST',
+    });
+    const deliver = Object.values(hooked.template.findResources('AWS::Events::Rule')).find((rule) =>
+      (rule.Properties.Targets ?? []).some((target: { HttpParameters?: unknown }) => target.HttpParameters !== undefined),
+    )!;
+    expect(deliver.Properties.EventPattern).toEqual({ source: ['jitsi-token-api'] });
+    const target = deliver.Properties.Targets[0];
+    expect(target.InputPath).toBe('$.detail.body');
+    expect(target.HttpParameters.HeaderParameters).toEqual({
+      'webhook-id': '$.detail.webhook.id',
+      'webhook-timestamp': '$.detail.webhook.timestamp',
+      'webhook-signature': '$.detail.webhook.signature',
+    });
+    // The functions that publish read the signing secret; the others do not.
+    const resources = hooked.template.toJSON().Resources;
+    for (const fn of functions) {
+      const publishes = publishesEvents(routesOf(fn, routesDeployedWith('hs256')));
+      expect(resources[functionLogicalId(fn)].Properties.Environment.Variables.WEBHOOK_SECRET_ARN !== undefined, fn.name).toBe(publishes);
+    }
+    expect(hooked.template.toJSON().Outputs.WebhookSecretArn).toBeDefined();
+    expect(hooked.nagViolations).toEqual([]);
+    expect(() => synth({ ...JWT_CONTEXT, webhookUrl: 'http://platform.example.com/hooks' })).toThrow(/webhookUrl must be an https URL/);
   });
 });

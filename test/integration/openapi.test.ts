@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../infra/local/server.ts';
 import { deployedRoutes as routes } from '../../lib/routes.ts';
 import { buildOpenApi } from '../../lib/openapi.ts';
-import { TEST_RESERVATIONS_KEY } from '../helpers/handlers.ts';
+import { TEST_RESERVATIONS_KEY, TEST_EVENTS_KEY } from '../helpers/handlers.ts';
 import { post, startServer } from '../helpers/local-server.ts';
 
 const document = buildOpenApi(routes) as any;
@@ -111,6 +111,43 @@ describe('OpenAPI 3.1 description', () => {
     await prosody('reservation-get', '/conference/{id}', 'GET', '/conference/room-9');
     await prosody('reservation-delete', '/conference/{id}', 'DELETE', '/conference/room-9');
     await prosody('reservation-delete', '/conference/{id}', 'DELETE', '/conference/room-9');
+    // Attendance and ending the meeting (not configured here: 409).
+    await call('appointment-attendance', `${item}/attendance`, 'GET', `${server.url}/api/jitsi/appointments/b/attendance?userId=c`);
+    await call('appointment-attendance', `${item}/attendance`, 'GET', `${server.url}/api/jitsi/appointments/b/attendance?userId=stranger`);
+    await call('end-meeting', `${item}/end`, 'POST', `${server.url}/api/jitsi/appointments/b/end?userId=t`);
+    await call('end-meeting', `${item}/end`, 'POST', `${server.url}/api/jitsi/appointments/b/end?userId=c`);
+    // Prosody's event sync component.
+    const eventSync = async (name: string, path: string, body: unknown, key = TEST_EVENTS_KEY) => {
+      const response = await fetch(`${server.url}/api/jitsi/events/${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      check(`/api/jitsi/events/${path}`, 'post', response.status, await response.json(), response.headers.get('content-type'));
+      seen.add(name);
+    };
+    const occupant = { occupant_jid: 'room-9@conference.meet.jitsi/ab12', joined_at: 1_800_000_000, name: 'Open Api', id: 'c' };
+    const room = { room_name: 'room-9', room_jid: 'room-9@conference.meet.jitsi', is_breakout: false };
+    await eventSync('jitsi-event-room-created', 'room/created', { ...room, event_name: 'muc-room-created', created_at: 1_800_000_000 });
+    await eventSync('jitsi-event-room-created', 'room/created', { ...room, event_name: 'muc-room-created' }, 'wrong-key');
+    await eventSync('jitsi-event-occupant-joined', 'occupant/joined', { ...room, event_name: 'muc-occupant-joined', occupant });
+    await eventSync('jitsi-event-occupant-joined', 'occupant/joined', {
+      ...room,
+      event_name: 'muc-occupant-joined',
+      occupant: { ...occupant, joined_at: '1' },
+    });
+    await eventSync('jitsi-event-occupant-left', 'occupant/left', {
+      ...room,
+      event_name: 'muc-occupant-left',
+      occupant: { ...occupant, left_at: 1_800_000_100 },
+    });
+    await eventSync('jitsi-event-room-destroyed', 'room/destroyed', {
+      ...room,
+      event_name: 'muc-room-destroyed',
+      created_at: 1_800_000_000,
+      destroyed_at: 1_800_000_200,
+      all_occupants: [{ ...occupant, left_at: 1_800_000_100 }],
+    });
     expect([...seen].sort()).toEqual(routes.map((route) => route.name).sort());
   });
 });
