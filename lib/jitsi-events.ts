@@ -7,6 +7,7 @@
 import { summarizeAttendance, type Attendance, type AttendanceStatus } from './attendance.ts';
 import { appointmentByRoom, auditRecord, currentState, roleOf } from './appointments.ts';
 import { decideAndRecord, requestKeyOf, type HistoryDeps } from './history.ts';
+import { platformEventId } from './platform-events.ts';
 import type { JitsiEventInput, ReportedOccupant } from './requests.ts';
 import { CONFERENCE_NAME } from './requests.ts';
 import { isAppointmentRoom } from './room.ts';
@@ -154,7 +155,7 @@ export async function settleOutcome(deps: HistoryDeps, appointmentId: string, wh
   if (outcome !== 'completed') data.status = outcome;
   await deps.publisher.publish([
     {
-      id: `${appointmentId}/outcome/${appointment.version}`,
+      id: platformEventId(appointmentId, 'outcome', appointment.version),
       type: outcome === 'completed' ? 'session.completed' : 'session.no-show',
       time: isoFromSeconds(deps.clock.nowSeconds()),
       data,

@@ -4,6 +4,7 @@
 // `npm start` delivers them to WEBHOOK_URL itself. Every event has an id that stays the same
 // when it is sent again (a retried request re-publishes what it decided), so receivers dedupe
 // on it (Standard Webhooks' `webhook-id`).
+import { createHash } from 'node:crypto';
 import type { Logger } from './log.ts';
 import type { AwsClientConfig } from './secret.ts';
 import type { AppointmentEvent, AuditRecord } from './store.ts';
@@ -106,10 +107,14 @@ const scheduleOf = (state: AppointmentEvent['state']) => ({
   windowClosesAt: isoFromSeconds(state.closesAt),
 });
 
+/** An event's id: opaque (it is logged and sent as the webhook-id), and the same each time the same fact is told. */
+export const platformEventId = (...parts: readonly (string | number)[]): string =>
+  createHash('sha256').update(JSON.stringify(parts), 'utf8').digest('base64url').slice(0, 32);
+
 /** What one history event tells the platform: its changes and the tokens it issued (room and join-link records stay internal). */
 export function eventsOfHistory(event: AppointmentEvent): PlatformEvent[] {
   const { state } = event;
-  const eventId = (index: number) => `${state.appointmentId}/${event.seq}/${index}`;
+  const eventId = (index: number) => platformEventId(state.appointmentId, event.seq, index);
   return event.records.flatMap((record: AuditRecord, index): PlatformEvent[] => {
     const base = { id: eventId(index), time: isoFromSeconds(record.at) };
     switch (record.action) {

@@ -11,6 +11,7 @@ import { BUNDLE_ENTRY_FILE, esbuildOptions } from '../infra/bundling.ts';
 import { gatewayEvent, type GatewayOrigin } from '../infra/local/gateway-event.ts';
 import { loadSettings, settingsEnvironment } from '../lib/config.ts';
 import { createDeps } from '../lib/deps.ts';
+import { createDynamoStore } from '../lib/store.ts';
 import { createLogger } from '../lib/log.ts';
 import { createGenerateTokenHandler } from '../functions/generate-token.ts';
 import { createCallerApiHandler } from '../functions/lambda/caller-api.ts';
@@ -125,6 +126,32 @@ const TABLE = 'bench-appointments';
 const PROSODY_KEY_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bench-reservations-key-AbCdEf';
 const PROSODY_KEY = randomBytes(32).toString('base64url');
 
+const EVENTS_KEY_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bench-events-key-AbCdEf';
+const EVENTS_KEY = randomBytes(32).toString('base64url');
+
+/** Prosody's event sync component: someone joined an ad-hoc room (its payload; one counting update). */
+function occupantJoinedEvent(nick: string) {
+  const route = ROUTES.occupantJoinedEvent;
+  const room = 'bench-standup';
+  return gatewayEvent(BENCH_ORIGIN, {
+    routeKey: routeKeyOf(route),
+    method: route.method,
+    rawPath: route.path,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${EVENTS_KEY}` },
+    body: JSON.stringify({
+      event_name: 'muc-occupant-joined',
+      room_name: room,
+      room_jid: `${room}@conference.meet.jitsi`,
+      is_breakout: false,
+      occupant: { occupant_jid: `${room}@conference.meet.jitsi/${nick}`, joined_at: Math.floor(Date.now() / 1000), name: 'Bench Person', id: 'u-1' },
+      active_occupants_count: 1,
+    }),
+    requestId: 'bench',
+    time: '',
+    timeEpoch: 0,
+  });
+}
+
 /** Prosody's reservation call for a room nobody opened yet (an ad-hoc room: one conditional write). */
 function reservationEvent(room: string) {
   const route = ROUTES.reservationCreate;
@@ -158,6 +185,7 @@ async function main(): Promise<void> {
     ...settingsEnvironment({
       secretArn: TEST_SECRET_ARN,
       reservationsKeyArn: PROSODY_KEY_SECRET_ARN,
+      eventsKeyArn: EVENTS_KEY_SECRET_ARN,
       appId: 'bench-app',
       jitsiDomain: 'meet.example.com',
       authMode: 'none',
@@ -165,6 +193,7 @@ async function main(): Promise<void> {
     }),
   };
   fake.secrets.set(PROSODY_KEY_SECRET_ARN, PROSODY_KEY);
+  fake.secrets.set(EVENTS_KEY_SECRET_ARN, EVENTS_KEY);
 
   // 1. sign and verify against the node:crypto floor
   const key = createSigningKey(SECRET);
@@ -277,6 +306,45 @@ async function main(): Promise<void> {
     '',
     undefined,
   );
+  // Prosody's events, warm: an occupant joining an ad-hoc room (counted: one update each).
+  let nicks = 0;
+  const firstEvent = await reservationsApi(occupantJoinedEvent(`n${++nicks}`), context);
+  if (firstEvent.statusCode !== 200) throw new Error(`bench: ${ROUTES.occupantJoinedEvent.name} answered ${firstEvent.statusCode}`);
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  const eventsWarm = await opsPerSecond(() => reservationsApi(occupantJoinedEvent(`n${++nicks}`), context));
+  process.stdout.write = write;
+  row(
+    `${ROUTES.occupantJoinedEvent.name} warm invocations/s (${FUNCTIONS.reservationsApi.name}, ad-hoc room: one update each)`,
+    fmt(eventsWarm),
+    '',
+    undefined,
+    '',
+    undefined,
+  );
+
+  // Telling the platform adds no store call: the member token with a publisher that counts what it is given.
+  const published: unknown[] = [];
+  const publishingDeps = createDeps(loadSettings(lambdaEnv as never), {
+    logger: createLogger(() => {}),
+    openStore: createDynamoStore,
+    storeClient: { endpoint: storeCalls.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } },
+    publisher: { publish: async (events) => void published.push(...events) },
+  });
+  const publishing = createGenerateTokenHandler(publishingDeps) as unknown as (event: unknown, context: unknown) => Promise<{ statusCode: number }>;
+  await publishing(event(generateToken, { ...MEMBER_TOKEN, expiresIn: 600 }), context);
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  const publishingBefore = storeCalls.calls.length;
+  published.length = 0;
+  for (let i = 0; i < 100; i++) await publishing(event(generateToken, { ...MEMBER_TOKEN, expiresIn: 601 + i }), context);
+  process.stdout.write = write;
+  row(
+    `store calls per request: ${generateToken.name} (appointment member), publishing its token.issued`,
+    `${(storeCalls.calls.length - publishingBefore) / 100} (${[...new Set(storeCalls.calls.slice(publishingBefore))].join(', ')}); ${published.length / 100} event each`,
+    '',
+    undefined,
+    'the same as without publishing',
+    undefined,
+  );
 
   // What dispatching on routeKey costs: the same generate-token handler (from source, one set of
   // dependencies), called directly and through caller-api, in alternating rounds.
@@ -301,17 +369,24 @@ async function main(): Promise<void> {
   );
 
   // Store calls per request, counted at the store's endpoint (warm: room pointers cached).
-  const scenarios: Array<[string, RouteDefinition, unknown, string]> = [
-    [`${generateToken.name} (ad-hoc room)`, generateToken, bodies[generateToken.name], '0'],
-    [`${generateToken.name} (appointment member)`, generateToken, MEMBER_TOKEN, '1 query + 1 conditional write (the token and its record)'],
-    [`${createRoom.name} (registered again)`, createRoom, bodies[createRoom.name], '1 query + 1 conditional write (the tokens and their records)'],
-    [`${validateToken.name} (ad-hoc token)`, validateToken, bodies[validateToken.name], '0'],
-    [`${refreshToken.name} (ad-hoc token)`, refreshToken, bodies[refreshToken.name], '0'],
+  // Each request a new one (another lifetime): the same request again within two minutes is a retry, answered from its record.
+  const scenarios: Array<[string, RouteDefinition, (i: number) => unknown, string]> = [
+    [`${generateToken.name} (ad-hoc room)`, generateToken, () => bodies[generateToken.name], '0'],
+    [
+      `${generateToken.name} (appointment member)`,
+      generateToken,
+      (i) => ({ ...MEMBER_TOKEN, expiresIn: 900 + i }),
+      '1 query + 1 conditional write (the token and its record)',
+    ],
+    [`${generateToken.name} (appointment member, the same request again: a retry)`, generateToken, () => MEMBER_TOKEN, '1 query'],
+    [`${createRoom.name} (registered again)`, createRoom, () => bodies[createRoom.name], '1 query + the outcome entry (the retry answered from its record)'],
+    [`${validateToken.name} (ad-hoc token)`, validateToken, () => bodies[validateToken.name], '0'],
+    [`${refreshToken.name} (ad-hoc token)`, refreshToken, () => bodies[refreshToken.name], '0'],
   ];
   for (const [label, route, body, target] of scenarios) {
     process.stdout.write = (() => true) as typeof process.stdout.write;
     const callsBefore = storeCalls.calls.length;
-    for (let i = 0; i < 100; i++) await handlers[route.name]!(event(route, body), context);
+    for (let i = 0; i < 100; i++) await handlers[route.name]!(event(route, body(i)), context);
     const perRequest = (storeCalls.calls.length - callsBefore) / 100;
     const kinds = [...new Set(storeCalls.calls.slice(callsBefore))].join(', ');
     process.stdout.write = write;
@@ -326,7 +401,7 @@ async function main(): Promise<void> {
     `${storeCalls.calls.length - firstRegistration} (${storeCalls.calls.slice(firstRegistration).join(', ')})`,
     '',
     undefined,
-    '1 query + 2 conditional writes (room pointer; appointment, tokens and records)',
+    '1 query + 2 conditional writes (room pointer; appointment, tokens and records) + the outcome entry',
     undefined,
   );
 
@@ -367,12 +442,18 @@ async function main(): Promise<void> {
       writeFileSync(file, JSON.stringify(reservationEvent(`bench-room-cold-${variant}-${run}`)));
       return file;
     };
+    const occupantFile = (run: number) => {
+      const file = join(OUT, `occupant-${variant}-${run}.event.json`);
+      writeFileSync(file, JSON.stringify(occupantJoinedEvent(`cold-${variant}-${run}`)));
+      return file;
+    };
     const runs: Array<{ name: string; bundle: string; eventFile: (run: number) => string; status: number }> = [
       { name: 'minimal', bundle: 'minimal', eventFile: () => eventFiles[generateToken.name]!, status: 200 },
       { name: 'minimal-store', bundle: 'minimal-store', eventFile: () => eventFiles[generateToken.name]!, status: 200 },
       ...routes.map((route) => ({ name: route.name, bundle: CALLER_API.name, eventFile: () => eventFiles[route.name]!, status: 200 })),
       { name: FUNCTIONS.publicKeys.name, bundle: FUNCTIONS.publicKeys.name, eventFile: () => keysEvent, status: 404 },
       { name: FUNCTIONS.reservationsApi.name, bundle: FUNCTIONS.reservationsApi.name, eventFile: reservationFile, status: 200 },
+      { name: ROUTES.occupantJoinedEvent.name, bundle: FUNCTIONS.reservationsApi.name, eventFile: occupantFile, status: 200 },
       ...(variant === 'sdk-bundled' ? LAYOUT_RUNS.map(([name, route]) => ({ name, bundle: name, eventFile: () => eventFiles[route.name]!, status: 200 })) : []),
     ];
     for (let i = 0; i < COLD_RUNS; i++) {
@@ -412,6 +493,10 @@ async function main(): Promise<void> {
     storeFloorRow(
       `${FUNCTIONS.reservationsApi.name} cold start (${ROUTES.reservationCreate.name}), median of ${COLD_RUNS} (${variant})`,
       FUNCTIONS.reservationsApi.name,
+    );
+    storeFloorRow(
+      `${FUNCTIONS.reservationsApi.name} cold start (${ROUTES.occupantJoinedEvent.name}), median of ${COLD_RUNS} (${variant})`,
+      ROUTES.occupantJoinedEvent.name,
     );
     // No route of public-keys touches the store: its floor is the Secrets-Manager-only one.
     const keys = medianMs(FUNCTIONS.publicKeys.name);

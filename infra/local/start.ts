@@ -5,7 +5,11 @@ import { routeKeyOf, routes } from '#lib/routes';
 
 try {
   const settings = loadLocalSettings();
-  const [{ createLocalDeps }, { startLocalServer }] = await Promise.all([import('./deps.ts'), import('./server.ts')]);
+  const [{ createLocalDeps }, { startLocalServer }, { settleDueOutcomes }] = await Promise.all([
+    import('./deps.ts'),
+    import('./server.ts'),
+    import('#lib/jitsi-events'),
+  ]);
   const { startEmbeddedStore, ensureTable } = await import('./embedded-store.ts');
   const store = await startEmbeddedStore(settings.localStore);
   await ensureTable(store.client, settings.appointmentsTable);
@@ -13,6 +17,10 @@ try {
   // The reservation key is loaded lazily in Lambda (only the reservation functions need it);
   // locally it is loaded now, so its generated file exists before anyone copies it into a curl.
   await deps.reservationKey.get().catch(() => deps.logger.warn('the reservation API key could not be loaded; the reservation routes will answer 503'));
+  await deps.eventsKey.get().catch(() => deps.logger.warn('the event sync API key could not be loaded; the event routes will answer 503'));
+  // What the stack's 5-minute rule does: tell the outcomes of sessions whose window has closed.
+  const outcomes = setInterval(() => void settleDueOutcomes(deps).catch(() => deps.logger.warn('outcomes could not be settled; next try in a minute')), 60_000);
+  outcomes.unref();
   const authenticate = settings.authMode === 'jwt' ? (await import('./auth.ts')).createAuthenticator(settings) : undefined;
   const running = await startLocalServer({ deps, ...(authenticate ? { authenticate } : {}) });
   deps.logger.info('jitsi-token-api listening', {
@@ -30,6 +38,7 @@ try {
     deps.logger.info('shutting down', { signal });
     void running
       .close()
+      .then(() => deps.publisher.settled())
       .then(() => store.close())
       .then(() => process.exit(0));
   };

@@ -5,6 +5,8 @@ export const SECRETS_USED_IN_TESTS = [
   'secrets-manager-test-secret-0123456789-abcdef',
   'bundle-test-secret-bundle-test-secret-0123456789',
   'sam-local-only-secret-replace-me-0123456789abcdef',
+  'events-test-key-events-test-key-events-test-key-0123',
+  'sam-local-only-events-key-replace-me-0123456789abcdef',
 ];
 export const NAMES_USED_IN_TESTS = [
   'Test User',
@@ -17,6 +19,9 @@ export const NAMES_USED_IN_TESTS = [
   'Alex',
   'From Body',
   'Given Family',
+  'Harriet Therapist',
+  'Oscar Client',
+  'Uninvited Guest',
 ];
 export const EMAIL_PATTERN = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/;
 export const JWT_PATTERN = /eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/;

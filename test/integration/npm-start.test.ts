@@ -67,7 +67,13 @@ describe('npm start with no configuration', () => {
       await exited;
     }
     const generated = readdirSync(checkout).filter((name) => name !== '.git' && name !== '.gitignore');
-    expect(generated.sort()).toEqual(['.jitsi-dev-reservations-key', '.jitsi-dev-rs256-key.json', '.jitsi-dev-secret', '.jitsi-dev-store']);
+    expect(generated.sort()).toEqual([
+      '.jitsi-dev-events-key',
+      '.jitsi-dev-reservations-key',
+      '.jitsi-dev-rs256-key.json',
+      '.jitsi-dev-secret',
+      '.jitsi-dev-store',
+    ]);
     expect(execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: checkout, encoding: 'utf8' })).toBe('');
     rmSync(checkout, { recursive: true, force: true });
   });

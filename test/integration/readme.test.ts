@@ -17,9 +17,14 @@ let server: RunningServer;
 // As after npm start in a fresh checkout: the reservation key is generated into the working folder.
 const workDir = testTempDir('readme-');
 beforeAll(async () => {
-  server = await startServer({ JITSI_DOMAIN: 'meet.example.com', JITSI_APP_ID: 'local-dev-app', RESERVATIONS_API_KEY: undefined }, undefined, workDir);
-  // The key file is written on the first reservation call; make it exist for the example's `cat`.
+  server = await startServer(
+    { JITSI_DOMAIN: 'meet.example.com', JITSI_APP_ID: 'local-dev-app', RESERVATIONS_API_KEY: undefined, EVENTS_API_KEY: undefined },
+    undefined,
+    workDir,
+  );
+  // npm start writes Prosody's key files at start-up; this server writes them on their first use.
   await fetch(`${server.url}/api/jitsi/reservations/conference/warm-up`, { method: 'DELETE' });
+  await fetch(`${server.url}/api/jitsi/events/room/created`, { method: 'POST' });
 });
 afterAll(async () => {
   await server.close();
@@ -45,6 +50,8 @@ describe('README examples', () => {
       else if (path.endsWith('/join-links/exchange'))
         expect(body).toMatchObject({ moderator: false, jitsiUrl: expect.stringMatching(/^https:\/\/meet\.example\.com\/appt-[a-z2-7]{26}#jwt=eyJ/) });
       else if (path.endsWith('/audit')) expect(body.records.map((record: { action: string }) => record.action)).toContain('moved');
+      else if (path.endsWith('/attendance'))
+        expect(body).toMatchObject({ appointmentId: 'appt-900', status: 'in-progress', client: { joined: true, present: true } });
       else if (path.startsWith('-X DELETE')) expect(body).toMatchObject({ appointmentId: 'appt-456', status: 'cancelled' });
       else if (path.startsWith('-X PATCH')) expect(body).toMatchObject({ appointmentId: 'appt-456', status: 'scheduled', durationMinutes: 50 });
       else if (path.includes('/appointments/')) expect(body).toMatchObject({ appointmentId: 'appt-456', status: 'scheduled', role: 'client' });
