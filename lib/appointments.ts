@@ -277,7 +277,9 @@ export async function memberToken(
       const replay = replayOf(history, requestKey, now);
       if (replay !== undefined) return { result: (await replayTokens(deps, replay, members))[0]!, replayed: replay };
       requireScheduled(appointment, role);
-      if (askedModerator !== undefined && askedModerator !== (role === 'therapist')) {
+      // The role comes from the appointment: `false` is no preference (the original client sends it
+      // whenever the flag is not true), `true` from the client is asking for what it may not have.
+      if (askedModerator === true && role !== 'therapist') {
         throw new Refusal(
           forbidden('The role comes from the appointment: the therapist moderates, the client participates.', 'isModerator'),
           'role_mismatch',

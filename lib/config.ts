@@ -312,7 +312,7 @@ export const SETTINGS = {
     context: 'corsOrigins',
     scope: 'lambda',
     doc: 'allowed browser origins, comma-separated (the stack also answers preflight for them; the local console is same-origin and needs none)',
-    defaultDoc: 'none',
+    defaultDoc: 'none (the local server also allows every loopback origin)',
     parse(value, _context, name): readonly string[] {
       if (value === undefined) return Object.freeze([]);
       const origins = commaList(value);

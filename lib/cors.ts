@@ -4,9 +4,17 @@ export const CORS_ALLOWED_HEADERS = ['content-type', 'authorization'] as const;
 export const CORS_EXPOSED_HEADERS = ['retry-after', 'x-request-id'] as const;
 export const CORS_MAX_AGE_SECONDS = 600;
 
+/**
+ * In an allowed-origins list: any loopback origin (`http://localhost:<port>`, `http://127.0.0.1:<port>`,
+ * `http://[::1]:<port>`). The local server adds it, so a developer's front end on another port
+ * works with no settings; a deployed function never has it (CORS_ORIGINS cannot name it).
+ */
+export const LOOPBACK_ORIGINS = 'loopback';
+const LOOPBACK_ORIGIN = /^http:\/\/(?:localhost|127\.0\.0\.1|\[::1\])(?::\d{1,5})?$/;
+
 export function isAllowedOrigin(origin: string | undefined, allowed: readonly string[]): origin is string {
   if (origin === undefined) return false;
-  return allowed.includes(origin);
+  return allowed.includes(origin) || (allowed.includes(LOOPBACK_ORIGINS) && LOOPBACK_ORIGIN.test(origin));
 }
 
 const NO_CORS: Readonly<Record<string, string>> = Object.freeze({ vary: 'origin' });

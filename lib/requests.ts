@@ -14,8 +14,14 @@ const displayName = (description: string) =>
 const appointmentIdentifier = (description: string) =>
   textField(description, { maxChars: 128, maxBytes: 128, pattern: /^[!-~]{1,128}$/ }, 'an id of visible ASCII characters (no spaces, at most 128)');
 
-/** A user id: a body's, and a caller's subject (lib/policy.ts). */
-export const USER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@|+=-]{0,127}$/;
+/**
+ * A user id: a body's, and a caller's subject (lib/policy.ts). Every id the README's identity
+ * providers issue fits: Cognito subs, Auth0's `auth0|…` and `google-oauth2|…`, Firebase uids and
+ * push ids (`-NxY7…`), numeric ids, emails used as ids. Refused: spaces, quotes, slashes, angle
+ * brackets and controls (they break logs, paths and markup), and a first character of
+ * `= + @ . : |` (a spreadsheet reads `=`, `+`, `@` as a formula when a platform exports its audit).
+ */
+export const USER_ID_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._:@|+=-]{0,127}$/;
 
 /** An email address: a body's, and a caller's verified claim (lib/policy.ts). */
 export const EMAIL_PATTERN =
@@ -23,7 +29,11 @@ export const EMAIL_PATTERN =
 export const EMAIL_MAX_CHARS = 254;
 
 const identifier = (description: string) =>
-  textField(description, { maxChars: 128, maxBytes: 128, pattern: USER_ID_PATTERN }, 'an id of letters, digits and . _ : @ | + = - (at most 128)');
+  textField(
+    description,
+    { maxChars: 128, maxBytes: 128, pattern: USER_ID_PATTERN },
+    'an id of letters, digits and . _ : @ | + = - (at most 128; starting with a letter, a digit, _ or -)',
+  );
 
 const email = textField(
   'Email address; shown to other participants when present.',

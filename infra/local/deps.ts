@@ -8,6 +8,7 @@ import type { Logger } from '#lib/log';
 import type { SecretSource } from '#lib/config';
 import { createDynamoStore } from '#lib/store';
 import { createWebhookDeliverer, newWebhookSecret } from '#lib/webhooks';
+import { LOOPBACK_ORIGINS } from '#lib/cors';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createLocalPublisher, type LocalPublisher } from './publisher.ts';
 import { createLocalFileFetcher, localSecretPath } from './secret-file.ts';
@@ -45,7 +46,9 @@ export function createLocalDeps(settings: LocalSettings = loadLocalSettings(), o
         : createWebhookDeliverer({ url: settings.webhookUrl, secret: webhookSecretOf(settings, options.cwd, logger), logger }),
     onCancelled: (appointmentId) => endMeeting(built!, appointmentId, { actor: 'jitsi-token-api', requestId: `cancel-${appointmentId}` }, 'cancelled'),
   });
-  built = createDeps(settings, {
+  // Browsers on this machine's own origins (a front end on another port) need no setting locally.
+  const localSettings = { ...settings, corsOrigins: Object.freeze([...settings.corsOrigins, LOOPBACK_ORIGINS]) };
+  built = createDeps(localSettings, {
     openStore: createDynamoStore,
     publisher,
     ...options,

@@ -109,14 +109,15 @@ export function openAuditTrail(table: Table, history: AppointmentHistory, retent
         values[':role'] = record.role;
       }
       const names: Record<string, string> = { '#at': 'at', '#count': 'count', ...(record.role !== undefined ? { '#role': 'role' } : {}) };
-      // Counted once per request: the SDK's retry of an update whose answer was lost finds its own request id.
+      // Counted once per request: sent once (no SDK retry that a slow first attempt could land behind), and a
+      // repeat that still arrives right after its first finds its own request id.
       const condition = 'attribute_not_exists(requestId) OR requestId <> :requestId';
       // An unknown id: the same update, into one shared count of probes per reason and hour (nothing per id), so
       // both take the same time and nothing grows with the ids tried.
       const key = appointmentExists
         ? refusalKey(record.appointmentId, record.at, note, countedAs)
         : { pk: 'PROBES', sk: `${String(hourOf(record.at)).padStart(11, '0')}#${note}` };
-      await table.update(key, { set, values, names, condition });
+      await table.update(key, { set, values, names, condition, once: true });
     },
     async page(appointmentId, limit, cursorText) {
       const cursor: Cursor = cursorText === undefined ? { events: null, refusals: null } : decodeCursor(appointmentId, cursorText);

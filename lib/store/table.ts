@@ -20,8 +20,12 @@ export interface Table {
   get(key: Key): Promise<Item | undefined>;
   /** A PutItem: true when written, false when the condition did not hold. */
   put(item: Item, condition?: string, values?: Item): Promise<boolean>;
-  /** An UpdateItem: the item after the update, or undefined when the condition did not hold. */
-  update(key: Key, update: { set: string; condition?: string; values: Item; names?: Record<string, string> }): Promise<Item | undefined>;
+  /**
+   * An UpdateItem: the item after the update, or undefined when the condition did not hold.
+   * `once`: no SDK retry (a count must not be added twice when a slow first attempt lands after
+   * its retry was sent): a lost answer is a 503 instead.
+   */
+  update(key: Key, update: { set: string; condition?: string; values: Item; names?: Record<string, string>; once?: boolean }): Promise<Item | undefined>;
   /** A DeleteItem: the item that was there, if any. */
   remove(key: Key): Promise<Item | undefined>;
   /** One page of a partition, strongly consistent: items whose sort key starts with `prefix` (or, with `upTo`, sorts at or before it). */
@@ -41,19 +45,26 @@ const isConditionFailure = (error: unknown): boolean => error instanceof Error &
 export function openTable(tableName: string, client: AwsClientConfig | undefined): Table {
   const TableName = tableName;
   // Loaded on first use: an ad-hoc token never touches the store, so it never pays for the SDK.
-  let loaded: Promise<{ lib: typeof import('@aws-sdk/lib-dynamodb'); client: import('@aws-sdk/lib-dynamodb').DynamoDBDocumentClient }> | undefined;
+  type Clients = {
+    lib: typeof import('@aws-sdk/lib-dynamodb');
+    client: import('@aws-sdk/lib-dynamodb').DynamoDBDocumentClient;
+    /** The same, without the SDK's retry. */
+    onceClient: import('@aws-sdk/lib-dynamodb').DynamoDBDocumentClient;
+  };
+  let loaded: Promise<Clients> | undefined;
   const sdk = () => {
-    loaded ??= Promise.all([import('@aws-sdk/client-dynamodb'), import('@aws-sdk/lib-dynamodb')]).then(([dynamodb, lib]) => ({
-      lib,
-      client: lib.DynamoDBDocumentClient.from(
-        new dynamodb.DynamoDBClient({
-          maxAttempts: SDK_MAX_ATTEMPTS,
-          requestHandler: { connectionTimeout: SDK_CONNECTION_TIMEOUT_MS, requestTimeout: SDK_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
-          ...client,
-        }),
-        { marshallOptions: { removeUndefinedValues: true } },
-      ),
-    }));
+    loaded ??= Promise.all([import('@aws-sdk/client-dynamodb'), import('@aws-sdk/lib-dynamodb')]).then(([dynamodb, lib]) => {
+      const documentClient = (maxAttempts: number) =>
+        lib.DynamoDBDocumentClient.from(
+          new dynamodb.DynamoDBClient({
+            maxAttempts,
+            requestHandler: { connectionTimeout: SDK_CONNECTION_TIMEOUT_MS, requestTimeout: SDK_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
+            ...client,
+          }),
+          { marshallOptions: { removeUndefinedValues: true } },
+        );
+      return { lib, client: documentClient(SDK_MAX_ATTEMPTS), onceClient: documentClient(1) };
+    });
     return loaded;
   };
 
@@ -98,12 +109,12 @@ export function openTable(tableName: string, client: AwsClientConfig | undefined
         () => false,
       );
     },
-    async update(key, { set, condition, values, names }) {
-      const { lib, client } = await sdk();
+    async update(key, { set, condition, values, names, once }) {
+      const { lib, client, onceClient } = await sdk();
       return call<Item | undefined>(
         async (abortSignal) =>
           (
-            await client.send(
+            await (once ? onceClient : client).send(
               new lib.UpdateCommand({
                 TableName,
                 Key: key,

@@ -5,18 +5,18 @@ import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../infra/local/server.ts';
-import { chromiumMissing, launchChromium } from '../helpers/browser.ts';
+import { chromiumMissing, launchChromium, NON_LOOPBACK_HOST } from '../helpers/browser.ts';
 import { startServer } from '../helpers/local-server.ts';
 import { startOidcIssuer, type OidcIssuer } from '../helpers/oidc-issuer.ts';
 
-/** A page server on its own loopback origin: the front end's stand-in. */
-async function startPageServer(): Promise<{ origin: string; server: Server }> {
+/** A page server on its own port: the front end's stand-in, on a loopback origin or (host) on a non-loopback one. */
+async function startPageServer(host = '127.0.0.1'): Promise<{ origin: string; server: Server }> {
   const server = createServer((_, response) => {
     response.writeHead(200, { 'content-type': 'text/html' });
     response.end('<!doctype html><title>front end</title><p>front end</p>');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+  return { origin: `http://${host}:${(server.address() as AddressInfo).port}`, server };
 }
 
 describe.skipIf(chromiumMissing)('in Chromium', () => {
@@ -35,7 +35,8 @@ describe.skipIf(chromiumMissing)('in Chromium', () => {
 
     beforeAll(async () => {
       allowed = await startPageServer();
-      disallowed = await startPageServer();
+      // Loopback origins are allowed locally with no setting: the disallowed page has a non-loopback origin.
+      disallowed = await startPageServer(NON_LOOPBACK_HOST);
       issuer = await startOidcIssuer();
       const { createAuthenticator } = await import('../../infra/local/auth.ts');
       api = await startServer(

@@ -145,12 +145,16 @@ describe('local server: envelope, routing and errors', () => {
       headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
     });
     expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
-    // Only the configured origins: not every localhost port.
-    const otherPort = await rawRequest('/api/jitsi/generate-token', {
-      method: 'OPTIONS',
-      headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST' },
-    });
-    expect(otherPort.headers['access-control-allow-origin']).toBeUndefined();
+    // Any loopback origin, with no setting (the local server only: a developer's front end on another port).
+    for (const origin of ['http://localhost:3000', 'http://127.0.0.1:5173', 'http://[::1]:8080']) {
+      const loopback = await rawRequest('/api/jitsi/generate-token', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+      expect(loopback.headers['access-control-allow-origin'], origin).toBe(origin);
+    }
+    // Not a name that merely starts like one, nor https on a loopback name.
+    for (const origin of ['http://localhost.evil.example', 'https://localhost:3000', 'http://127.0.0.1.evil.example']) {
+      const lookalike = await rawRequest('/api/jitsi/generate-token', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+      expect(lookalike.headers['access-control-allow-origin'], origin).toBeUndefined();
+    }
     const error = await post(url('/api/jitsi/generate-token'), {}, { origin: 'http://127.0.0.1:8080' });
     expect(error.status).toBe(400);
     expect(error.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:8080');
