@@ -8,16 +8,12 @@ import { resourceRequester } from '#lib/policy';
 import { ROUTES } from '#lib/routes';
 import { isoFromSeconds } from '#lib/token';
 
-const withIsoTimes = ({
+const withIsoTimes = <T extends { firstJoinAt: number | undefined; lastLeaveAt: number | undefined; secondsPresent: number }>({
   firstJoinAt,
   lastLeaveAt,
   secondsPresent: _,
   ...rest
-}: {
-  firstJoinAt: number | undefined;
-  lastLeaveAt: number | undefined;
-  secondsPresent: number;
-}) => ({
+}: T) => ({
   ...rest,
   ...(firstJoinAt === undefined ? {} : { firstJoinAt: isoFromSeconds(firstJoinAt) }),
   ...(lastLeaveAt === undefined ? {} : { lastLeaveAt: isoFromSeconds(lastLeaveAt) }),
@@ -25,7 +21,7 @@ const withIsoTimes = ({
 
 export function createAppointmentAttendanceHandler(deps: Deps) {
   return createApiHandler(ROUTES.attendance, deps, async ({ input, caller, requestId }) => {
-    const { appointment } = await appointmentOfMember(deps, input.appointmentId, { actor: resourceRequester(caller, input.userId), requestId }, 'member');
+    const { appointment, role } = await appointmentOfMember(deps, input.appointmentId, { actor: resourceRequester(caller, input.userId), requestId }, 'member');
     const attendance = await attendanceOf(deps, appointment);
     return {
       body: {
@@ -34,7 +30,8 @@ export function createAppointmentAttendanceHandler(deps: Deps) {
         therapist: withIsoTimes(attendance.therapist),
         client: withIsoTimes(attendance.client),
         bothPresentMinutes: attendance.bothPresentMinutes,
-        others: attendance.others.map(withIsoTimes),
+        // Who else came is the therapist's to know: the client sees that someone did, not their id.
+        others: attendance.others.map((other) => withIsoTimes({ ...other, userId: role === 'therapist' ? other.userId : null })),
       },
     };
   });

@@ -1,5 +1,5 @@
 // JitsiTokenStack: the HTTP API, the functions of the route table (FUNCTIONS, each with its routes), the app secret and the appointments table.
-import { CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { CorsHttpMethod, DomainName, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
@@ -7,8 +7,8 @@ import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
-import { ApiDestination, Authorization, Connection, EventBus, HttpMethod as EventsHttpMethod, Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
-import { ApiDestination as ApiDestinationTarget, LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { EventBus, EventField, Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { TABLE_SCHEMA } from '#lib/store';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -27,7 +27,7 @@ import {
   routesDeployedWith,
   routesOf,
 } from '#lib/routes';
-import { SETTLE_OUTCOMES } from '#lib/jobs';
+import { DELIVER_WEBHOOK, JOB_MARKER, SETTLE_OUTCOMES } from '#lib/jobs';
 import { EVENT_SOURCE } from '#lib/platform-events';
 import { SETTINGS } from '#lib/config';
 import type { StackSettings } from './stack-settings.ts';
@@ -86,7 +86,7 @@ export class JitsiTokenStack extends Stack {
       });
     }
     this.eventBus = new EventBus(this, 'Events', { description: 'jitsi-token-api: appointment decisions, tokens issued and attendance (ids and times only)' });
-    const webhook = settings.webhookUrl === undefined ? undefined : this.webhookDelivery(settings.webhookUrl);
+    const webhookSecret = settings.webhookUrl === undefined ? undefined : this.webhookSigningSecret();
 
     this.api = new HttpApi(this, 'Api', {
       description: 'jitsi-token-api: Jitsi Meet tokens for a web app',
@@ -177,7 +177,11 @@ export class JitsiTokenStack extends Stack {
         // Only the function of Prosody's routes may read Prosody's keys; only functions that record decisions publish.
         ...(readsReservationKey(routes) ? { reservationKey: this.reservationKey } : {}),
         ...(readsEventsKey(routes) ? { eventsKey: this.eventsKey } : {}),
-        ...(publishesEvents(routes) ? { eventBus: this.eventBus, ...(webhook ? { webhookSecret: webhook.signingSecret } : {}) } : {}),
+        ...(publishesEvents(routes) ? { eventBus: this.eventBus } : {}),
+        // Only the Prosody function delivers webhooks (the rule below invokes it with each bus event).
+        ...(fn.name === FUNCTIONS.reservationsApi.name && webhookSecret && settings.webhookUrl
+          ? { webhook: { url: settings.webhookUrl, signingSecret: webhookSecret } }
+          : {}),
         environment,
         logRetentionDays: settings.logRetentionDays,
         bundleAwsSdk: settings.bundleAwsSdk,
@@ -210,12 +214,32 @@ export class JitsiTokenStack extends Stack {
 
     // The Prosody function's jobs: end a cancelled appointment's meeting, tell the outcomes of closed windows.
     const prosodyFunction = this.functions.find((tokenFunction) => tokenFunction.node.id === FUNCTIONS.reservationsApi.name)!.function;
+    // A job that throws is invoked again twice, within an hour (then it is dropped; its failure is logged and on the trail).
+    prosodyFunction.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1) });
     new Rule(this, 'EndMeetingOnCancel', {
-      description: `Ends a cancelled appointment's meeting in Jitsi (when ${SETTINGS.endMeetingUrl.variable} is set); EventBridge retries a failed attempt twice`,
+      description: `Ends a cancelled appointment's meeting in Jitsi (when ${SETTINGS.endMeetingUrl.variable} is set)`,
       eventBus: this.eventBus,
       eventPattern: { source: [EVENT_SOURCE], detailType: ['appointment.cancelled'] },
       targets: [new LambdaFunction(prosodyFunction, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
     });
+    if (webhookSecret) {
+      new Rule(this, 'DeliverWebhooks', {
+        description: 'Every platform event to the Prosody function, which delivers it to -c webhookUrl as a signed webhook',
+        eventBus: this.eventBus,
+        eventPattern: { source: [EVENT_SOURCE] },
+        targets: [
+          new LambdaFunction(prosodyFunction, {
+            event: RuleTargetInput.fromObject({ [JOB_MARKER]: DELIVER_WEBHOOK, event: EventField.fromPath('$.detail') }),
+            retryAttempts: 2,
+            maxEventAge: Duration.hours(1),
+          }),
+        ],
+      });
+      new CfnOutput(this, 'WebhookSecretArn', {
+        value: webhookSecret.secretArn,
+        description: "The platform verifies webhooks with whsec_ + the base64 of this secret's value (Standard Webhooks)",
+      });
+    }
     new Rule(this, 'SettleOutcomes', {
       description: `Tells the platform the outcome of each session whose window has closed (every ${SETTLE_OUTCOMES_EVERY_MINUTES} minutes)`,
       schedule: Schedule.rate(Duration.minutes(SETTLE_OUTCOMES_EVERY_MINUTES)),
@@ -248,66 +272,20 @@ export class JitsiTokenStack extends Stack {
       value: this.eventBus.eventBusName,
       description: 'EventBridge bus with the platform events (source jitsi-token-api)',
     });
-    if (webhook) {
-      new CfnOutput(this, 'WebhookSecretArn', {
-        value: webhook.signingSecret.secretArn,
-        description: "The platform verifies webhooks with whsec_ + the base64 of this secret's value (Standard Webhooks)",
-      });
-    }
   }
 
-  /**
-   * -c webhookUrl: every event on the bus goes to the platform through an EventBridge API
-   * destination (EventBridge retries for up to a day). The publishing functions sign each event
-   * with the signing secret (Standard Webhooks headers, carried in the event); the connection
-   * adds a second, static key header the platform can also check.
-   */
-  private webhookDelivery(url: string): { signingSecret: Secret } {
-    const signingSecret = new Secret(this, 'WebhookSigningSecret', {
+  /** -c webhookUrl: the secret the Prosody function signs webhooks with (the platform verifies with whsec_ + its base64). */
+  private webhookSigningSecret(): Secret {
+    const secret = new Secret(this, 'WebhookSigningSecret', {
       description: 'Signs the webhooks delivered to the platform (Standard Webhooks: the key is the base64 of this value)',
       generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    const connectionKey = new Secret(this, 'WebhookConnectionKey', {
-      description: 'The x-jitsi-token-api-key header value the API destination sends with every webhook',
-      generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
-      removalPolicy: RemovalPolicy.RETAIN,
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'The platform holds this value to verify webhooks: a rotation is a coordinated change on both sides (README: webhooks), not an automatic one.',
     });
-    for (const secret of [signingSecret, connectionKey]) {
-      Validations.of(secret).acknowledge({
-        id: 'AwsSolutions-SMG4',
-        reason: 'The platform holds this value to verify webhooks: a rotation is a coordinated change on both sides (README: webhooks), not an automatic one.',
-      });
-    }
-    const connection = new Connection(this, 'WebhookConnection', {
-      description: "The platform's webhook endpoint",
-      authorization: Authorization.apiKey('x-jitsi-token-api-key', SecretValue.secretsManager(connectionKey.secretArn)),
-    });
-    const destination = new ApiDestination(this, 'Webhooks', {
-      connection,
-      endpoint: url,
-      httpMethod: EventsHttpMethod.POST,
-      rateLimitPerSecond: 50,
-      description: 'Delivers the platform events as Standard Webhooks',
-    });
-    new Rule(this, 'DeliverWebhooks', {
-      description: 'Every platform event to the webhook endpoint, with its Standard Webhooks headers',
-      eventBus: this.eventBus,
-      eventPattern: { source: [EVENT_SOURCE] },
-      targets: [
-        new ApiDestinationTarget(destination, {
-          event: RuleTargetInput.fromEventPath('$.detail.body'),
-          headerParameters: {
-            'webhook-id': '$.detail.webhook.id',
-            'webhook-timestamp': '$.detail.webhook.timestamp',
-            'webhook-signature': '$.detail.webhook.signature',
-          },
-          retryAttempts: 185,
-          maxEventAge: Duration.hours(24),
-        }),
-      ],
-    });
-    return { signingSecret };
+    return secret;
   }
 
   /**

@@ -33,8 +33,8 @@ export interface TokenFunctionProps extends BundlePolicy {
   eventsKey?: ISecret;
   /** The bus it tells the platform on (events:PutEvents on it alone), for the functions that record decisions. */
   eventBus?: IEventBus;
-  /** The webhook signing secret, with the bus, when the stack delivers webhooks. */
-  webhookSecret?: ISecret;
+  /** For the function that delivers the bus's events as webhooks: where, and the secret it signs with. */
+  webhook?: { url: string; signingSecret: ISecret };
   /** The customer-managed KMS key an imported app secret is encrypted with. */
   secretKey?: IKey;
   /** X-Ray active tracing. */
@@ -94,14 +94,16 @@ export class TokenFunction extends Construct {
         ...(props.reservationKey ? { [SETTINGS.reservationsKeyArn.variable]: props.reservationKey.secretArn } : {}),
         ...(props.eventsKey ? { [SETTINGS.eventsKeyArn.variable]: props.eventsKey.secretArn } : {}),
         ...(props.eventBus ? { [SETTINGS.eventBusName.variable]: props.eventBus.eventBusName } : {}),
-        ...(props.eventBus && props.webhookSecret ? { [SETTINGS.webhookSecretArn.variable]: props.webhookSecret.secretArn } : {}),
+        ...(props.webhook
+          ? { [SETTINGS.webhookUrl.variable]: props.webhook.url, [SETTINGS.webhookSecretArn.variable]: props.webhook.signingSecret.secretArn }
+          : {}),
       },
     });
     props.secret.grantRead(this.function);
     props.reservationKey?.grantRead(this.function);
     props.eventsKey?.grantRead(this.function);
     props.eventBus?.grantPutEventsTo(this.function);
-    if (props.eventBus) props.webhookSecret?.grantRead(this.function);
+    props.webhook?.signingSecret.grantRead(this.function);
     // Reading a secret encrypted with a customer-managed key also needs kms:Decrypt on that key.
     props.secretKey?.grantDecrypt(this.function);
     // Least privilege: exactly the table actions its routes' rows name, and none when they name none.

@@ -81,7 +81,8 @@ export interface Schedule {
 
 function scheduled(base: Omit<Appointment, 'startsAt' | 'durationMinutes' | 'opensAt' | 'closesAt'>, schedule: Schedule, deps: HistoryDeps): Appointment {
   const window = plannedWindow(deps.clock.nowSeconds(), schedule.startMs, schedule.durationMinutes, rulesOf(deps.settings));
-  return { ...base, startsAt: Math.floor(schedule.startMs / 1000), durationMinutes: schedule.durationMinutes, ...window };
+  // A new time is a new session: an outcome told for the old window does not carry over.
+  return { ...base, startsAt: Math.floor(schedule.startMs / 1000), durationMinutes: schedule.durationMinutes, ...window, outcome: undefined };
 }
 
 const sameSchedule = (a: Appointment, b: Appointment) => a.startsAt === b.startsAt && a.durationMinutes === b.durationMinutes;

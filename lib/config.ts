@@ -492,18 +492,28 @@ export const SETTINGS = {
     variable: 'END_MEETING_URL',
     context: 'endMeetingUrl',
     scope: 'lambda',
-    doc: "Prosody's end-meeting endpoint (mod_muc_end_meeting), e.g. `http://prosody.internal:5280/end-meeting`; when set, cancelling an appointment whose room is in use ends the meeting, and the therapist can end it",
+    doc: "Prosody's end-meeting endpoint (mod_muc_end_meeting) behind an unguessable path, e.g. `https://meet.example.com/end-meeting-<random>` (README: ending the meeting); when set, cancelling an appointment whose room is in use ends the meeting, and the therapist can end it",
     defaultDoc: 'none (meetings are not ended)',
     parse: (value, _context, name) =>
-      matching(/^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?(?:\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$/, 'an http(s) URL without query or fragment')(value, name),
+      matching(
+        /^(?:https:\/\/[A-Za-z0-9.-]+|http:\/\/(?:localhost|127\.0\.0\.1|\[::1\]))(?::\d{1,5})?(?:\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$/,
+        'an https URL without query or fragment (http only to this machine: localhost, 127.0.0.1 or [::1])',
+      )(value, name),
   }),
   endMeetingAttempts: row({
     variable: 'END_MEETING_ATTEMPTS',
     context: 'endMeetingAttempts',
     scope: 'lambda',
-    doc: 'how many times an end-meeting call is tried before it is recorded as failed',
+    doc: "how many times an end-meeting call is tried before it is recorded as failed (at most 3, so every try fits in the function's 10 s)",
     defaultDoc: '3',
-    parse: (value, _context, name) => wholeNumber(value, name, 1, 10, 3),
+    parse: (value, _context, name) => wholeNumber(value, name, 1, 3, 3),
+  }),
+  webhookUrl: row({
+    variable: 'WEBHOOK_URL',
+    scope: 'lambda',
+    doc: "the platform's webhook endpoint: the platform events are delivered there as Standard Webhooks (the stack sets it on the Prosody function from `-c webhookUrl`; locally `npm start` delivers)",
+    defaultDoc: 'none (nothing is delivered)',
+    parse: (value, _context, name) => matching(/^https?:\/\/\S+$/, 'an http(s) URL')(value, name),
   }),
   webhookSecretArn: row({
     variable: 'WEBHOOK_SECRET_ARN',
@@ -580,13 +590,6 @@ export const SETTINGS = {
       if (hosts.some((host) => !HOSTNAME.test(host))) throw new ConfigError(name, 'must be a comma-separated list of host names');
       return Object.freeze(hosts);
     },
-  }),
-  webhookUrl: row({
-    variable: 'WEBHOOK_URL',
-    scope: 'local',
-    doc: 'the local server delivers the platform events (the ones the stack publishes to EventBridge) to this URL as Standard Webhooks',
-    defaultDoc: 'none (nothing is delivered)',
-    parse: (value, _context, name) => matching(/^https?:\/\/\S+$/, 'an http(s) URL')(value, name),
   }),
   webhookSecret: row({
     variable: 'WEBHOOK_SECRET',

@@ -27,6 +27,8 @@ export interface Deps {
   clock: Clock;
   /** Tells the platform what was decided: EventBridge in AWS, a webhook locally, or nothing. */
   publisher: Publisher;
+  /** The webhook signing secret (`whsec_…`), where this function delivers the bus's events as webhooks. */
+  webhookSecret?: SecretCache<string>;
 }
 
 export interface DepsOptions {
@@ -88,7 +90,7 @@ export function createDeps(settings: Settings, options: DepsOptions = {}): Deps 
     'the reservation API key',
   );
   const eventsKey = keyCache(options.eventsKeyFetcher ?? fetcherFor(settings.eventsKeySource, options.secretsManagerClient), 'the event sync API key');
-  // With webhook delivery, each event carries its Standard Webhooks signature; the key is the base64 of the secret's value.
+  // The webhook signing key (Standard Webhooks): the base64 of the secret's value. Read by the function that delivers.
   const webhookSecret =
     settings.webhookSecretArn === undefined
       ? undefined
@@ -105,9 +107,8 @@ export function createDeps(settings: Settings, options: DepsOptions = {}): Deps 
           busName: settings.eventBusName,
           logger,
           ...(options.eventBridgeClient ? { client: options.eventBridgeClient } : {}),
-          ...(webhookSecret ? { webhookSecret: () => webhookSecret.get() } : {}),
         }));
-  return { settings, logger, keyring, store, reservationKey, eventsKey, clock, publisher };
+  return { settings, logger, keyring, store, reservationKey, eventsKey, clock, publisher, ...(webhookSecret ? { webhookSecret } : {}) };
 }
 
 let processDeps: Deps | undefined;

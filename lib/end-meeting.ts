@@ -1,9 +1,10 @@
 // Ending a meeting in Jitsi: Prosody's end-meeting endpoint (mod_muc_end_meeting) destroys a
 // room when asked with a token its token check accepts. That check never compares the token
 // with the meeting (docs/JITSI.md), so the endpoint must be reachable by this service alone,
-// and the service signs each call with a token of its own that lives one minute. Tried a bounded
-// number of times; the outcome, either way, goes on the appointment's trail. Called after a
-// cancel (never inside it: the cancel does not wait on Jitsi) and by the therapist's route.
+// and each call carries a token of the service's own that lives one minute, is no moderator, and
+// names a room nobody meets in: captured, it opens nothing. Tried a bounded number of times; the
+// outcome, either way, goes on the appointment's trail. Called after a cancel (never inside it:
+// the cancel does not wait on Jitsi) and by the therapist's route.
 import { auditRecord, currentState } from './appointments.ts';
 import { decideAndRecord, type Asking, type HistoryDeps } from './history.ts';
 import { issueTokens } from './issue.ts';
@@ -11,8 +12,9 @@ import { attendanceOf } from './jitsi-events.ts';
 import type { Appointment } from './store.ts';
 import { tokenTimesFrom } from './token.ts';
 
-/** The service's own id in the token it signs its end-meeting calls with. */
+/** The service's own id in the token it signs its end-meeting calls with, and the room that token names. */
 export const SERVICE_USER = { id: 'jitsi-token-api', name: 'jitsi-token-api' } as const;
+export const END_MEETING_TOKEN_ROOM = 'jitsi-token-api-end-meeting';
 const CALL_TIMEOUT_MS = 2_000;
 const BACKOFF_MS = 250;
 
@@ -40,7 +42,7 @@ async function mayBeRunning(deps: HistoryDeps, appointment: Appointment): Promis
 async function callEndMeeting(deps: HistoryDeps, url: string, appointment: Appointment): Promise<number> {
   const now = deps.clock.nowSeconds();
   const [token] = await issueTokens(deps.keyring, deps.settings, [
-    { room: appointment.room, tenant: appointment.tenant, user: { ...SERVICE_USER }, moderator: true, times: tokenTimesFrom(now, 60) },
+    { room: END_MEETING_TOKEN_ROOM, tenant: appointment.tenant, user: { ...SERVICE_USER }, moderator: false, times: tokenTimesFrom(now, 60) },
   ]);
   const target = new URL(url);
   target.searchParams.set('conference', roomAddress(appointment.room, appointment.tenant, deps.settings.mucDomain));
@@ -48,6 +50,8 @@ async function callEndMeeting(deps: HistoryDeps, url: string, appointment: Appoi
     const response = await fetch(target, {
       method: 'POST',
       headers: { authorization: `Bearer ${token!.token}` },
+      // A redirect would carry the token somewhere nobody configured.
+      redirect: 'manual',
       signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
     });
     await response.arrayBuffer();

@@ -91,7 +91,7 @@ export class JoinLinkUnavailableError extends Error {
 export class UnavailableError extends Error {
   override name = 'UnavailableError';
   constructor(
-    readonly dependency: 'secret' | 'store' | 'jitsi',
+    readonly dependency: 'secret' | 'store' | 'jitsi' | 'events',
     readonly detail: string,
   ) {
     super(detail);

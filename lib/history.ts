@@ -8,7 +8,7 @@
 // is thrown (lib/store/audit.ts).
 import { createHash, createHmac, sign, type KeyObject } from 'node:crypto';
 import type { Settings } from './config.ts';
-import { AppointmentStateError } from './errors.ts';
+import { AppointmentStateError, UnavailableError } from './errors.ts';
 import { issueTokens, type IssuedToken } from './issue.ts';
 import type { Clock, Keyring } from './keyring.ts';
 import type { Logger } from './log.ts';
@@ -125,7 +125,13 @@ export async function decideAndRecord<T>(
   asking: Asking,
   decide: (history: AppointmentEvent[]) => Promise<Decision<T>>,
   firstRead?: AppointmentEvent[],
+  /** mustPublish: the platform must have been told (a 503 otherwise, so the sender retries: Prosody). */
+  options: { mustPublish?: boolean } = {},
 ): Promise<T> {
+  const publish = async (event: AppointmentEvent) => {
+    const told = await deps.publisher.publish(eventsOfHistory(event));
+    if (!told && options.mustPublish) throw new UnavailableError('events', 'The platform could not be told; retry shortly.');
+  };
   let history = firstRead;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
     history ??= await deps.store.appointments.recent(appointmentId);
@@ -137,13 +143,14 @@ export async function decideAndRecord<T>(
       throw error;
     }
     if (decision.event === undefined) {
-      if (decision.replayed !== undefined) await deps.publisher.publish(eventsOfHistory(decision.replayed));
+      if (decision.replayed !== undefined) await publish(decision.replayed);
       return decision.result;
     }
     const event = { ...decision.event, seq: (history[0]?.seq ?? 0) + 1, keepUntil: history[0]?.keepUntil };
     if (await deps.store.appointments.append(event)) {
-      // After the write: the platform hears only of what was recorded (at least once: a retry tells it again).
-      await deps.publisher.publish(eventsOfHistory(event));
+      // After the write: the platform hears only of what was recorded. A failure to tell it is logged (and, for
+      // Prosody's events, answered 503 so Prosody sends them again); a retried request tells it again.
+      await publish(event);
       return decision.result;
     }
     history = undefined;

@@ -31,27 +31,48 @@ async function appointmentOfRoom(deps: HistoryDeps, roomName: string): Promise<A
 /** The attendee's part: therapist, client, or someone the appointment does not name. */
 const partOf = (appointment: Appointment, userId: string | undefined) => (userId === undefined ? 'unexpected' : (roleOf(appointment, userId) ?? 'unexpected'));
 
-async function recordOccupant(deps: HistoryDeps, appointment: Appointment, occupant: ReportedOccupant, breakout: boolean): Promise<void> {
-  await deps.store.attendance.upsert({ appointmentId: appointment.appointmentId, ...occupant, breakout });
+/**
+ * A join or a leave on the appointment's trail (and so to the platform), once: the occupant's
+ * stay item remembers that it was told, and a redelivery within the newest events finds its own
+ * event. If the platform could not be told, the request fails (503), so Prosody sends it again.
+ */
+async function tellPresence(
+  deps: HistoryDeps,
+  appointment: Appointment,
+  occupant: ReportedOccupant,
+  what: 'joined' | 'left',
+  alreadyTold: boolean,
+  requestId: string,
+): Promise<void> {
+  if (alreadyTold) return;
+  const requestKey = requestKeyOf(`participant-${what}`, occupant.occupantJid, occupant.joinedAt);
+  const asking = { actor: occupant.userId ?? 'unknown', requestId };
+  await decideAndRecord(
+    deps,
+    appointment.appointmentId,
+    asking,
+    async (history) => {
+      const current = currentState(history)!;
+      const earlier = history.find((event) => event.requestKey === requestKey);
+      if (earlier !== undefined) return { result: undefined, replayed: earlier };
+      const part = partOf(current, occupant.userId);
+      const at = what === 'joined' ? occupant.joinedAt : (occupant.leftAt ?? occupant.joinedAt);
+      const record = auditRecord(current, asking, at, what === 'joined' ? 'participant-joined' : 'participant-left', {
+        ...(part === 'unexpected' ? { note: 'unexpected' } : { role: part }),
+      });
+      return { result: undefined, event: { state: current, records: [record], requestKey } };
+    },
+    undefined,
+    { mustPublish: true },
+  );
+  await deps.store.attendance.told(appointment.appointmentId, occupant.occupantJid, what);
 }
 
-/**
- * A join or a leave on the appointment's trail (and so to the platform), once: Prosody's
- * redelivery of the same report (same occupant, same times) finds its own event and adds nothing.
- */
-async function recordPresence(deps: HistoryDeps, appointmentId: string, occupant: ReportedOccupant, what: 'joined' | 'left', requestId: string): Promise<void> {
-  const requestKey = requestKeyOf(`participant-${what}`, occupant.occupantJid, occupant.joinedAt, what === 'left' ? (occupant.leftAt ?? null) : null);
-  const asking = { actor: occupant.userId ?? 'unknown', requestId };
-  await decideAndRecord(deps, appointmentId, asking, async (history) => {
-    const appointment = currentState(history)!;
-    if (history.some((event) => event.requestKey === requestKey)) return { result: undefined };
-    const part = partOf(appointment, occupant.userId);
-    const at = what === 'joined' ? occupant.joinedAt : (occupant.leftAt ?? occupant.joinedAt);
-    const record = auditRecord(appointment, asking, at, what === 'joined' ? 'participant-joined' : 'participant-left', {
-      ...(part === 'unexpected' ? { note: 'unexpected' } : { role: part }),
-    });
-    return { result: undefined, event: { state: appointment, records: [record], requestKey } };
-  });
+/** Records one occupant's stay, then tells its join and (when known) its leave, each once. */
+async function recordOccupant(deps: HistoryDeps, appointment: Appointment, occupant: ReportedOccupant, breakout: boolean, requestId: string): Promise<void> {
+  const told = await deps.store.attendance.upsert({ appointmentId: appointment.appointmentId, ...occupant, breakout });
+  await tellPresence(deps, appointment, occupant, 'joined', told.joined, requestId);
+  if (occupant.leftAt !== undefined) await tellPresence(deps, appointment, occupant, 'left', told.left, requestId);
 }
 
 /** Handles one event from Prosody; answers what was done (no names, no ids of people). */
@@ -69,30 +90,33 @@ export async function receiveJitsiEvent(deps: HistoryDeps, kind: JitsiEventKind,
       await deps.store.attendance.awaitOutcome(appointment.appointmentId, appointment.closesAt);
       break;
     case 'occupant-joined':
-    case 'occupant-left': {
-      const occupant = input.occupant;
-      if (occupant === undefined) break;
-      await recordOccupant(deps, appointment, occupant, breakout);
-      await recordPresence(deps, appointment.appointmentId, occupant, kind === 'occupant-joined' ? 'joined' : 'left', requestId);
+    case 'occupant-left':
+      // A leave that arrives before its join tells both: the join's report will find them told.
+      if (input.occupant !== undefined) await recordOccupant(deps, appointment, input.occupant, breakout, requestId);
       break;
-    }
     case 'room-destroyed': {
       const closedAt = input.destroyed_at ?? now;
       for (const occupant of input.all_occupants ?? []) {
         // A leave lost on the way (Prosody does not retry a timeout) is repaired here: the room's end is the leave.
-        await recordOccupant(deps, appointment, { ...occupant, leftAt: occupant.leftAt ?? closedAt }, breakout);
+        await recordOccupant(deps, appointment, { ...occupant, leftAt: occupant.leftAt ?? closedAt }, breakout, requestId);
       }
       if (!breakout) await deps.store.attendance.roomClosed(appointment.appointmentId, closedAt);
-      await settleOutcome(deps, appointment.appointmentId, 'room-closed');
+      // Destroyed at (or after) the window's end: the outcome is known now.
+      await settleOutcome(deps, appointment.appointmentId);
       break;
     }
   }
   return { appointment: true };
 }
 
-/** Reads an appointment's attendance as of now. */
+/** Reads an appointment's attendance as of now: the stays that overlap its (current) window. */
 export async function attendanceOf(deps: HistoryDeps, appointment: Appointment): Promise<Attendance> {
-  const { sessions, roomClosedAt } = await deps.store.attendance.read(appointment.appointmentId);
+  const stored = await deps.store.attendance.read(appointment.appointmentId);
+  // After a move, the stays of an earlier window belong to that session, not this one.
+  const sessions = stored.sessions.filter(
+    (session) => session.joinedAt < appointment.closesAt && (session.leftAt ?? Number.POSITIVE_INFINITY) > appointment.opensAt,
+  );
+  const roomClosedAt = stored.roomClosedAt !== undefined && stored.roomClosedAt > appointment.opensAt ? stored.roomClosedAt : undefined;
   return summarizeAttendance({
     therapistId: appointment.therapistId,
     clientId: appointment.clientId,
@@ -107,13 +131,6 @@ export async function attendanceOf(deps: HistoryDeps, appointment: Appointment):
 
 const isFinal = (status: AttendanceStatus): status is SessionOutcome => status === 'completed' || status === 'client-no-show' || status === 'therapist-no-show';
 
-/** An outcome the platform is told: completed once both came and the room closed, a no-show once the window is over. */
-function outcomeToTell(attendance: Attendance, when: 'room-closed' | 'window-over'): SessionOutcome | undefined {
-  if (when === 'room-closed')
-    return attendance.therapist.joined && attendance.client.joined && !attendance.therapist.present && !attendance.client.present ? 'completed' : undefined;
-  return isFinal(attendance.status) ? attendance.status : undefined;
-}
-
 const presenceOf = (member: Attendance['therapist']) => {
   const presence: Record<string, unknown> = { joined: member.joined, minutesPresent: member.minutesPresent };
   if (member.firstJoinAt !== undefined) presence.firstJoinAt = isoFromSeconds(member.firstJoinAt);
@@ -122,29 +139,29 @@ const presenceOf = (member: Attendance['therapist']) => {
 };
 
 /**
- * Decides the session's outcome once it can be known, records it on the appointment's history
- * (once: the state keeps it) and tells the platform (`session.completed` / `session.no-show`,
- * with an id that repeats if it is told again).
+ * Decides the session's outcome once its window is over (the session could resume until then),
+ * records it on the appointment's history (once: the state keeps it) and tells the platform
+ * (`session.completed` / `session.no-show`, with an id that repeats when it is told again).
+ * Answers whether there is an outcome and the platform was told it.
  */
-export async function settleOutcome(deps: HistoryDeps, appointmentId: string, when: 'room-closed' | 'window-over'): Promise<SessionOutcome | undefined> {
+export async function settleOutcome(deps: HistoryDeps, appointmentId: string): Promise<{ outcome: SessionOutcome | undefined; told: boolean }> {
   const asking = { actor: JITSI_ACTOR, requestId: `outcome-${appointmentId}` };
-  type Told = { outcome: SessionOutcome; attendance: Attendance; appointment: Appointment } | undefined;
-  const settled = await decideAndRecord<Told>(deps, appointmentId, asking, async (history) => {
+  type Decided = { outcome: SessionOutcome; attendance: Attendance; appointment: Appointment } | undefined;
+  const settled = await decideAndRecord<Decided>(deps, appointmentId, asking, async (history) => {
     const appointment = currentState(history);
-    if (appointment === undefined || appointment.status === 'cancelled') return { result: undefined };
+    if (appointment === undefined || appointment.status === 'cancelled' || deps.clock.nowSeconds() < appointment.closesAt) return { result: undefined };
     const attendance = await attendanceOf(deps, appointment);
-    const outcome = appointment.outcome ?? outcomeToTell(attendance, when);
+    const outcome = appointment.outcome ?? (isFinal(attendance.status) ? attendance.status : undefined);
     if (outcome === undefined) return { result: undefined };
-    const told = { outcome, attendance, appointment };
-    if (appointment.outcome !== undefined) return { result: told };
+    const decided = { outcome, attendance, appointment };
+    if (appointment.outcome !== undefined) return { result: decided };
     const now = deps.clock.nowSeconds();
-    const note = `both present ${attendance.bothPresentMinutes} min`;
     const record = auditRecord(appointment, asking, now, outcome === 'completed' ? 'session-completed' : 'session-no-show', {
-      note: outcome === 'completed' ? note : outcome,
+      note: outcome === 'completed' ? `both present ${attendance.bothPresentMinutes} min` : outcome,
     });
-    return { result: told, event: { state: { ...appointment, outcome }, records: [record] } };
+    return { result: decided, event: { state: { ...appointment, outcome }, records: [record] } };
   });
-  if (settled === undefined) return undefined;
+  if (settled === undefined) return { outcome: undefined, told: false };
   const { outcome, attendance, appointment } = settled;
   const data: Record<string, unknown> = {
     appointmentId,
@@ -153,28 +170,54 @@ export async function settleOutcome(deps: HistoryDeps, appointmentId: string, wh
     bothPresentMinutes: attendance.bothPresentMinutes,
   };
   if (outcome !== 'completed') data.status = outcome;
-  await deps.publisher.publish([
+  const told = await deps.publisher.publish([
     {
       id: platformEventId(appointmentId, 'outcome', appointment.version),
       type: outcome === 'completed' ? 'session.completed' : 'session.no-show',
-      time: isoFromSeconds(deps.clock.nowSeconds()),
+      time: isoFromSeconds(appointment.closesAt),
       data,
     },
   ]);
-  return outcome;
+  return { outcome, told };
 }
 
-/** The outcomes whose window has closed: decided and told, a few at a time (the 5-minute schedule, or the local server's timer). */
-export async function settleDueOutcomes(deps: HistoryDeps, limit = 25): Promise<number> {
-  const now = deps.clock.nowSeconds();
-  const due = await deps.store.attendance.dueOutcomes(now, limit);
-  for (const { appointmentId, closesAt } of due) {
-    const history = await deps.store.appointments.recent(appointmentId, 1);
-    const appointment = currentState(history);
-    // Moved since (a later window has its own entry) or cancelled: nothing to tell for this window.
-    if (appointment !== undefined && appointment.closesAt === closesAt && appointment.status === 'scheduled')
-      await settleOutcome(deps, appointmentId, 'window-over');
-    await deps.store.attendance.outcomeTold(appointmentId, closesAt);
+/** How long one sweep may run (the function's timeout is 10 s), and when a failed entry is tried again. */
+const SWEEP_BUDGET_MS = 7_000;
+const RETRY_LATER_SECONDS = 300;
+
+/**
+ * The outcomes whose window has closed: decided and told, until none is due or the sweep's time
+ * is up (the 5-minute schedule, or the local server's timer). An entry is removed only once its
+ * outcome was told (or there is nothing to tell); one that fails is tried again later, so it never
+ * holds up the rest.
+ */
+export async function settleDueOutcomes(deps: HistoryDeps, budgetMs = SWEEP_BUDGET_MS): Promise<number> {
+  const deadline = Date.now() + budgetMs;
+  let settled = 0;
+  while (Date.now() < deadline) {
+    const now = deps.clock.nowSeconds();
+    const due = await deps.store.attendance.dueOutcomes(now, 25);
+    if (due.length === 0) break;
+    for (const entry of due) {
+      if (Date.now() >= deadline) break;
+      try {
+        const history = await deps.store.appointments.recent(entry.appointmentId, 1);
+        const appointment = currentState(history);
+        // Moved since (the new window has its own entry) or cancelled: nothing to tell for this one.
+        const current = appointment !== undefined && appointment.closesAt === entry.closesAt && appointment.status === 'scheduled';
+        const result = current ? await settleOutcome(deps, entry.appointmentId) : { outcome: undefined, told: true };
+        if (result.outcome !== undefined && !result.told) throw new Error('the outcome could not be told');
+        await deps.store.attendance.outcomeTold(entry);
+        settled += 1;
+      } catch (error) {
+        deps.logger.warn('an outcome could not be settled; it is tried again later', {
+          event: 'outcome-retry',
+          errorName: error instanceof Error ? error.name : 'unknown',
+        });
+        await deps.store.attendance.outcomeTold(entry).catch(() => undefined);
+        await deps.store.attendance.awaitOutcome(entry.appointmentId, entry.closesAt, now + RETRY_LATER_SECONDS).catch(() => undefined);
+      }
+    }
   }
-  return due.length;
+  return settled;
 }

@@ -70,6 +70,7 @@ function errorResponses(route: RouteDefinition): Record<string, unknown> {
     errors[415] = problemResponse(route.bodyFormat === 'form' ? 'Not form-encoded' : 'Not JSON');
   }
   errors[429] = gatewayOrProblemResponse('Throttled (by API Gateway)');
+  for (const [status, description] of Object.entries(route.problems ?? {})) errors[Number(status)] = problemResponse(description);
   errors[503] = problemResponse(
     route.store.length > 0 ? 'The signing secret or the appointment store is unavailable (Retry-After)' : 'The signing secret is unavailable (Retry-After)',
   );

@@ -9,7 +9,7 @@ import type { Logger } from './log.ts';
 import type { AwsClientConfig } from './secret.ts';
 import type { AppointmentEvent, AuditRecord } from './store.ts';
 import { isoFromSeconds } from './token.ts';
-import { signWebhook, webhookBody, type PlatformEvent } from './webhooks.ts';
+import type { PlatformEvent } from './webhooks.ts';
 
 export type { PlatformEvent } from './webhooks.ts';
 
@@ -29,11 +29,11 @@ export type PlatformEventType = (typeof PLATFORM_EVENT_TYPES)[number];
 export const EVENT_SOURCE = 'jitsi-token-api';
 
 export interface Publisher {
-  /** Sends the events; never throws (a failure is logged: the decision it reports stands). */
-  publish(events: readonly PlatformEvent[]): Promise<void>;
+  /** Sends the events; never throws: answers whether they were all accepted (a failure is also logged). */
+  publish(events: readonly PlatformEvent[]): Promise<boolean>;
 }
 
-export const NO_PUBLISHER: Publisher = { publish: async () => {} };
+export const NO_PUBLISHER: Publisher = { publish: async () => true };
 
 const isoDateTime = { type: 'string', format: 'date-time' } as const;
 const id = { type: 'string', minLength: 1, maxLength: 128 } as const;
@@ -158,16 +158,14 @@ export interface EventBridgePublisherOptions {
   busName: string;
   logger: Logger;
   client?: AwsClientConfig;
-  /** The Standard Webhooks secret, when the stack delivers the events as webhooks: each event carries its signature. */
-  webhookSecret?: () => Promise<string>;
 }
 
 const PUT_EVENTS_BATCH = 10;
 
 /**
  * PutEvents to the bus, the SDK loaded on first use. Each event's detail is `{ id, type, time,
- * data }`, plus, for webhook delivery, the exact body and its Standard Webhooks headers (the
- * API destination sends `detail.body` with those headers).
+ * data }` (what the Prosody function delivers as a webhook, signing the exact bytes it sends).
+ * Short timeouts: it is awaited on the request path.
  */
 export function createEventBridgePublisher(options: EventBridgePublisherOptions): Publisher {
   let loaded: Promise<{ sdk: typeof import('@aws-sdk/client-eventbridge'); client: import('@aws-sdk/client-eventbridge').EventBridgeClient }> | undefined;
@@ -176,7 +174,7 @@ export function createEventBridgePublisher(options: EventBridgePublisherOptions)
       sdk,
       client: new sdk.EventBridgeClient({
         maxAttempts: 2,
-        requestHandler: { connectionTimeout: 400, requestTimeout: 600, throwOnRequestTimeout: true },
+        requestHandler: { connectionTimeout: 300, requestTimeout: 400, throwOnRequestTimeout: true },
         ...options.client,
       }),
     }));
@@ -184,10 +182,9 @@ export function createEventBridgePublisher(options: EventBridgePublisherOptions)
   };
   return {
     async publish(events) {
-      if (events.length === 0) return;
+      if (events.length === 0) return true;
       try {
         const { sdk, client } = await eventBridge();
-        const secret = options.webhookSecret ? await options.webhookSecret() : undefined;
         for (let start = 0; start < events.length; start += PUT_EVENTS_BATCH) {
           const batch = events.slice(start, start + PUT_EVENTS_BATCH);
           const output = await client.send(
@@ -197,29 +194,20 @@ export function createEventBridgePublisher(options: EventBridgePublisherOptions)
                 Source: EVENT_SOURCE,
                 DetailType: event.type,
                 Time: new Date(event.time),
-                Detail: JSON.stringify(detailOf(event, secret)),
+                Detail: JSON.stringify({ id: event.id, type: event.type, time: event.time, data: event.data }),
               })),
             }),
           );
           if ((output.FailedEntryCount ?? 0) > 0) {
             options.logger.error('platform events not published', { event: 'events-publish-failed', failed: output.FailedEntryCount, of: batch.length });
+            return false;
           }
         }
+        return true;
       } catch (error) {
         options.logger.error('platform events not published', { event: 'events-publish-failed', errorName: error instanceof Error ? error.name : 'unknown' });
+        return false;
       }
     },
   };
-}
-
-/** An event's EventBridge detail; with a webhook secret, also the body and headers the API destination sends. */
-export function detailOf(event: PlatformEvent, webhookSecret: string | undefined): Record<string, unknown> {
-  const detail: Record<string, unknown> = { id: event.id, type: event.type, time: event.time, data: event.data };
-  if (webhookSecret !== undefined) {
-    const body = webhookBody(event);
-    const timestamp = Math.floor(Date.parse(event.time) / 1000);
-    detail.webhook = { id: event.id, timestamp: String(timestamp), signature: signWebhook(webhookSecret, event.id, timestamp, body) };
-    detail.body = JSON.parse(body);
-  }
-  return detail;
 }

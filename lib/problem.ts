@@ -24,6 +24,8 @@ export const PROBLEM_TYPES = {
   'secret-unavailable': 503,
   'store-unavailable': 503,
   'jitsi-unavailable': 503,
+  'events-unavailable': 503,
+  'not-configured': 501,
 } as const;
 
 export type ProblemType = keyof typeof PROBLEM_TYPES;
@@ -81,4 +83,4 @@ export function problemBody(problem: HttpProblem, requestId: string): ProblemBod
 }
 
 /** Seconds a client should wait before retrying when a dependency cannot answer. */
-export const RETRY_AFTER_SECONDS = { secret: 5, store: 2, jitsi: 5 } as const;
+export const RETRY_AFTER_SECONDS = { secret: 5, store: 2, jitsi: 5, events: 2 } as const;

@@ -71,7 +71,8 @@ export const FUNCTIONS = {
   reservationsApi: {
     name: 'reservations-api',
     entry: 'functions/lambda/reservations-api.ts',
-    summary: "Prosody's reservation API (the reservation key, never a caller token)",
+    summary:
+      "Prosody's routes (the reservation API and the event sync component's events, each with its own key, never a caller token) and the jobs the stack's rules send",
   },
   publicKeys: {
     name: 'public-keys',
@@ -106,6 +107,8 @@ export interface RouteDefinition<S extends RequestSchema = RequestSchema, P exte
   /** The appointment-table actions its function is granted (none: no store access at all). */
   store: readonly StoreAction[];
   response: { contentType: 'application/json' | 'application/x-pem-file'; description: string; schema: JsonSchema; status?: 200 | 201 };
+  /** Problems only this route answers, by status (described in the API description). */
+  problems?: Readonly<Record<number, string>>;
   /** Other answers that are part of the route's protocol, not problems (the reservation API's 409). */
   otherResponses?: Readonly<Record<number, { description: string; schema: JsonSchema }>>;
   /**
@@ -370,6 +373,7 @@ export const ROUTES = {
     query: requesterQuery,
     store: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     response: { contentType: 'application/json', description: 'Done', schema: endMeetingResponse },
+    problems: { 501: 'This deployment does not end meetings: END_MEETING_URL is not set (not-configured)' },
     caller: 'required',
     runsIn: 'callerApi',
   }),

@@ -328,7 +328,7 @@ async function main(): Promise<void> {
     logger: createLogger(() => {}),
     openStore: createDynamoStore,
     storeClient: { endpoint: storeCalls.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } },
-    publisher: { publish: async (events) => void published.push(...events) },
+    publisher: { publish: async (events) => published.push(...events) > 0 },
   });
   const publishing = createGenerateTokenHandler(publishingDeps) as unknown as (event: unknown, context: unknown) => Promise<{ statusCode: number }>;
   await publishing(event(generateToken, { ...MEMBER_TOKEN, expiresIn: 600 }), context);

@@ -26,12 +26,14 @@ export function createLocalPublisher(options: {
     void tracked.finally(() => running.delete(tracked));
   };
   return {
+    // Accepted once queued: delivery (and its retries) runs after the answer, as EventBridge's does.
     async publish(events: readonly PlatformEvent[]) {
-      if (events.length === 0) return;
+      if (events.length === 0) return true;
       if (options.webhook !== undefined) inBackground(options.webhook.deliver(events));
       for (const event of events) {
         if (event.type === 'appointment.cancelled' && options.onCancelled !== undefined) inBackground(options.onCancelled(String(event.data.appointmentId)));
       }
+      return true;
     },
     async settled() {
       while (running.size > 0) await Promise.all([...running]);

@@ -27,6 +27,7 @@ const UNAVAILABLE = {
   secret: { type: 'secret-unavailable', title: 'The signing secret is unavailable' },
   store: { type: 'store-unavailable', title: 'The appointment store is unavailable' },
   jitsi: { type: 'jitsi-unavailable', title: 'Jitsi did not answer' },
+  events: { type: 'events-unavailable', title: 'The platform events could not be published' },
 } as const;
 
 const APPOINTMENT_STATES = {

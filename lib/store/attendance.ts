@@ -5,9 +5,9 @@
 // retries, duplicates and out-of-order deliveries give the same items. Ad-hoc rooms are only
 // counted, per day.
 //
-//   APPT#<appointmentId> / O#<hash of occupant_jid>   { userId?, joinedAt, leftAt?, breakout }
+//   APPT#<appointmentId> / O#<hash of occupant_jid>   { userId?, joinedAt, leftAt?, breakout, joinTold?, leftTold? }
 //   APPT#<appointmentId> / ROOM                       { closedAt }  (the latest room/destroyed)
-//   OUTCOMES / <closesAt>#<appointmentId>             an outcome to decide after the window
+//   OUTCOMES / <dueAt>#<appointmentId>                { closesAt }: an outcome to decide once its window has closed
 //   STATS#<day> / ADHOC                               { <event>: count }
 import { createHash } from 'node:crypto';
 import type { OccupantSession } from '../attendance.ts';
@@ -23,20 +23,29 @@ export interface OccupantReport {
   breakout: boolean;
 }
 
+/** An outcome waiting in the queue. */
+export interface DueOutcome {
+  appointmentId: string;
+  closesAt: number;
+  dueAt: number;
+}
+
 export interface AttendanceStore {
-  /** Records a stay (joined, left, or both); a leave already known is kept unless this one is earlier. */
-  upsert(report: OccupantReport): Promise<void>;
-  /** Marks the stays still open as left when the room was destroyed, and remembers when. */
+  /** Records a stay (joined, left, or both; a leave already known is kept); answers whether its join and leave were told already. */
+  upsert(report: OccupantReport): Promise<{ joined: boolean; left: boolean }>;
+  /** Remembers that a stay's join or leave went on the trail (and to the platform). */
+  told(appointmentId: string, occupantJid: string, what: 'joined' | 'left'): Promise<void>;
+  /** Remembers when the room was last destroyed. */
   roomClosed(appointmentId: string, closedAt: number): Promise<void>;
   /** Every stay and the room's last close (one query: an appointment has few). */
   read(appointmentId: string): Promise<{ sessions: OccupantSession[]; roomClosedAt: number | undefined }>;
   /** Counts an event for an ad-hoc room (nothing about who). */
   countAdhoc(event: string, at: number): Promise<void>;
-  /** An appointment whose outcome is told once its window closes at `closesAt`. */
-  awaitOutcome(appointmentId: string, closesAt: number): Promise<void>;
+  /** An appointment whose outcome is told once its window closes at `closesAt` (at `dueAt`, when that is later: a retry). */
+  awaitOutcome(appointmentId: string, closesAt: number, dueAt?: number): Promise<void>;
   /** The outcomes due by `now`, oldest first (at most `limit`). */
-  dueOutcomes(now: number, limit: number): Promise<Array<{ appointmentId: string; closesAt: number }>>;
-  outcomeTold(appointmentId: string, closesAt: number): Promise<void>;
+  dueOutcomes(now: number, limit: number): Promise<DueOutcome[]>;
+  outcomeTold(entry: DueOutcome): Promise<void>;
 }
 
 const OCCUPANT_PREFIX = 'O#';
@@ -46,7 +55,7 @@ const occupantKey = (appointmentId: string, occupantJid: string) => ({
 });
 const roomKey = (appointmentId: string) => ({ pk: appointmentPartition(appointmentId), sk: 'ROOM' });
 const OUTCOMES = 'OUTCOMES';
-const outcomeKey = (appointmentId: string, closesAt: number) => ({ pk: OUTCOMES, sk: `${String(closesAt).padStart(11, '0')}#${appointmentId}` });
+const outcomeKey = (appointmentId: string, dueAt: number) => ({ pk: OUTCOMES, sk: `${String(dueAt).padStart(11, '0')}#${appointmentId}` });
 
 function sessionFrom(item: Item): OccupantSession {
   const fields = fieldsOf(item);
@@ -67,18 +76,20 @@ export function openAttendance(table: Table, retentionSeconds: number): Attendan
         set += ', userId = :userId';
         values[':userId'] = report.userId;
       }
-      if (report.leftAt === undefined) {
-        await table.update(occupantKey(report.appointmentId, report.occupantJid), { set, values });
-        return;
-      }
+      const key = occupantKey(report.appointmentId, report.occupantJid);
+      const toldOf = (item: Item | undefined) => ({ joined: item?.joinTold === true, left: item?.leftTold === true });
+      if (report.leftAt === undefined) return toldOf(await table.update(key, { set, values }));
       // A leave Prosody reported is kept; a later report (room destroyed) never moves it.
       values[':leftAt'] = report.leftAt;
-      const written = await table.update(occupantKey(report.appointmentId, report.occupantJid), {
-        set: `${set}, leftAt = :leftAt`,
-        values,
-        condition: 'attribute_not_exists(leftAt) OR leftAt > :leftAt',
+      const written = await table.update(key, { set: `${set}, leftAt = :leftAt`, values, condition: 'attribute_not_exists(leftAt) OR leftAt > :leftAt' });
+      return toldOf(written ?? (await table.update(key, { set, values: withoutLeft(values) })));
+    },
+    async told(appointmentId, occupantJid, what) {
+      await table.update(occupantKey(appointmentId, occupantJid), {
+        set: `SET ${what === 'joined' ? 'joinTold' : 'leftTold'} = :true`,
+        values: { ':true': true },
+        condition: 'attribute_exists(pk)',
       });
-      if (written === undefined) await table.update(occupantKey(report.appointmentId, report.occupantJid), { set, values: withoutLeft(values) });
     },
     async roomClosed(appointmentId, closedAt) {
       await table.update(roomKey(appointmentId), {
@@ -109,15 +120,22 @@ export function openAttendance(table: Table, retentionSeconds: number): Attendan
         },
       );
     },
-    async awaitOutcome(appointmentId, closesAt) {
-      await table.put({ ...outcomeKey(appointmentId, closesAt), appointmentId, closesAt, expiresAt: closesAt + retentionSeconds });
+    async awaitOutcome(appointmentId, closesAt, dueAt = closesAt) {
+      await table.put({ ...outcomeKey(appointmentId, dueAt), appointmentId, closesAt, dueAt, expiresAt: dueAt + retentionSeconds });
     },
     async dueOutcomes(now, limit) {
       const page = await table.query({ pk: OUTCOMES, prefix: '', upTo: `${String(now).padStart(11, '0')}#~`, newestFirst: false, limit });
-      return page.items.map((item) => ({ appointmentId: fieldsOf(item).text('appointmentId'), closesAt: fieldsOf(item).number('closesAt') }));
+      return page.items.map((item) => {
+        const fields = fieldsOf(item);
+        return {
+          appointmentId: fields.text('appointmentId'),
+          closesAt: fields.number('closesAt'),
+          dueAt: fields.optionalNumber('dueAt') ?? fields.number('closesAt'),
+        };
+      });
     },
-    async outcomeTold(appointmentId, closesAt) {
-      await table.remove(outcomeKey(appointmentId, closesAt));
+    async outcomeTold(entry) {
+      await table.remove(outcomeKey(entry.appointmentId, entry.dueAt));
     },
   };
 }

@@ -6,6 +6,7 @@ export const SECRETS_USED_IN_TESTS = [
   'bundle-test-secret-bundle-test-secret-0123456789',
   'sam-local-only-secret-replace-me-0123456789abcdef',
   'events-test-key-events-test-key-events-test-key-0123',
+  'webhook-signing-value-webhook-signing-value-0123',
   'sam-local-only-events-key-replace-me-0123456789abcdef',
 ];
 export const NAMES_USED_IN_TESTS = [

@@ -125,7 +125,7 @@ describe('bundled functions', () => {
         expect(result.statusCode).toBe(404);
       } else if (route.name === 'end-meeting') {
         // No END_MEETING_URL in this deployment: the therapist is told it does not end meetings.
-        expect(JSON.parse(result.body)).toMatchObject({ status: 409, type: 'urn:jitsi-token-api:problem:appointment-conflict' });
+        expect(JSON.parse(result.body)).toMatchObject({ status: 501, type: 'urn:jitsi-token-api:problem:not-configured' });
       } else {
         expect(result.statusCode, result.body).toBe(200);
         expect(result.headers['content-type']).toBe('application/json');

@@ -468,29 +468,30 @@ describe('telling the platform (EventBridge)', () => {
     expect(jwtStack.nagViolations).toEqual([]);
   });
 
-  it('-c webhookUrl delivers every event through an API destination with the Standard Webhooks headers, cdk-nag clean; only https', () => {
+  it('-c webhookUrl delivers every bus event through the Prosody function, which alone holds the signing secret; cdk-nag clean; only https', () => {
     const hooked = synth({ ...JWT_CONTEXT, webhookUrl: 'https://platform.example.com/hooks/jitsi' });
-    hooked.template.resourceCountIs('AWS::Events::Connection', 1);
-    hooked.template.hasResourceProperties('AWS::Events::ApiDestination', {
-      InvocationEndpoint: 'https://platform.example.com/hooks/jitsi',
-      HttpMethod: 'POST',
-    });
+    const prosody = functionLogicalId(FUNCTIONS.reservationsApi);
+    hooked.template.resourceCountIs('AWS::Events::ApiDestination', 0);
     const deliver = Object.values(hooked.template.findResources('AWS::Events::Rule')).find((rule) =>
-      (rule.Properties.Targets ?? []).some((target: { HttpParameters?: unknown }) => target.HttpParameters !== undefined),
+      (rule.Properties.Targets ?? []).some((target: { InputTransformer?: { InputTemplate: string } }) =>
+        target.InputTransformer?.InputTemplate.includes('deliver-webhook'),
+      ),
     )!;
     expect(deliver.Properties.EventPattern).toEqual({ source: ['jitsi-token-api'] });
-    const target = deliver.Properties.Targets[0];
-    expect(target.InputPath).toBe('$.detail.body');
-    expect(target.HttpParameters.HeaderParameters).toEqual({
-      'webhook-id': '$.detail.webhook.id',
-      'webhook-timestamp': '$.detail.webhook.timestamp',
-      'webhook-signature': '$.detail.webhook.signature',
-    });
-    // The functions that publish read the signing secret; the others do not.
+    expect(JSON.stringify(deliver.Properties.Targets[0].Arn)).toContain(prosody);
+    expect(deliver.Properties.Targets[0].InputTransformer.InputPathsMap).toEqual({ detail: '$.detail' });
+    // A failed job is invoked again twice, within an hour.
+    hooked.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 });
     const resources = hooked.template.toJSON().Resources;
     for (const fn of functions) {
-      const publishes = publishesEvents(routesOf(fn, routesDeployedWith('hs256')));
-      expect(resources[functionLogicalId(fn)].Properties.Environment.Variables.WEBHOOK_SECRET_ARN !== undefined, fn.name).toBe(publishes);
+      const variables = resources[functionLogicalId(fn)].Properties.Environment.Variables;
+      const delivers = fn.name === FUNCTIONS.reservationsApi.name;
+      expect(variables.WEBHOOK_URL, fn.name).toBe(delivers ? 'https://platform.example.com/hooks/jitsi' : undefined);
+      expect(variables.WEBHOOK_SECRET_ARN !== undefined, fn.name).toBe(delivers);
+      const readsSigningSecret = grantsOf(hooked.template, fn).statements.some((statement) =>
+        JSON.stringify(statement.Resource).includes('WebhookSigningSecret'),
+      );
+      expect(readsSigningSecret, fn.name).toBe(delivers);
     }
     expect(hooked.template.toJSON().Outputs.WebhookSecretArn).toBeDefined();
     expect(hooked.nagViolations).toEqual([]);

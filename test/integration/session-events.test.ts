@@ -141,6 +141,9 @@ describe("Prosody's events make the attendance", () => {
     expect((await sync('room/destroyed', { ...destroyed, all_occupants: everyone })).status).toBe(200);
     expect((await sync('room/destroyed', { ...destroyed, all_occupants: everyone })).status).toBe(200);
 
+    // Nothing is told while the window is open: they could come back.
+    await deps.publisher.settled();
+    expect(eventsFor(appointmentId).map((event) => event.type)).not.toContain('session.completed');
     const during = await attendance(appointmentId, PEOPLE.client.id);
     expect(during).toMatchObject({
       status: 'in-progress',
@@ -151,6 +154,7 @@ describe("Prosody's events make the attendance", () => {
     });
     now = closesAt + 1;
     expect((await attendance(appointmentId)).status).toBe('completed');
+    await settleDueOutcomes(deps);
 
     // The trail: each join and leave once, and the outcome.
     const actions = (await trail(appointmentId)).map((record) => record.action);
@@ -163,8 +167,14 @@ describe("Prosody's events make the attendance", () => {
     expect(types.filter((type) => type === 'participant.joined')).toHaveLength(2);
     expect(types.filter((type) => type === 'participant.left')).toHaveLength(2);
     expect(types).toEqual(expect.arrayContaining(['appointment.created', 'token.issued', 'session.completed']));
-    const completed = eventsFor(appointmentId).find((event) => event.type === 'session.completed')!;
-    expect(completed.data).toMatchObject({ appointmentId, bothPresentMinutes: 30, therapist: { joined: true }, client: { joined: true } });
+    const completed = eventsFor(appointmentId).filter((event) => event.type === 'session.completed');
+    expect(completed).toHaveLength(1);
+    expect(completed[0]!.data).toMatchObject({
+      appointmentId,
+      bothPresentMinutes: 30,
+      therapist: { joined: true, minutesPresent: 31.7 },
+      client: { joined: true, minutesPresent: 30 },
+    });
     now = t0;
   });
 
@@ -197,10 +207,17 @@ describe("Prosody's events make the attendance", () => {
     await deps.publisher.settled();
     const noShow = eventsFor(appointmentId).find((event) => event.type === 'session.no-show');
     expect(noShow?.data).toMatchObject({ appointmentId, status: 'client-no-show' });
-    // Told once, even if the sweep runs again.
+    // Decided once: a late room/created queues it again, and the sweep tells the same outcome under the same id.
+    await sync('room/created', { ...roomFields(room), event_name: 'muc-room-created', created_at: t0 });
     await settleDueOutcomes(deps);
     await deps.publisher.settled();
-    expect(eventsFor(appointmentId).filter((event) => event.type === 'session.no-show')).toHaveLength(1);
+    const told = received.filter(
+      (delivery) => JSON.parse(delivery.body).type === 'session.no-show' && JSON.parse(delivery.body).data.appointmentId === appointmentId,
+    );
+    expect(new Set(told.map((delivery) => delivery.headers['webhook-id'])).size).toBe(1);
+    expect((await trail(appointmentId)).filter((record) => record.action === 'session-no-show')).toHaveLength(1);
+    // The client sees that someone else came, not who.
+    expect((await attendance(appointmentId, PEOPLE.client.id)).others.map((other: { userId: string | null }) => other.userId)).toEqual([null, null]);
     now = Math.floor(Date.now() / 1000);
   });
 
@@ -252,7 +269,8 @@ describe('ending the meeting', () => {
     expect(new URL(call.url, 'http://x').pathname).toBe('/end-meeting');
     expect(new URL(call.url, 'http://x').searchParams.get('conference')).toBe(`${room}@${MUC}`);
     const claims = jwt.verify(call.authorization!.replace(/^Bearer /, ''), TEST_APP_SECRET, { algorithms: ['HS256'] }) as jwt.JwtPayload;
-    expect(claims).toMatchObject({ room, iss: 'test-app', aud: 'test-app', moderator: true });
+    // Not the session's room, and no moderator: captured, the token opens nothing (Prosody does not compare it with the meeting).
+    expect(claims).toMatchObject({ room: 'jitsi-token-api-end-meeting', iss: 'test-app', aud: 'test-app', moderator: false });
     expect(claims.exp! - claims.iat!).toBe(60);
     expect((await trail(appointmentId)).find((record) => record.action === 'meeting-ended')?.note).toBe('cancelled: ended');
   });
