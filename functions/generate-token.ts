@@ -18,7 +18,9 @@ export function createGenerateTokenHandler(deps: Deps) {
     if (appointment !== undefined) {
       const user = requestingUser(caller, input);
       const issued = await memberToken(deps, appointment, user, input.isModerator, { actor: user.id, requestId }, input.expiresIn);
-      return { body: tokenBody(issued), tokens: [issued] };
+      // The appointment decides the room; a client that named another is told, in a field it can check.
+      const replaced = input.roomName !== undefined && input.roomName.toLowerCase() !== issued.roomName;
+      return { body: { ...tokenBody(issued), ...(replaced ? { requestedRoomName: input.roomName } : {}) }, tokens: [issued] };
     }
     const grant = authorizeGenerateToken(caller, input);
     const times = tokenTimesFrom(clock.nowSeconds(), input.expiresIn ?? settings.tokenTtlSeconds);

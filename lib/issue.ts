@@ -58,7 +58,18 @@ export async function issueTokens(keyring: Keyring, settings: IssuerSettings, re
   });
 }
 
-/** The body of a one-token answer (generate-token and refresh-token share it). */
+/**
+ * The body of a one-token answer (generate-token and refresh-token share it). `notBefore` is the
+ * token's nbf: an appointment token asked for days ahead is valid only from then (Jitsi allows no
+ * clock tolerance).
+ */
 export function tokenBody(issued: IssuedToken): Record<string, unknown> {
-  return { token: issued.token, roomName: issued.roomName, joinUrl: issued.joinUrl, expiresAt: isoFromSeconds(issued.expiresAt), moderator: issued.moderator };
+  return {
+    token: issued.token,
+    roomName: issued.roomName,
+    joinUrl: issued.joinUrl,
+    notBefore: isoFromSeconds(issued.notBefore),
+    expiresAt: isoFromSeconds(issued.expiresAt),
+    moderator: issued.moderator,
+  };
 }

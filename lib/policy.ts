@@ -202,6 +202,8 @@ export function authorizeCreateRoom(caller: Caller | undefined, input: CreateRoo
   const client: JitsiUser = { id: input.clientId, name: input.clientName ?? 'Client' };
   if (caller === undefined) {
     if (input.therapistId === undefined) throw invalidField('therapistId', 'is required');
+    // One person cannot be both sides of an appointment (their tokens would be one identity in two roles).
+    if (input.clientId === input.therapistId) throw invalidField('clientId', 'must be someone other than the therapist');
     return { therapist: { id: input.therapistId, name: input.therapistName ?? 'Therapist' }, client };
   }
   if (!caller.isModerator) throw forbidden('Only callers with the moderator role may create appointment rooms.');

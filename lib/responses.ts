@@ -33,12 +33,17 @@ const jwtString = {
 
 export const tokenResponse: JsonSchema = {
   type: 'object',
-  required: ['token', 'roomName', 'joinUrl', 'expiresAt', 'moderator'],
+  required: ['token', 'roomName', 'joinUrl', 'notBefore', 'expiresAt', 'moderator'],
   additionalProperties: false,
   properties: {
     token: jwtString,
-    roomName: { type: 'string' },
+    roomName: { type: 'string', description: 'The room the token is for (for an appointment: its room, whatever roomName asked).' },
+    requestedRoomName: {
+      type: 'string',
+      description: "Present when the request named another room than the one used: an appointment's token is always for the appointment's room.",
+    },
     joinUrl: { type: 'string', format: 'uri' },
+    notBefore: { ...isoDateTime, description: 'The token is valid from here (its nbf): an appointment token asked for early waits for the window.' },
     expiresAt: isoDateTime,
     moderator: { type: 'boolean' },
   },
