@@ -1,7 +1,7 @@
 // What an operator is told: alarms on every function's errors and throttles, the API's 5xx and
 // p99 latency, and the service's own "cannot sign" and "cannot check appointments" answers
 // (counted from the functions' structured log lines), all to one SNS topic.
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -18,9 +18,14 @@ export interface OperationsProps {
   alarmEmail: string | undefined;
 }
 
-/** The problem types that mean a dependency is down: each becomes a metric and an alarm. */
-const DEPENDENCY_PROBLEMS = { SecretUnavailable: 'secret-unavailable', StoreUnavailable: 'store-unavailable' } as const;
-export const METRIC_NAMESPACE = 'JitsiTokenApi';
+/** The log lines that mean a dependency is down (a 503's problem type, or a failed publish): each becomes a metric and an alarm. */
+const DEPENDENCY_PROBLEMS = {
+  SecretUnavailable: { field: '$.problem', value: 'secret-unavailable', description: 'Requests answered 503 secret-unavailable' },
+  StoreUnavailable: { field: '$.problem', value: 'store-unavailable', description: 'Requests answered 503 store-unavailable' },
+  EventsPublishFailed: { field: '$.event', value: 'events-publish-failed', description: 'Platform events could not be published to the bus' },
+} as const;
+/** Each stack counts in a namespace of its own, so two stages in one account never set off each other's alarms. */
+export const metricNamespaceOf = (stackName: string): string => `JitsiTokenApi/${stackName}`;
 
 export class Operations extends Construct {
   readonly topic: Topic;
@@ -54,17 +59,18 @@ export class Operations extends Construct {
     }
     alarm('api-5xx', props.api.metricServerError({ period }), 5, 'The API answered 5xx five times in five minutes');
     alarm('api-p99-latency', props.api.metricLatency({ period, statistic: 'p99' }), 2_000, "The API's p99 latency reached 2 s");
-    for (const [metricName, problem] of Object.entries(DEPENDENCY_PROBLEMS)) {
+    const namespace = metricNamespaceOf(Stack.of(this).stackName);
+    for (const [metricName, { field, value, description }] of Object.entries(DEPENDENCY_PROBLEMS)) {
       for (const tokenFunction of props.functions) {
         new MetricFilter(this, `${tokenFunction.node.id}-${metricName}`, {
           logGroup: tokenFunction.logGroup,
-          filterPattern: FilterPattern.stringValue('$.problem', '=', problem),
-          metricNamespace: METRIC_NAMESPACE,
+          filterPattern: FilterPattern.stringValue(field, '=', value),
+          metricNamespace: namespace,
           metricName,
           metricValue: '1',
         });
       }
-      alarm(metricName, new Metric({ namespace: METRIC_NAMESPACE, metricName, statistic: 'Sum', period }), 1, `Requests answered 503 ${problem}`);
+      alarm(metricName, new Metric({ namespace, metricName, statistic: 'Sum', period }), 1, description);
     }
   }
 }

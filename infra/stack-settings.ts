@@ -142,7 +142,45 @@ function alarmEmailFrom(value: string | undefined): string | undefined {
   return value;
 }
 
+/** The stack's own context keys (the functions' settings add theirs: SETTINGS rows with a `context`). */
+const STACK_CONTEXT_KEYS = [
+  'alarmEmail',
+  'auth',
+  'authAudience',
+  'authIssuer',
+  'bundleAwsSdk',
+  'certificateArn',
+  'domainName',
+  'keepWarm',
+  'logRetentionDays',
+  'secretArn',
+  'secretKmsKeyArn',
+  'secretName',
+  'tags',
+  'throttleBurstLimit',
+  'throttleRateLimit',
+  'tracing',
+  'webhookUrl',
+] as const;
+
+/** Every context key the stack reads; anything else given with -c is a typo, refused with the list. */
+export function knownContextKeys(): string[] {
+  const settingKeys = Object.values(SETTINGS).flatMap((row) => ('context' in row && typeof row.context === 'string' ? [row.context] : []));
+  return [...new Set([...STACK_CONTEXT_KEYS, ...settingKeys])].sort();
+}
+
+function refuseUnknownContext(node: Node): void {
+  const known = new Set(knownContextKeys());
+  // CDK's own keys (aws:cdk:…, @aws-cdk/… feature flags, cli-telemetry and the like) are not ours to judge: ours are camelCase.
+  const given = Object.keys(node.getAllContext()).filter((key) => /^[a-z][A-Za-z0-9]*$/.test(key));
+  const unknown = given.filter((key) => !known.has(key));
+  if (unknown.length > 0) {
+    throw new StackSettingsError(`unknown context ${unknown.map((key) => `-c ${key}`).join(', ')}; the stack reads: ${[...known].join(', ')}`);
+  }
+}
+
 export function readStackSettings(node: Node): StackSettings {
+  refuseUnknownContext(node);
   const warnings: string[] = [];
   const authIssuer = contextString(node, 'authIssuer');
   const authAudience = contextString(node, 'authAudience');

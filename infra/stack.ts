@@ -147,6 +147,11 @@ export class JitsiTokenStack extends Stack {
     const authorizer: IHttpRouteAuthorizer | undefined =
       settings.auth.mode === 'jwt' ? new HttpJwtAuthorizer('CallerJwt', settings.auth.issuer, { jwtAudience: [settings.auth.audience] }) : undefined;
     if (settings.auth.mode === 'none') {
+      // Loud at every synth and deploy: an open token mint, on purpose or by mistake.
+      Validations.of(this).addWarning(
+        'jitsi-token-api:auth-none',
+        'DEPLOYED WITHOUT CALLER AUTHENTICATION (-c auth=none): anyone who can reach this API can mint Jitsi tokens for any room and identity. For trials and sam local only.',
+      );
       Validations.of(this.api).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason: 'Deployed with -c auth=none on purpose (sam local and trials): the README says anyone who can reach it can mint tokens.',

@@ -1,5 +1,5 @@
 // The defaults every handler function shares, so the stack only says what differs per route.
-import { AssetHashType, DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Code, Function as LambdaFunction, LoggingFormat, Runtime, Tracing, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -109,6 +109,13 @@ export class TokenFunction extends Construct {
     // Least privilege: exactly the table actions its routes' rows name, and none when they name none.
     const storeActions = storeActionsOf(props.routes);
     if (storeActions.length > 0) props.table.grant(this.function, ...storeActions);
+    if (props.tracing) {
+      // Lambda's X-Ray grant (PutTraceSegments, PutTelemetryRecords) has no resource to scope to.
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray tracing (-c tracing=on): xray:PutTraceSegments and xray:PutTelemetryRecords take no resource ARN, so AWS grants them on "*".',
+      });
+    }
     // A stable logical id, so `sam local invoke CallerApiFunction` works.
     (this.function.node.defaultChild as CfnFunction).overrideLogicalId(functionLogicalId(props.fn));
   }

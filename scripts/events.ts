@@ -3,7 +3,7 @@
 // events/env.json's secret and are valid from now for an hour, the appointment starts tomorrow:
 // run it before a sam local session. `--at <ISO time>` makes them for another moment (the
 // committed files are made at 2027-01-14T09:00:00Z, which the events test pins).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSettings } from '../lib/config.ts';
 import { ROUTES, deployedRoutes, routeKeyOf, type RouteDefinition } from '../lib/routes.ts';
@@ -140,10 +140,17 @@ export function buildEvents(at: Date, envFile = join(EVENTS_DIR, 'env.json')): R
 
 export const eventText = (event: Record<string, unknown>) => `${JSON.stringify(event, null, 2)}\n`;
 
+/** Where fresh events go (untracked): events/ holds the committed ones, which a test pins to COMMITTED_EVENTS_AT. */
+export const FRESH_EVENTS_DIR = join(EVENTS_DIR, '..', '.events-now');
+
 if (import.meta.url === `file://${process.argv[1]}`) {
+  // --committed: events/ again, for COMMITTED_EVENTS_AT (after a route changes); otherwise fresh ones into .events-now/.
+  const committed = process.argv.includes('--committed');
   const atFlag = process.argv.indexOf('--at');
-  const at = atFlag > 0 ? new Date(process.argv[atFlag + 1] ?? '') : new Date(Math.floor(Date.now() / 1000) * 1000);
+  const at = committed ? COMMITTED_EVENTS_AT : atFlag > 0 ? new Date(process.argv[atFlag + 1] ?? '') : new Date(Math.floor(Date.now() / 1000) * 1000);
   if (Number.isNaN(at.getTime())) throw new Error('--at takes an ISO date-time');
-  for (const [name, event] of Object.entries(buildEvents(at))) writeFileSync(join(EVENTS_DIR, `${name}.json`), eventText(event));
-  console.log(`wrote ${deployedRoutes.length} events for ${at.toISOString()} into events/`);
+  const folder = committed ? EVENTS_DIR : FRESH_EVENTS_DIR;
+  mkdirSync(folder, { recursive: true });
+  for (const [name, event] of Object.entries(buildEvents(at))) writeFileSync(join(folder, `${name}.json`), eventText(event));
+  console.log(`wrote ${deployedRoutes.length} events for ${at.toISOString()} into ${committed ? 'events/' : '.events-now/ (untracked; events/ is unchanged)'}`);
 }

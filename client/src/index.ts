@@ -3,7 +3,7 @@
 // openapi-fetch, with the service's problem+json answers thrown as JitsiApiError. No other
 // runtime dependency; browsers and Node.js 20+.
 import createClient from 'openapi-fetch';
-import type { components, paths } from './schema.ts';
+import type { paths } from './schema.ts';
 
 export type { components, paths } from './schema.ts';
 

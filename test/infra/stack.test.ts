@@ -270,12 +270,15 @@ describe('JitsiTokenStack', () => {
 
   it('has every logical id the README passes to sam local invoke, and an event for each', () => {
     const readme = readFileSync('README.md', 'utf8');
-    const invoked = [...readme.matchAll(/sam local invoke (\w+) .*?-e (events\/[\w-]+\.json)/gs)].map((match) => [match[1]!, match[2]!] as const);
+    // The README invokes the fresh events npm run events writes into .events-now/: the committed ones in events/ have the same names.
+    const invoked = [...readme.matchAll(/sam local invoke (\w+) .*?-e (?:events|\.events-now)\/([\w-]+\.json)/gs)].map(
+      (match) => [match[1]!, match[2]!] as const,
+    );
     expect(invoked.length).toBeGreaterThanOrEqual(3);
     const resources = noneStack.template.toJSON().Resources;
     for (const [logicalId, eventFile] of invoked) {
       expect(resources[logicalId]?.Type, logicalId).toBe('AWS::Lambda::Function');
-      expect(() => readFileSync(eventFile)).not.toThrow();
+      expect(() => readFileSync(`events/${eventFile}`)).not.toThrow();
     }
   });
 
@@ -374,16 +377,26 @@ describe('operations', () => {
 
   it('alarms on every function (errors, throttles), the API (5xx, p99) and the secret and store being unavailable, all to one encrypted topic', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(functions.length * 2 + 4);
+    expect(alarms).toHaveLength(functions.length * 2 + 5);
     const topics = ofType('AWS::SNS::Topic');
     expect(topics).toHaveLength(1);
     expect(topics[0].Properties.KmsMasterKeyId).toBeDefined();
     for (const alarm of alarms) expect(JSON.stringify(alarm.Properties.AlarmActions)).toContain('OperationsAlarms');
     const metrics = alarms.map((alarm) => alarm.Properties.MetricName).filter(Boolean);
-    for (const name of ['Errors', 'Throttles', '5xx', 'Latency', 'SecretUnavailable', 'StoreUnavailable']) expect(metrics).toContain(name);
+    for (const name of ['Errors', 'Throttles', '5xx', 'Latency', 'SecretUnavailable', 'StoreUnavailable', 'EventsPublishFailed'])
+      expect(metrics).toContain(name);
     const filters = ofType('AWS::Logs::MetricFilter');
-    expect(filters).toHaveLength(functions.length * 2);
+    expect(filters).toHaveLength(functions.length * 3);
     expect(filters.map((filter) => filter.Properties.FilterPattern)).toContain('{ $.problem = "secret-unavailable" }');
+    expect(filters.map((filter) => filter.Properties.FilterPattern)).toContain('{ $.event = "events-publish-failed" }');
+    // Each stack counts in its own namespace: two stages in one account never set off each other's alarms.
+    const namespaces = new Set([
+      ...filters.flatMap((filter) =>
+        filter.Properties.MetricTransformations.map((transformation: { MetricNamespace: string }) => transformation.MetricNamespace),
+      ),
+      ...alarms.map((alarm) => alarm.Properties.Namespace).filter((namespace: string) => namespace?.startsWith('JitsiTokenApi')),
+    ]);
+    expect([...namespaces]).toEqual(['JitsiTokenApi/JitsiTokenStack']);
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@acme.org' });
     expect(template.toJSON().Outputs.AlarmTopicArn).toBeDefined();
   });
@@ -496,5 +509,38 @@ describe('telling the platform (EventBridge)', () => {
     expect(hooked.template.toJSON().Outputs.WebhookSecretArn).toBeDefined();
     expect(hooked.nagViolations).toEqual([]);
     expect(() => synth({ ...JWT_CONTEXT, webhookUrl: 'http://platform.example.com/hooks' })).toThrow(/webhookUrl must be an https URL/);
+  });
+});
+
+describe('cdk-nag, for every documented option', () => {
+  const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jitsi-AbCdEf';
+  it.each<[string, Record<string, string>]>([
+    ['tracing=on', { tracing: 'on' }],
+    ['keepWarm=off', { keepWarm: 'off' }],
+    ['bundleAwsSdk=false', { bundleAwsSdk: 'false' }],
+    ['webhookUrl', { webhookUrl: 'https://platform.example.com/hooks' }],
+    ['endMeetingUrl', { endMeetingUrl: 'https://meet.example.com/end-meeting-0123456789abcdef' }],
+    ['secretArn', { secretArn: arn }],
+    ['secretName', { secretName: 'jitsi-app-secret' }],
+    ['rs256 with secretName', { jitsiSigning: 'rs256', secretName: 'jitsi-rs256' }],
+    ['alarmEmail', { alarmEmail: 'ops@example.com' }],
+    ['custom domain', { domainName: 'api.example.com', certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abcd-1234' }],
+    ['adhocRooms=off', { adhocRooms: 'off' }],
+  ])('%s: no finding', (_, options) => {
+    expect(synth({ ...JWT_CONTEXT, ...options }).nagViolations).toEqual([]);
+  });
+});
+
+describe('context the stack does not read', () => {
+  it('refuses an unknown -c key (a typo) with the list of the keys it reads', () => {
+    expect(() => synth({ ...JWT_CONTEXT, jitsiDomian: 'meet.example.com' })).toThrow(/unknown context -c jitsiDomian; the stack reads: .*jitsiDomain/);
+    // CDK's own keys pass.
+    expect(() => synth({ ...JWT_CONTEXT, 'cli-telemetry': false, '@aws-cdk/core:newStyleStackSynthesis': true })).not.toThrow();
+  });
+
+  it('warns loudly when deployed without caller authentication', () => {
+    const { stack } = synth({ auth: 'none' });
+    const warnings = stack.node.metadata.filter((entry) => entry.type === 'aws:cdk:warning').map((entry) => String(entry.data));
+    expect(warnings.some((warning) => /WITHOUT CALLER AUTHENTICATION/.test(warning))).toBe(true);
   });
 });
