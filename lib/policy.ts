@@ -35,6 +35,24 @@ export type CallerClaims = Readonly<Record<string, unknown>>;
 
 interface EventWithAuthorizer {
   requestContext?: object;
+  headers?: Record<string, string | undefined>;
+}
+
+/**
+ * The caller token's own payload, from the Authorization header the authorizer verified (its
+ * identity source): API Gateway hands array claims to the function flattened as "[a b c]", which
+ * cannot tell the group "former therapists" from two groups, and numbers as strings. Undefined
+ * when the header is absent or not a JWT (then the flattened claims are all there is).
+ */
+function verifiedTokenPayload(event: EventWithAuthorizer): Record<string, unknown> | undefined {
+  const token = /^(?:Bearer )?([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]*$/.exec(event.headers?.authorization ?? '');
+  if (token === null) return undefined;
+  try {
+    const payload: unknown = JSON.parse(Buffer.from(token[2]!, 'base64url').toString('utf8'));
+    return typeof payload === 'object' && payload !== null && !Array.isArray(payload) ? (payload as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -102,7 +120,13 @@ export function identifyCaller(event: EventWithAuthorizer, settings: PolicySetti
   if (!claims || typeof claims.sub !== 'string' || !USER_ID_PATTERN.test(claims.sub)) {
     throw unauthenticated('A valid caller token (Authorization: Bearer) is required.');
   }
-  const roles = claimValues(claims[settings.moderatorClaim]);
+  // The verified token itself, where it is at hand: its sub must be a string (API Gateway turns
+  // 123 or true into "123", "true"), and must be the one the authorizer handed over.
+  const payload = verifiedTokenPayload(event);
+  if (payload !== undefined && (typeof payload.sub !== 'string' || payload.sub !== claims.sub)) {
+    throw unauthenticated('A valid caller token (Authorization: Bearer) is required.');
+  }
+  const roles = claimValues(payload !== undefined ? payload[settings.moderatorClaim] : claims[settings.moderatorClaim]);
   return {
     id: claims.sub,
     name: nameFromClaims(claims) ?? NEUTRAL_NAME,

@@ -138,3 +138,27 @@ describe('identifyCaller', () => {
     }
   });
 });
+
+describe('identifyCaller, from the verified token in the Authorization header', () => {
+  /** What API Gateway hands the function: the header the authorizer verified, and the claims it flattened. */
+  const asGatewayHandsIt = (payload: Record<string, unknown>, flattened: Record<string, unknown>) => ({
+    headers: {
+      authorization: `Bearer ${Buffer.from('{"alg":"RS256","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.c2ln`,
+    },
+    requestContext: { authorizer: { jwt: { claims: flattened } } },
+  });
+
+  it("reads a group with a space as one group: 'former therapists' grants nothing, though flattened it reads [former therapists]", () => {
+    const former = asGatewayHandsIt({ sub: 'u1', 'cognito:groups': ['former therapists'] }, { sub: 'u1', 'cognito:groups': '[former therapists]' });
+    expect(identifyCaller(former, settings)?.isModerator).toBe(false);
+    const current = asGatewayHandsIt({ sub: 'u1', 'cognito:groups': ['staff', 'therapists'] }, { sub: 'u1', 'cognito:groups': '[staff therapists]' });
+    expect(identifyCaller(current, settings)?.isModerator).toBe(true);
+  });
+
+  it('refuses a subject that is not a string in the token (API Gateway would hand it over as one), or not the one handed over', () => {
+    for (const sub of [123, true, null]) {
+      expect(() => identifyCaller(asGatewayHandsIt({ sub }, { sub: String(sub) }), settings), String(sub)).toThrow(UnauthenticatedError);
+    }
+    expect(() => identifyCaller(asGatewayHandsIt({ sub: 'u2' }, { sub: 'u1' }), settings)).toThrow(UnauthenticatedError);
+  });
+});
