@@ -150,7 +150,7 @@ export const SETTINGS = {
     context: 'jitsiAppId',
     scope: 'lambda',
     doc: 'Prosody `app_id`: the `iss` claim',
-    defaultDoc: 'local: `local-dev-app`; Lambda: required',
+    defaultDoc: 'local: `local-dev-app`; Lambda: required (the stack always sets it: `-c jitsiAppId`, else `jitsi-token-api` with a synth warning)',
     parse(value, context, name) {
       if (value === undefined && context.runtime === 'lambda') throw new ConfigError(name, 'is required in Lambda (the app_id configured in Prosody)');
       return matching(PLAIN_IDENTIFIER, 'an app id of letters, digits, ".", "_", ":" or "-" (at most 128)')(value, name) ?? LOCAL_APP_ID;
