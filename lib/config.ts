@@ -580,6 +580,14 @@ export const SETTINGS = {
     defaultDoc: '`.jitsi-dev-store` (untracked)',
     parse: (value, _context, name) => matching(/^[^\0]{1,1024}$/, 'a folder path or "memory"')(value, name) ?? '.jitsi-dev-store',
   }),
+  localDynamoDbEndpoint: row({
+    variable: 'LOCAL_DYNAMODB_ENDPOINT',
+    scope: 'local',
+    doc: "use this DynamoDB endpoint (e.g. `https://dynamodb.eu-west-1.amazonaws.com`, with the AWS SDK's usual credentials and region) instead of the embedded store; the table `APPOINTMENTS_TABLE` must exist there with the stack's keys (`pk`, `sk`)",
+    defaultDoc: 'none (the embedded store)',
+    parse: (value, _context, name) =>
+      matching(/^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?\/?$/, 'an http(s) endpoint URL such as https://dynamodb.eu-west-1.amazonaws.com')(value, name),
+  }),
   localHostnames: row({
     variable: 'LOCAL_HOSTNAMES',
     scope: 'local',

@@ -4,7 +4,9 @@
 import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { SETTINGS } from '#lib/config';
 import type { AwsClientConfig } from '#lib/secret';
 import { TABLE_SCHEMA } from '#lib/store';
 
@@ -20,8 +22,50 @@ export interface EmbeddedStore {
 /** Fixed credentials and region: dynalite checks neither, the SDK needs both. */
 const LOCAL_CLIENT = { region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 
+/** The store folder is held by another process (LevelDB allows one): said in words, not as a crash. */
+export class StoreInUseError extends Error {
+  override name = 'StoreInUseError';
+}
+
+/**
+ * One process per store folder: a lock file beside it with the holder's pid. A second `npm start`
+ * in the same checkout is told what holds the folder and how to run side by side, instead of
+ * dynalite crashing with "Database is closed". A lock whose process is gone is taken over.
+ */
+function lockFolder(folder: string): () => void {
+  const lockFile = `${folder}.lock`;
+  mkdirSync(dirname(folder), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return () => rmSync(lockFile, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number(readFileSync(lockFile, 'utf8').trim());
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isRunning(holder)) {
+        throw new StoreInUseError(
+          `the store folder ${folder} is in use by process ${holder} (another npm start in this checkout?). Stop it, or run a second one beside it with ${SETTINGS.port.variable}=<another port> and ${SETTINGS.localStore.variable}=memory (or ${SETTINGS.localStore.variable}=<another folder>).`,
+        );
+      }
+      rmSync(lockFile, { force: true });
+    }
+  }
+  throw new StoreInUseError(`the store folder ${folder} could not be locked`);
+}
+
+const isRunning = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
 export async function startEmbeddedStore(location: string, cwd: string = process.cwd()): Promise<EmbeddedStore> {
-  const server = dynalite({ ...(location === 'memory' ? {} : { path: resolve(cwd, location) }), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const folder = location === 'memory' ? undefined : resolve(cwd, location);
+  const unlock = folder === undefined ? () => {} : lockFolder(folder);
+  const server = dynalite({ ...(folder === undefined ? {} : { path: folder }), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
     server.listen(0, '127.0.0.1', () => done());
@@ -29,7 +73,13 @@ export async function startEmbeddedStore(location: string, cwd: string = process
   const { port } = server.address() as AddressInfo;
   return {
     client: { ...LOCAL_CLIENT, endpoint: `http://127.0.0.1:${port}` },
-    close: () => new Promise<void>((done) => server.close(() => done())),
+    close: () =>
+      new Promise<void>((done) =>
+        server.close(() => {
+          unlock();
+          done();
+        }),
+      ),
   };
 }
 

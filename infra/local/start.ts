@@ -1,6 +1,6 @@
 // `npm start`: the local server with the local settings; a bad setting is reported as one line
 // naming the variable, with no stack trace.
-import { ConfigError, loadLocalSettings } from '#lib/config';
+import { ConfigError, loadLocalSettings, SETTINGS } from '#lib/config';
 import { routeKeyOf, routes } from '#lib/routes';
 
 try {
@@ -11,8 +11,10 @@ try {
     import('#lib/jitsi-events'),
   ]);
   const { startEmbeddedStore, ensureTable } = await import('./embedded-store.ts');
-  const store = await startEmbeddedStore(settings.localStore);
-  await ensureTable(store.client, settings.appointmentsTable);
+  // A real DynamoDB (a self-hosted deployment, a test) when LOCAL_DYNAMODB_ENDPOINT names one; else the embedded store.
+  const endpoint = settings.localDynamoDbEndpoint;
+  const store = endpoint === undefined ? await startEmbeddedStore(settings.localStore) : { client: { endpoint }, close: async () => {} };
+  if (endpoint === undefined) await ensureTable(store.client, settings.appointmentsTable);
   const deps = createLocalDeps(settings, { storeClient: store.client });
   // The reservation key is loaded lazily in Lambda (only the reservation functions need it);
   // locally it is loaded now, so its generated file exists before anyone copies it into a curl.
@@ -28,7 +30,12 @@ try {
     routes: routes.map(routeKeyOf).join(', '),
     authMode: settings.authMode,
     secretSource: settings.secretSource.kind === 'none' ? 'local-file' : settings.secretSource.kind,
-    store: settings.localStore === 'memory' ? 'embedded, in memory' : 'embedded, on disk',
+    store:
+      endpoint !== undefined
+        ? `DynamoDB at ${SETTINGS.localDynamoDbEndpoint.variable}`
+        : settings.localStore === 'memory'
+          ? 'embedded, in memory'
+          : 'embedded, on disk',
   });
   const firstRoute = routes[0]!;
   process.stdout.write(
@@ -45,7 +52,8 @@ try {
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
 } catch (error) {
-  const message = error instanceof ConfigError ? error.message : `jitsi-token-api could not start: ${error instanceof Error ? error.message : String(error)}`;
+  const known = error instanceof ConfigError || (error instanceof Error && error.name === 'StoreInUseError');
+  const message = known ? (error as Error).message : `jitsi-token-api could not start: ${error instanceof Error ? error.message : String(error)}`;
   process.stderr.write(`${message}\n`);
   process.exit(1);
 }

@@ -120,3 +120,63 @@ describe('npm start with no configuration', () => {
     expect(output.trim()).toBe('Invalid configuration: TOKEN_TTL_SECONDS must be a whole number from 60 to 86400');
   });
 });
+
+describe('two npm start in one checkout', () => {
+  it('tells the second what holds the store folder and how to run beside it, and starts again once the first stopped', async () => {
+    const folder = testTempDir('two-');
+    const first = await start({}, folder);
+    const second = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'infra/local/start.ts')], {
+      cwd: folder,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    started.push(second);
+    let said = '';
+    second.stderr?.on('data', (chunk: Buffer) => {
+      said += chunk.toString();
+    });
+    expect(await exitCode(second)).toBe(1);
+    expect(said).toMatch(/the store folder .*\.jitsi-dev-store is in use by process \d+ .*PORT=<another port> and LOCAL_STORE=memory/);
+    first.child.kill('SIGTERM');
+    expect(await exitCode(first.child)).toBe(0);
+    const again = await start({}, folder);
+    expect((await post(`${again.url}${ROUTES.generateToken.path}`, { roomName: 'room-1', userName: 'Test User' })).status).toBe(200);
+    again.child.kill('SIGTERM');
+    await exitCode(again.child);
+  });
+});
+
+describe('npm start against a DynamoDB endpoint', () => {
+  it('uses the endpoint LOCAL_DYNAMODB_ENDPOINT names instead of the embedded store', async () => {
+    const { ensureTable, startEmbeddedStore } = await import('../../infra/local/embedded-store.ts');
+    const elsewhere = await startEmbeddedStore('memory');
+    await ensureTable(elsewhere.client, 'jitsi-appointments');
+    const folder = testTempDir('endpoint-');
+    const server = await start(
+      { LOCAL_DYNAMODB_ENDPOINT: elsewhere.client.endpoint, AWS_REGION: 'local', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' },
+      folder,
+    );
+    const created = await post(`${server.url}${ROUTES.createRoom.path}`, {
+      appointmentId: 'elsewhere-1',
+      therapistId: 't',
+      clientId: 'c',
+      scheduledStartTime: new Date(Date.now() + 600_000).toISOString(),
+    });
+    expect(created.status).toBe(200);
+    expect(readdirSync(folder)).not.toContain('.jitsi-dev-store');
+    const { DynamoDBClient, QueryCommand } = await import('@aws-sdk/client-dynamodb');
+    const client = new DynamoDBClient(elsewhere.client);
+    const items = await client.send(
+      new QueryCommand({
+        TableName: 'jitsi-appointments',
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: 'APPT#elsewhere-1' } },
+      }),
+    );
+    client.destroy();
+    expect(items.Count).toBeGreaterThan(0);
+    server.child.kill('SIGTERM');
+    await exitCode(server.child);
+    await elsewhere.close();
+  });
+});
