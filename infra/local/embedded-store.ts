@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { SETTINGS } from '#lib/config';
 import type { AwsClientConfig } from '#lib/secret';
@@ -35,6 +35,9 @@ export class StoreInUseError extends Error {
 function lockFolder(folder: string): () => void {
   const lockFile = `${folder}.lock`;
   mkdirSync(dirname(folder), { recursive: true });
+  // The store holds appointments and their trail: the owner's alone, whatever the umask.
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  chmodSync(folder, 0o700);
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {
       writeFileSync(lockFile, String(process.pid), { flag: 'wx', mode: 0o600 });
