@@ -177,6 +177,7 @@ export class JitsiTokenStack extends Stack {
         fn,
         routes,
         secret: this.secret,
+        ...(settings.secretName !== undefined ? { secretId: settings.secretName } : {}),
         table: this.table,
         ...(this.secretKey ? { secretKey: this.secretKey } : {}),
         // Only the function of Prosody's routes may read Prosody's keys; only functions that record decisions publish.

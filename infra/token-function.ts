@@ -25,6 +25,11 @@ export interface TokenFunctionProps extends BundlePolicy {
   /** The routes it runs in this deployment: its grants are the union of theirs. */
   routes: readonly RouteDefinition[];
   secret: ISecret;
+  /**
+   * How the function asks Secrets Manager for it: the name when the deployer gave one. The partial
+   * ARN CDK builds from a name is misread as a complete ARN when the name ends in "-" + 6 characters.
+   */
+  secretId?: string;
   /** The appointments table: named in every function's settings, granted only its routes' actions. */
   table: ITable;
   /** Prosody's reservation key, for the reservation API's function only. */
@@ -89,7 +94,7 @@ export class TokenFunction extends Construct {
         // Stack frames in logged errors point at the TypeScript source, through the bundle's source map.
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
-        [SETTINGS.secretArn.variable]: props.secret.secretArn,
+        [SETTINGS.secretArn.variable]: props.secretId ?? props.secret.secretArn,
         [SETTINGS.appointmentsTable.variable]: props.table.tableName,
         ...(props.reservationKey ? { [SETTINGS.reservationsKeyArn.variable]: props.reservationKey.secretArn } : {}),
         ...(props.eventsKey ? { [SETTINGS.eventsKeyArn.variable]: props.eventsKey.secretArn } : {}),

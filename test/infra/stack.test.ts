@@ -222,6 +222,16 @@ describe('JitsiTokenStack', () => {
     expect(imported.nagViolations).toEqual([]);
   });
 
+  it('imports a secret by name and reads it by that name, even one ending in "-" + 6 characters', () => {
+    // CDK's partial ARN for such a name would be taken by Secrets Manager for a complete ARN, and not found.
+    const named = synth({ ...JWT_CONTEXT, secretName: 'jitsi-AbCdEf' });
+    for (const fn of Object.values(resourcesOf(named.template, 'AWS::Lambda::Function')))
+      expect(fn.Properties.Environment.Variables.JITSI_SECRET_ARN).toBe('jitsi-AbCdEf');
+    // The grant still matches the real ARN, which has Secrets Manager's own 6-character suffix after the name.
+    expect(JSON.stringify(named.template.toJSON())).toContain(':secret:jitsi-AbCdEf-??????');
+    expect(named.nagViolations).toEqual([]);
+  });
+
   it('throttles the $default stage and writes JSON access logs with retention', () => {
     jwtStack.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
