@@ -22,7 +22,14 @@ import type { LocalDeps } from './deps.ts';
 
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Slow or idle clients are cut off: header and request deadlines, and a connection cap. */
-export const LOCAL_SERVER_LIMITS = { headersTimeoutMs: 5_000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000, maxConnections: 256 } as const;
+export const LOCAL_SERVER_LIMITS = {
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 256,
+  /** How often Node checks the two deadlines (its default, 30 s, let a silent socket hold a slot for up to 35 s). */
+  deadlineCheckIntervalMs: 1_000,
+} as const;
 
 type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
 type HandlerFactory = (deps: LocalDeps) => LambdaHandler;
@@ -241,7 +248,14 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
   const pages = consolePages(deps);
   const refuse = createRefusalResponder(deps, 'local-server');
 
-  const server = createServer(async (request, response) => {
+  // The deadlines go in createServer's options: the check interval cannot be changed afterwards.
+  const serverOptions = {
+    headersTimeout: LOCAL_SERVER_LIMITS.headersTimeoutMs,
+    requestTimeout: LOCAL_SERVER_LIMITS.requestTimeoutMs,
+    keepAliveTimeout: LOCAL_SERVER_LIMITS.keepAliveTimeoutMs,
+    connectionsCheckingInterval: LOCAL_SERVER_LIMITS.deadlineCheckIntervalMs,
+  };
+  const server = createServer(serverOptions, async (request, response) => {
     const requestId = randomUUID();
     const origin = request.headers.origin;
     /** The router's own refusals go through the same middlewares as the routes. */
@@ -313,9 +327,6 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
       if (!response.headersSent) await refuseWith(new HttpProblem('internal-error', 'Internal error')).catch(() => response.destroy());
     }
   });
-  server.keepAliveTimeout = LOCAL_SERVER_LIMITS.keepAliveTimeoutMs;
-  server.headersTimeout = LOCAL_SERVER_LIMITS.headersTimeoutMs;
-  server.requestTimeout = LOCAL_SERVER_LIMITS.requestTimeoutMs;
   server.maxConnections = LOCAL_SERVER_LIMITS.maxConnections;
 
   await new Promise<void>((resolvePromise, reject) => {

@@ -118,6 +118,23 @@ describe('the local server', () => {
     expect(Date.now() - started).toBeLessThan(LOCAL_SERVER_LIMITS.requestTimeoutMs);
   });
 
+  it('cuts off a silent socket and one stalled in its headers at the header deadline, one stalled in its body at the request deadline', async () => {
+    // Each wait is the deadline plus 2 s: with Node's default 30 s check interval none of the three is answered in time.
+    const limits = LOCAL_SERVER_LIMITS;
+    const token = await issuer.sign(therapist);
+    const [silent, midHeaders, midBody] = await Promise.all([
+      raw('', limits.headersTimeoutMs + 2_000),
+      raw(`GET /openapi.json HTTP/1.1\r\nHost: localhost\r\n`, limits.headersTimeoutMs + 2_000),
+      raw(
+        `POST ${ROUTES.generateToken.path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`,
+        limits.requestTimeoutMs + 2_000,
+      ),
+    ]);
+    expect(silent).toMatch(/^HTTP\/1\.1 408/);
+    expect(midHeaders).toMatch(/^HTTP\/1\.1 408/);
+    expect(midBody).toMatch(/^HTTP\/1\.1 408/);
+  }, 20_000);
+
   it('stops reading a body past the route limit and closes the connection', async () => {
     const token = await issuer.sign(therapist);
     const answer = await raw(
