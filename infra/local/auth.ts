@@ -31,6 +31,12 @@ export function flattenClaims(payload: JWTPayload): Record<string, string> {
   return claims;
 }
 
+/** The authorizer's audience rule: `aud` (a string or an array) when present; `client_id` only when `aud` is absent. */
+export function audienceAccepted(payload: Pick<JWTPayload, 'aud'> & { client_id?: unknown }, audience: string): boolean {
+  if (payload.aud === undefined) return payload.client_id === audience;
+  return (Array.isArray(payload.aud) ? payload.aud : [payload.aud]).includes(audience);
+}
+
 export function createAuthenticator(settings: Pick<LocalSettings, 'authIssuer' | 'authAudience'>): Authenticator {
   const { authIssuer: issuer, authAudience: audience } = settings;
   if (issuer === undefined || audience === undefined) {
@@ -61,11 +67,7 @@ export function createAuthenticator(settings: Pick<LocalSettings, 'authIssuer' |
     });
     // kid: the header must name the key that signed it.
     if (typeof protectedHeader.kid !== 'string') throw new Error('no kid');
-    // aud when present; client_id only when aud is absent.
-    if (payload.aud !== undefined) {
-      const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-      if (!audiences.includes(audience)) throw new Error('wrong audience');
-    } else if (payload.client_id !== audience) throw new Error('wrong client_id');
+    if (!audienceAccepted(payload, audience)) throw new Error('wrong audience');
     // iat: before now.
     if (typeof payload.iat === 'number' && payload.iat > Math.floor(Date.now() / 1000)) throw new Error('issued in the future');
     return flattenClaims(payload);
