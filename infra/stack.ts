@@ -69,22 +69,20 @@ export class JitsiTokenStack extends Stack {
     this.secret = this.appSecret(settings);
     this.secretKey = settings.secretKmsKeyArn === undefined ? undefined : Key.fromKeyArn(this, 'AppSecretKey', settings.secretKmsKeyArn);
     this.table = this.appointmentsTable();
-    this.reservationKey = new Secret(this, 'ReservationsKey', {
-      description: "The bearer key Prosody's reservation module sends (reservations_api_headers); read it with aws secretsmanager get-secret-value",
-      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.eventsKey = new Secret(this, 'EventsKey', {
-      description: "The bearer key Prosody's event sync component sends (api_headers); read it with aws secretsmanager get-secret-value",
-      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    for (const key of [this.reservationKey, this.eventsKey]) {
-      Validations.of(key).acknowledge({
-        id: 'AwsSolutions-SMG4',
-        reason: 'Prosody holds this key in its configuration: a rotation is a coordinated change of both (README: the Prosody recipe), not an automatic one.',
-      });
-    }
+    const heldByProsody =
+      'Prosody holds this key in its configuration: a rotation is a coordinated change of both (README: the Prosody recipe), not an automatic one.';
+    this.reservationKey = this.generatedSecret(
+      'ReservationsKey',
+      "The bearer key Prosody's reservation module sends (reservations_api_headers); read it with aws secretsmanager get-secret-value",
+      64,
+      heldByProsody,
+    );
+    this.eventsKey = this.generatedSecret(
+      'EventsKey',
+      "The bearer key Prosody's event sync component sends (api_headers); read it with aws secretsmanager get-secret-value",
+      64,
+      heldByProsody,
+    );
     this.eventBus = new EventBus(this, 'Events', { description: 'jitsi-token-api: appointment decisions, tokens issued and attendance (ids and times only)' });
     const webhookSecret = settings.webhookUrl === undefined ? undefined : this.webhookSigningSecret();
 
@@ -282,15 +280,25 @@ export class JitsiTokenStack extends Stack {
 
   /** -c webhookUrl: the secret the Prosody function signs webhooks with (the platform verifies with whsec_ + its base64). */
   private webhookSigningSecret(): Secret {
-    const secret = new Secret(this, 'WebhookSigningSecret', {
-      description: 'Signs the webhooks delivered to the platform (Standard Webhooks: the key is the base64 of this value)',
-      generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
+    return this.generatedSecret(
+      'WebhookSigningSecret',
+      'Signs the webhooks delivered to the platform (Standard Webhooks: the key is the base64 of this value)',
+      48,
+      'The platform holds this value to verify webhooks: a rotation is a coordinated change on both sides (README: webhooks), not an automatic one.',
+    );
+  }
+
+  /**
+   * A random secret the stack generates and keeps when it is deleted. Each is shared with another
+   * system (Prosody, the platform), so no automatic rotation: `whyNoRotation` says who holds it.
+   */
+  private generatedSecret(id: string, description: string, passwordLength: number, whyNoRotation: string): Secret {
+    const secret = new Secret(this, id, {
+      description,
+      generateSecretString: { passwordLength, excludePunctuation: true, includeSpace: false },
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    Validations.of(secret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason: 'The platform holds this value to verify webhooks: a rotation is a coordinated change on both sides (README: webhooks), not an automatic one.',
-    });
+    Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: whyNoRotation });
     return secret;
   }
 
@@ -320,16 +328,11 @@ export class JitsiTokenStack extends Stack {
         : Secret.fromSecretPartialArn(this, 'AppSecret', settings.secretArn);
     }
     if (settings.secretName !== undefined) return Secret.fromSecretNameV2(this, 'AppSecret', settings.secretName);
-    const secret = new Secret(this, 'AppSecret', {
-      description: 'Jitsi app_secret used to sign meeting tokens (the same value as Prosody app_secret)',
-      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    Validations.of(secret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'Prosody accepts one app_secret, so rotation is a coordinated manual change (README: rotation runbook); an automatic rotation would lock every caller out of Jitsi.',
-    });
-    return secret;
+    return this.generatedSecret(
+      'AppSecret',
+      'Jitsi app_secret used to sign meeting tokens (the same value as Prosody app_secret)',
+      64,
+      'Prosody accepts one app_secret, so rotation is a coordinated manual change (README: rotation runbook); an automatic rotation would lock every caller out of Jitsi.',
+    );
   }
 }
