@@ -21,11 +21,13 @@ import {
   KEEP_WARM_EVERY_MINUTES,
   KEEP_WARM_PING,
   publishesEvents,
+  readsAppSecret,
   readsEventsKey,
   readsReservationKey,
   RESERVATIONS_API_PREFIX,
   routesDeployedWith,
   routesOf,
+  storeActionsOf,
 } from '#lib/routes';
 import { DELIVER_WEBHOOK, JOB_MARKER, SETTLE_OUTCOMES } from '#lib/jobs';
 import { EVENT_SOURCE } from '#lib/platform-events';
@@ -169,14 +171,18 @@ export class JitsiTokenStack extends Stack {
 
     const signing = settings.functionEnvironment[SETTINGS.signing.variable]?.toLowerCase() ?? 'hs256';
     const deployed = routesDeployedWith(signing);
+    const endsMeetings = settings.functionEnvironment[SETTINGS.endMeetingUrl.variable] !== undefined;
     this.functions = functionsDeployedWith(signing).map((fn) => {
       const routes = routesOf(fn, deployed);
+      // Only a function that signs reads the app secret; in RS256 it also publishes its public key.
+      const signs = readsAppSecret(fn, routes, { endsMeetings });
       const tokenFunction = new TokenFunction(this, fn.name, {
         fn,
         routes,
-        secret: this.secret,
-        ...(settings.secretName !== undefined ? { secretId: settings.secretName } : {}),
+        ...(signs ? { secret: this.secret } : {}),
+        ...(signs && settings.secretName !== undefined ? { secretId: settings.secretName } : {}),
         table: this.table,
+        storeActions: storeActionsOf(routes, signs && signing === 'rs256'),
         ...(this.secretKey ? { secretKey: this.secretKey } : {}),
         // Only the function of Prosody's routes may read Prosody's keys; only functions that record decisions publish.
         ...(readsReservationKey(routes) ? { reservationKey: this.reservationKey } : {}),

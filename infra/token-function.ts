@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleFunction, LAMBDA_HANDLER, type BundlePolicy } from './bundling.ts';
 import { SETTINGS } from '#lib/config';
-import { storeActionsOf, type FunctionDefinition, type RouteDefinition } from '#lib/routes';
+import type { FunctionDefinition, RouteDefinition, StoreAction } from '#lib/routes';
 
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -24,14 +24,17 @@ export interface TokenFunctionProps extends BundlePolicy {
   fn: FunctionDefinition;
   /** The routes it runs in this deployment: its grants are the union of theirs. */
   routes: readonly RouteDefinition[];
-  secret: ISecret;
+  /** The app secret, for a function that signs (readsAppSecret): no other function may read it. */
+  secret?: ISecret | undefined;
   /**
    * How the function asks Secrets Manager for it: the name when the deployer gave one. The partial
    * ARN CDK builds from a name is misread as a complete ARN when the name ends in "-" + 6 characters.
    */
   secretId?: string;
-  /** The appointments table: named in every function's settings, granted only its routes' actions. */
+  /** The appointments table: granted exactly `storeActions`, and named only to a function granted some. */
   table: ITable;
+  /** Its routes' table actions, and what publishing an RS256 public key takes (routes.ts storeActionsOf). */
+  storeActions: readonly StoreAction[];
   /** Prosody's reservation key, for the reservation API's function only. */
   reservationKey?: ISecret;
   /** Prosody's event sync key, for the function that receives its events only. */
@@ -94,8 +97,8 @@ export class TokenFunction extends Construct {
         // Stack frames in logged errors point at the TypeScript source, through the bundle's source map.
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
-        [SETTINGS.secretArn.variable]: props.secretId ?? props.secret.secretArn,
-        [SETTINGS.appointmentsTable.variable]: props.table.tableName,
+        ...(props.secret ? { [SETTINGS.secretArn.variable]: props.secretId ?? props.secret.secretArn } : {}),
+        ...(props.storeActions.length > 0 ? { [SETTINGS.appointmentsTable.variable]: props.table.tableName } : {}),
         ...(props.reservationKey ? { [SETTINGS.reservationsKeyArn.variable]: props.reservationKey.secretArn } : {}),
         ...(props.eventsKey ? { [SETTINGS.eventsKeyArn.variable]: props.eventsKey.secretArn } : {}),
         ...(props.eventBus ? { [SETTINGS.eventBusName.variable]: props.eventBus.eventBusName } : {}),
@@ -104,16 +107,15 @@ export class TokenFunction extends Construct {
           : {}),
       },
     });
-    props.secret.grantRead(this.function);
+    props.secret?.grantRead(this.function);
     props.reservationKey?.grantRead(this.function);
     props.eventsKey?.grantRead(this.function);
     props.eventBus?.grantPutEventsTo(this.function);
     props.webhook?.signingSecret.grantRead(this.function);
     // Reading a secret encrypted with a customer-managed key also needs kms:Decrypt on that key.
-    props.secretKey?.grantDecrypt(this.function);
+    if (props.secret) props.secretKey?.grantDecrypt(this.function);
     // Least privilege: exactly the table actions its routes' rows name, and none when they name none.
-    const storeActions = storeActionsOf(props.routes);
-    if (storeActions.length > 0) props.table.grant(this.function, ...storeActions);
+    if (props.storeActions.length > 0) props.table.grant(this.function, ...props.storeActions);
     if (props.tracing) {
       // Lambda's X-Ray grant (PutTraceSegments, PutTelemetryRecords) has no resource to scope to.
       Validations.of(role).acknowledge({

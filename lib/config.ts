@@ -160,10 +160,9 @@ export const SETTINGS = {
     variable: 'JITSI_SECRET_ARN',
     scope: 'lambda',
     doc: 'Secrets Manager secret (ARN or name) holding the app secret',
-    defaultDoc: 'required in Lambda (the stack sets it)',
-    parse(value, context, name) {
-      if (value === undefined && context.runtime === 'lambda')
-        throw new ConfigError(name, 'is required in Lambda (the Secrets Manager secret holding the Jitsi app_secret)');
+    defaultDoc: 'required in Lambda by the functions that sign (the stack sets it for them alone)',
+    parse(value, _context, name) {
+      // Required by a function that signs (lib/deps.ts): which ones do is the route table's to say.
       return matching(SECRETS_MANAGER_ID, 'a Secrets Manager secret ARN or name')(value, name);
     },
   }),

@@ -1,6 +1,6 @@
 // What a handler is built from: settings, logger, signing keys, the appointment store and clock. A Lambda function
 // builds them once from its environment (defaultDeps); tests and the local server hand their own.
-import { detectRuntime, loadSettings, type Settings } from './config.ts';
+import { ConfigError, detectRuntime, loadSettings, SETTINGS, type Settings } from './config.ts';
 import { createKeyring, systemClock, type Clock, type Keyring } from './keyring.ts';
 import { createLogger, type Logger } from './log.ts';
 import {
@@ -13,6 +13,7 @@ import {
   type SecretFetcher,
 } from './secret.ts';
 import { createEventBridgePublisher, NO_PUBLISHER, type Publisher } from './platform-events.ts';
+import { readsAppSecret, routesOf, type FunctionDefinition, type RouteDefinition } from './routes.ts';
 import type { AppointmentStore, StoreOptions } from './store.ts';
 
 export interface Deps {
@@ -53,6 +54,11 @@ export interface DepsOptions {
    * the bundle of a function none of whose routes touches the store has no DynamoDB client in it.
    */
   openStore?: (options: StoreOptions) => AppointmentStore;
+  /**
+   * Whether these handlers may use the app secret (default: yes). A function none of whose routes
+   * signs is granted no read on it: it never fetches it, and a route that tried would get a 503.
+   */
+  readsAppSecret?: boolean;
 }
 
 /** The store of a function built without one: any call is a bug (a route whose row names no store action). */
@@ -66,23 +72,36 @@ export function createDeps(settings: Settings, options: DepsOptions = {}): Deps 
   const logger = options.logger ?? createLogger(undefined, undefined, settings.logLevel);
   const clock = options.clock ?? systemClock;
   for (const warning of settings.warnings) logger.warn(warning);
-  const source = settings.secretSource;
-  const keyring = createKeyring(
-    settings,
-    {
-      current: options.secretFetcher ?? fetcherFor(source, options.secretsManagerClient),
-      previous: source.kind === 'secrets-manager' ? createSecretsManagerFetcher(source.secretId, 'AWSPREVIOUS', options.secretsManagerClient) : undefined,
-    },
-    logger,
-    clock,
-  );
-  keyring.prefetch();
+  const readsSecret = options.readsAppSecret ?? true;
+  const source = readsSecret ? settings.secretSource : ({ kind: 'none' } as const);
+  if (readsSecret && source.kind === 'none' && settings.runtime === 'lambda') {
+    throw new ConfigError(
+      SETTINGS.secretArn.variable,
+      'is required in Lambda for a function that signs (the Secrets Manager secret holding the Jitsi app_secret)',
+    );
+  }
   const store =
     options.openStore?.({
       tableName: settings.appointmentsTable,
       retentionDays: settings.auditRetentionDays,
       ...(options.storeClient ? { client: options.storeClient } : {}),
     }) ?? NO_STORE;
+  const keyring = createKeyring(
+    settings,
+    {
+      current: readsSecret ? (options.secretFetcher ?? fetcherFor(source, options.secretsManagerClient)) : fetcherFor(source),
+      previous: source.kind === 'secrets-manager' ? createSecretsManagerFetcher(source.secretId, 'AWSPREVIOUS', options.secretsManagerClient) : undefined,
+      // RS256: the public-keys function serves what the signer published, never reading the private key.
+      publish:
+        settings.signing === 'rs256' && options.openStore !== undefined
+          ? (secret) => store.publicKeys.publish({ kid: secret.kid!, pem: secret.publicKeyPem!, createdAt: secret.createdAt ?? clock.nowSeconds() })
+          : undefined,
+    },
+    logger,
+    clock,
+  );
+  // A function that never signs never fetches the secret (it is granted no read on it).
+  if (readsSecret && (source.kind !== 'none' || options.secretFetcher !== undefined)) keyring.prefetch();
   const keyCache = (fetcher: SecretFetcher, label: string) =>
     createSecretCache(fetcher, { refreshMs: settings.secretRefreshSeconds * 1000, staleMs: settings.secretStaleSeconds * 1000, logger, label }, parseApiKey);
   const reservationKey = keyCache(
@@ -113,9 +132,20 @@ export function createDeps(settings: Settings, options: DepsOptions = {}): Deps 
 
 let processDeps: Deps | undefined;
 
+/** What a deployed function's entry says about itself: which function it is, and how it opens the store. */
+export interface FunctionEntryOptions extends Pick<DepsOptions, 'openStore'> {
+  fn: FunctionDefinition;
+  /** Its routes, when not the table's rows that name it (the bench's layouts). */
+  routes?: readonly RouteDefinition[];
+}
+
 /** One set per process, from the environment: what a deployed function is built with. */
-export function defaultDeps(options: Pick<DepsOptions, 'openStore'> = {}): Deps {
-  processDeps ??= createDeps(loadSettings(), options);
+export function defaultDeps({ fn, routes = routesOf(fn), ...options }: FunctionEntryOptions): Deps {
+  if (processDeps === undefined) {
+    const settings = loadSettings();
+    const endsMeetings = settings.endMeetingUrl !== undefined;
+    processDeps = createDeps(settings, { ...options, readsAppSecret: readsAppSecret(fn, routes, { endsMeetings }) });
+  }
   return processDeps;
 }
 
@@ -126,10 +156,7 @@ type LambdaHandler<E, C, R> = (event: E, context: C) => Promise<R>;
  * checked and the secret fetch starts during the init phase; elsewhere (the local server and
  * tests import modules for their factories) only when first called.
  */
-export function deployedHandler<E, C, R>(
-  factory: (deps: Deps) => LambdaHandler<E, C, R>,
-  options: Pick<DepsOptions, 'openStore'> = {},
-): LambdaHandler<E, C, R> {
+export function deployedHandler<E, C, R>(factory: (deps: Deps) => LambdaHandler<E, C, R>, options: FunctionEntryOptions): LambdaHandler<E, C, R> {
   if (detectRuntime() !== 'local') return factory(defaultDeps(options));
   let built: LambdaHandler<E, C, R> | undefined;
   return (event, context) => {

@@ -1,17 +1,10 @@
 // The signing keys in use: the current secret (fetched at start-up, cached), the previous one
 // after a rotation, and what they verify and serve. Built once per process from the settings.
 import type { Settings } from './config.ts';
+import { UnavailableError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { createAppSecretCache, type AppSecret, type SecretFetcher } from './secret.ts';
-import {
-  keyFileName,
-  NOT_BEFORE_SKEW_SECONDS,
-  verifyJitsiToken,
-  type InvalidReason,
-  type TokenExpectations,
-  type VerifiedToken,
-  type VerifyOptions,
-} from './token.ts';
+import { maxTokenLifetimeSeconds, verifyJitsiToken, type InvalidReason, type TokenExpectations, type VerifiedToken, type VerifyOptions } from './token.ts';
 
 export interface Clock {
   /** Whole seconds since the epoch. */
@@ -45,14 +38,18 @@ export interface Keyring {
    * overlap after a rotation also with the previous one; a valid verdict says which signed it.
    */
   verify(token: string, tenant: string | undefined, options?: VerifyOptions): Promise<KeyringVerdict>;
-  /** RS256 mode: the PEM Prosody asks for as `<sha256 hex of kid>.pem`, current or previous. */
-  publicKeyFile(fileName: string): Promise<string | undefined>;
 }
 
 export interface KeyringSources {
   current: SecretFetcher;
   /** The AWSPREVIOUS version (Secrets Manager only). */
   previous?: SecretFetcher | undefined;
+  /**
+   * RS256 mode: makes a newly loaded key's public half available to Prosody (lib/store/public-keys.ts).
+   * `current()` answers a key only once this has succeeded for it, so no token is signed with a key
+   * Prosody cannot fetch; a failure is tried again on the next call.
+   */
+  publish?: ((secret: AppSecret) => Promise<void>) | undefined;
 }
 
 type KeyringSettings = Pick<
@@ -76,7 +73,7 @@ export function createKeyring(settings: KeyringSettings, sources: KeyringSources
   const previousSecret = sources.previous
     ? createAppSecretCache(sources.previous, { ...cacheOptions, label: 'the previous Jitsi app secret (AWSPREVIOUS)', negativeCacheMs: 60_000 })
     : undefined;
-  const maxTokenLifetime = settings.tokenTtlMaxSeconds + NOT_BEFORE_SKEW_SECONDS;
+  const maxTokenLifetime = maxTokenLifetimeSeconds(settings);
 
   const expectationsFor = (tenant: string | undefined): TokenExpectations => ({
     appId: settings.appId,
@@ -91,9 +88,31 @@ export function createKeyring(settings: KeyringSettings, sources: KeyringSources
     return previousSecret.get().catch(() => undefined);
   }
 
+  const published = new WeakMap<AppSecret, Promise<void>>();
+  async function currentPublished(): Promise<AppSecret> {
+    const secret = await currentSecret.get();
+    if (sources.publish === undefined) return secret;
+    let publishing = published.get(secret);
+    if (publishing === undefined) {
+      publishing = sources.publish(secret);
+      published.set(secret, publishing);
+      publishing.catch(() => published.delete(secret));
+    }
+    await publishing;
+    return secret;
+  }
+
   return {
-    current: () => currentSecret.get(),
-    prefetch: () => currentSecret.prefetch(),
+    current: currentPublished,
+    prefetch() {
+      if (sources.publish === undefined) return currentSecret.prefetch();
+      currentPublished().catch((error: unknown) => {
+        // The secret's own failures are logged where it is fetched; a failed publication here.
+        if (error instanceof UnavailableError && error.dependency === 'store') {
+          logger.error('could not publish the public key; the next request tries again', { reason: 'store_unavailable' });
+        }
+      });
+    },
     async verify(token, tenant, options = {}) {
       const current = await currentSecret.get();
       const expectations = expectationsFor(tenant);
@@ -105,14 +124,6 @@ export function createKeyring(settings: KeyringSettings, sources: KeyringSources
       if (previous === undefined) return verdict;
       const previousVerdict = verifyJitsiToken(token, [previous.verificationKey], expectations, now, options);
       return previousVerdict.valid ? { ...previousVerdict, signedWith: 'previous' } : previousVerdict;
-    },
-    async publicKeyFile(fileName) {
-      if (settings.signing !== 'rs256') return undefined;
-      const current = await currentSecret.get();
-      if (current.kid !== undefined && keyFileName(current.kid) === fileName) return current.publicKeyPem;
-      // Served for the longest token lifetime, so Prosody can still check tokens signed before the rotation.
-      const previous = await previousWithin(current, maxTokenLifetime);
-      return previous?.kid !== undefined && keyFileName(previous.kid) === fileName ? previous.publicKeyPem : undefined;
     },
   };
 }

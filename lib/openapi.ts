@@ -4,7 +4,7 @@
 import { SETTINGS } from './config.ts';
 import { PROBLEM_TYPE_PREFIX, PROBLEM_TYPES } from './problem.ts';
 import type { RequestLimits } from './requests.ts';
-import type { RouteDefinition } from './routes.ts';
+import { routeUsesAppSecret, type RouteDefinition } from './routes.ts';
 import { toJsonSchema } from './schema.ts';
 
 const problemSchema = {
@@ -71,11 +71,16 @@ function errorResponses(route: RouteDefinition): Record<string, unknown> {
   }
   errors[429] = gatewayOrProblemResponse('Throttled (by API Gateway)');
   for (const [status, description] of Object.entries(route.problems ?? {})) errors[Number(status)] = problemResponse(description);
-  errors[503] = problemResponse(
-    route.store.length > 0 ? 'The signing secret or the appointment store is unavailable (Retry-After)' : 'The signing secret is unavailable (Retry-After)',
-  );
+  const dependencies = [
+    ...(routeUsesAppSecret(route) ? ['the signing secret'] : []),
+    ...(route.caller === 'prosody' ? ["Prosody's key"] : []),
+    ...(route.store.length > 0 ? ['the appointment store'] : []),
+  ];
+  if (dependencies.length > 0) errors[503] = problemResponse(`${capitalized(dependencies.join(' or '))} is unavailable (Retry-After)`);
   return errors;
 }
+
+const capitalized = (text: string): string => `${text[0]!.toUpperCase()}${text.slice(1)}`;
 
 /** OpenAPI path syntax is API Gateway's: `{name}`. */
 function operation(route: RouteDefinition, limits: RequestLimits): Record<string, unknown> {

@@ -60,6 +60,8 @@ export interface FunctionDefinition {
   /** The module whose `handler` Lambda runs: it dispatches on API Gateway's routeKey. */
   entry: string;
   summary: string;
+  /** Runs the stack's jobs too (ending a cancelled appointment's meeting signs a token: the app secret when END_MEETING_URL is set). */
+  runsJobs?: boolean;
 }
 
 export const FUNCTIONS = {
@@ -73,6 +75,7 @@ export const FUNCTIONS = {
     entry: 'functions/lambda/reservations-api.ts',
     summary:
       "Prosody's routes (the reservation API and the event sync component's events, each with its own key, never a caller token) and the jobs the stack's rules send",
+    runsJobs: true,
   },
   publicKeys: {
     name: 'public-keys',
@@ -106,6 +109,12 @@ export interface RouteDefinition<S extends RequestSchema = RequestSchema, P exte
   pathParameters?: Readonly<Record<string, JsonSchema>>;
   /** The appointment-table actions its function is granted (none: no store access at all). */
   store: readonly StoreAction[];
+  /**
+   * Whether its handler signs, verifies or derives names with the app secret (RS256: the private
+   * key). Default: every route a caller calls; Prosody's routes never. A function may read the
+   * secret only if one of its routes (or its jobs) does.
+   */
+  usesAppSecret?: boolean;
   response: { contentType: 'application/json' | 'application/x-pem-file'; description: string; schema: JsonSchema; status?: 200 | 201 };
   /** Problems only this route answers, by status (described in the API description). */
   problems?: Readonly<Record<number, string>>;
@@ -227,7 +236,9 @@ export const ROUTES = {
     pathParameters: { keyFile: { type: 'string', pattern: KEY_FILE_PATTERN.source } },
     onlyWithSigning: 'rs256',
     runsIn: 'publicKeys',
-    store: [],
+    // The keys the signing function published (lib/store/public-keys.ts): never the private key itself.
+    store: ['dynamodb:GetItem'],
+    usesAppSecret: false,
     response: { contentType: 'application/x-pem-file', description: 'The PEM public key', schema: pemResponse },
     caller: 'public',
   }),
@@ -424,9 +435,30 @@ export const routesOf = (fn: FunctionDefinition, table: readonly RouteDefinition
 export const functionsDeployedWith = (signing: string): readonly FunctionDefinition[] =>
   Object.values(FUNCTIONS).filter((fn) => routesOf(fn, routesDeployedWith(signing)).length > 0);
 
-/** A function's table actions: the union of its routes' (its IAM grant is exactly these). */
-export const storeActionsOf = (routesOfFunction: readonly RouteDefinition[]): readonly StoreAction[] =>
-  [...new Set(routesOfFunction.flatMap((route) => route.store))].sort();
+/** Whether a route's handler uses the app secret (the row's `usesAppSecret`, else: any route but Prosody's). */
+export const routeUsesAppSecret = (route: Pick<RouteDefinition, 'usesAppSecret' | 'caller'>): boolean => route.usesAppSecret ?? route.caller !== 'prosody';
+
+/** What decides a function's grants besides its routes: the deployment's settings. */
+export interface FunctionNeeds {
+  /** END_MEETING_URL is set: the jobs end cancelled meetings, signing a token to do so. */
+  endsMeetings: boolean;
+  /** The signing mode: in RS256 a function that signs publishes its public key (lib/store/public-keys.ts). */
+  signing: string;
+}
+
+/** Whether a function may read the app secret: one of its routes uses it, or its jobs end meetings. */
+export const readsAppSecret = (
+  fn: Pick<FunctionDefinition, 'runsJobs'>,
+  routesOfFunction: readonly RouteDefinition[],
+  needs: Pick<FunctionNeeds, 'endsMeetings'>,
+): boolean => routesOfFunction.some(routeUsesAppSecret) || (fn.runsJobs === true && needs.endsMeetings);
+
+/** In RS256 mode, a function that signs reads and writes the published public keys (a GetItem, then a PutItem when its key is new). */
+const PUBLISHES_PUBLIC_KEY: readonly StoreAction[] = ['dynamodb:GetItem', 'dynamodb:PutItem'];
+
+/** A function's table actions: the union of its routes' (its IAM grant is exactly these), and what publishing its RS256 key takes. */
+export const storeActionsOf = (routesOfFunction: readonly RouteDefinition[], publishesPublicKey = false): readonly StoreAction[] =>
+  [...new Set([...routesOfFunction.flatMap((route) => route.store), ...(publishesPublicKey ? PUBLISHES_PUBLIC_KEY : [])])].sort();
 
 /** Whether a function may read Prosody's reservation key: only if one of its routes is Prosody's. */
 export const readsReservationKey = (routesOfFunction: readonly RouteDefinition[]): boolean =>

@@ -12,6 +12,9 @@ export const SAFE_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,127}$/;
 
 /** Jitsi allows no clock skew at all, so nbf sits 30 s in the past to absorb clock drift. */
 export const NOT_BEFORE_SKEW_SECONDS = 30;
+
+/** The longest a token this service signs can be valid for, from its `nbf` to its `exp`. */
+export const maxTokenLifetimeSeconds = (settings: { tokenTtlMaxSeconds: number }): number => settings.tokenTtlMaxSeconds + NOT_BEFORE_SKEW_SECONDS;
 /** HS256 keys shorter than the hash output weaken the MAC; RFC 7518 §3.2. */
 export const MIN_SECRET_BYTES = 32;
 

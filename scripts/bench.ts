@@ -551,7 +551,7 @@ function layoutEntries(): Array<readonly [string, string]> {
         `const fn = { name: ${JSON.stringify(file)}, entry: ${JSON.stringify(`.bench/entries/${file}`)}, summary: 'a layout the bench compares' };\n` +
         'const factories = Object.fromEntries(names.map((name, index) => [name, handlerFactoryOf(modules[index], name)]));\n' +
         'const layoutRoutes = routes.filter((route) => names.includes(route.name));\n' +
-        'export const handler = deployedHandler(createFunctionHandler(fn, factories, layoutRoutes), { openStore: createDynamoStore });\n',
+        'export const handler = deployedHandler(createFunctionHandler(fn, factories, layoutRoutes), { fn, routes: layoutRoutes, openStore: createDynamoStore });\n',
     );
   const alone = (route: RouteDefinition) => layout(`${route.name}.ts`, [route]);
   // Every deployed route in one function.

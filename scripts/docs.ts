@@ -1,7 +1,9 @@
 // npm run docs: writes what the README and docs/ show from the tables: the settings table into
-// the README (between its markers) and docs/openapi.json from the route table.
+// the README and the function × permission table into docs/SECURITY.md (between their markers),
+// and docs/openapi.json from the route table.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { permissionsTableMarkdown } from '../infra/permissions.ts';
 import { settingsTableMarkdown } from '../lib/config.ts';
 import { buildOpenApi } from '../lib/openapi.ts';
 import { EVENT_SOURCE, PLATFORM_EVENT_SCHEMAS, PLATFORM_EVENT_TYPES } from '../lib/platform-events.ts';
@@ -17,6 +19,17 @@ export function withSettingsTable(readme: string): string {
   const end = readme.indexOf(SETTINGS_END);
   if (!start || end < start.index) throw new Error('README.md has no settings markers');
   return `${readme.slice(0, start.index + start[0].length)}${settingsTableMarkdown()}\n${readme.slice(end)}`;
+}
+
+export const PERMISSIONS_START = /<!-- permissions:start[^>]*-->\n/;
+export const PERMISSIONS_END = '<!-- permissions:end -->';
+
+/** docs/SECURITY.md with its function × permission block replaced by the table read from synthesized templates. */
+export function withPermissionsTable(security: string, table = permissionsTableMarkdown()): string {
+  const start = PERMISSIONS_START.exec(security);
+  const end = security.indexOf(PERMISSIONS_END);
+  if (!start || end < start.index) throw new Error('docs/SECURITY.md has no permissions markers');
+  return `${security.slice(0, start.index + start[0].length)}${table}\n${security.slice(end)}`;
 }
 
 export const openApiText = (): string => `${JSON.stringify(buildOpenApi(routes), null, 2)}\n`;
@@ -43,8 +56,10 @@ export const platformEventsText = (): string =>
 if (import.meta.url === `file://${process.argv[1]}`) {
   const readmeFile = join(PROJECT_ROOT, 'README.md');
   writeFileSync(readmeFile, withSettingsTable(readFileSync(readmeFile, 'utf8')));
+  const securityFile = join(PROJECT_ROOT, 'docs/SECURITY.md');
+  writeFileSync(securityFile, withPermissionsTable(readFileSync(securityFile, 'utf8')));
   writeFileSync(join(PROJECT_ROOT, 'docs/openapi.json'), openApiText());
   writeFileSync(join(PROJECT_ROOT, 'docs/platform-events.json'), platformEventsText());
   writeFileSync(join(PROJECT_ROOT, 'client/src/schema.ts'), await clientTypesText());
-  console.log('wrote README.md (settings), docs/openapi.json, docs/platform-events.json and client/src/schema.ts');
+  console.log('wrote README.md (settings), docs/SECURITY.md (permissions), docs/openapi.json, docs/platform-events.json and client/src/schema.ts');
 }

@@ -885,7 +885,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The signing secret is unavailable (Retry-After) */
+            /** @description The appointment store is unavailable (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1622,7 +1622,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The signing secret or the appointment store is unavailable (Retry-After) */
+            /** @description Prosody's key or the appointment store is unavailable (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1713,7 +1713,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The signing secret or the appointment store is unavailable (Retry-After) */
+            /** @description Prosody's key or the appointment store is unavailable (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1803,7 +1803,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The signing secret or the appointment store is unavailable (Retry-After) */
+            /** @description Prosody's key or the appointment store is unavailable (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2146,7 +2146,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The signing secret or the appointment store is unavailable (Retry-After) */
+            /** @description Prosody's key or the appointment store is unavailable (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2282,7 +2282,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The signing secret or the appointment store is unavailable (Retry-After) */
+            /** @description Prosody's key or the appointment store is unavailable (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2418,7 +2418,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The signing secret or the appointment store is unavailable (Retry-After) */
+            /** @description Prosody's key or the appointment store is unavailable (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2554,7 +2554,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The signing secret or the appointment store is unavailable (Retry-After) */
+            /** @description Prosody's key or the appointment store is unavailable (Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;

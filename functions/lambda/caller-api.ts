@@ -32,4 +32,4 @@ export const createCallerApiHandler = createFunctionHandler(FUNCTIONS.callerApi,
   [ROUTES.endMeeting.name]: createEndMeetingHandler,
 });
 
-export const handler = deployedHandler(createCallerApiHandler, { openStore: createDynamoStore });
+export const handler = deployedHandler(createCallerApiHandler, { fn: FUNCTIONS.callerApi, openStore: createDynamoStore });

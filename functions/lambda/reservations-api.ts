@@ -30,4 +30,4 @@ export const createReservationsApiHandler = createFunctionHandler(
   runProsodyJob,
 );
 
-export const handler = deployedHandler(createReservationsApiHandler, { openStore: createDynamoStore });
+export const handler = deployedHandler(createReservationsApiHandler, { fn: FUNCTIONS.reservationsApi, openStore: createDynamoStore });

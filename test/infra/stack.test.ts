@@ -9,6 +9,7 @@ import {
   functionsDeployedWith,
   KEEP_WARM_EVERY_MINUTES,
   KEEP_WARM_PING,
+  readsAppSecret,
   readsReservationKey,
   routeKeyOf,
   ROUTES,
@@ -18,6 +19,7 @@ import {
   publishesEvents,
   readsEventsKey,
   type FunctionDefinition,
+  type FunctionNeeds,
   type RouteDefinition,
 } from '../../lib/routes.ts';
 import { functionLogicalId } from '../../infra/token-function.ts';
@@ -51,16 +53,22 @@ function grantsOf(template: ReturnType<typeof synth>['template'], fn: FunctionDe
   return { statements, actions: statements.flatMap((statement) => [statement.Action].flat()).sort() };
 }
 
-/** Each function: log writes, the app secret, Prosody's key only with a Prosody route, exactly the union of its routes' table actions. */
+/**
+ * Each function: log writes; the app secret only if one of its routes (or its jobs) signs; Prosody's
+ * keys only with a Prosody route; exactly the union of its routes' table actions (and, in RS256,
+ * what publishing the public key takes).
+ */
 function expectLeastPrivilege(
   template: ReturnType<typeof synth>['template'],
   deployed: readonly FunctionDefinition[],
   deployedRoutesOfMode: readonly RouteDefinition[],
+  needs: FunctionNeeds = { endsMeetings: false, signing: 'hs256' },
 ) {
   const resources = template.toJSON().Resources;
   expect(Object.values(resourcesOf(template, 'AWS::IAM::Policy'))).toHaveLength(deployed.length);
   for (const fn of deployed) {
     const own = routesOf(fn, deployedRoutesOfMode);
+    const signs = readsAppSecret(fn, own, needs);
     const { actions, statements } = grantsOf(template, fn);
     const secretRead = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
     const keyRead = [...(readsReservationKey(own) ? secretRead : []), ...(readsEventsKey(own) ? secretRead : [])];
@@ -68,13 +76,14 @@ function expectLeastPrivilege(
       [
         'logs:CreateLogStream',
         'logs:PutLogEvents',
-        ...secretRead,
+        ...(signs ? secretRead : []),
         ...keyRead,
-        ...storeActionsOf(own),
+        ...storeActionsOf(own, signs && needs.signing === 'rs256'),
         ...(publishesEvents(own) ? ['events:PutEvents'] : []),
       ].sort(),
     );
     const variables = resources[functionLogicalId(fn)].Properties.Environment.Variables;
+    expect(variables.JITSI_SECRET_ARN !== undefined, fn.name).toBe(signs);
     expect(variables.RESERVATIONS_KEY_ARN !== undefined).toBe(readsReservationKey(own));
     expect(variables.EVENTS_KEY_ARN !== undefined).toBe(readsEventsKey(own));
     expect(variables.EVENT_BUS_NAME !== undefined).toBe(publishesEvents(own));
@@ -87,7 +96,8 @@ function expectLeastPrivilege(
       (statement) =>
         [statement.Action].flat().includes('secretsmanager:GetSecretValue') && !/ReservationsKey|EventsKey/.test(JSON.stringify(statement.Resource)),
     );
-    expect(JSON.stringify(secretStatement?.Resource)).toMatch(/^\{"Ref":"AppSecret|^"arn:aws:secretsmanager:[\w-]+:\d+:secret:jitsi-/);
+    if (signs) expect(JSON.stringify(secretStatement?.Resource)).toMatch(/^\{"Ref":"AppSecret|^"arn:aws:secretsmanager:[\w-]+:\d+:secret:jitsi-/);
+    else expect(secretStatement, fn.name).toBeUndefined();
     const tableStatement = statements.find((statement) => [statement.Action].flat().some((action) => action.startsWith('dynamodb:')));
     if (storeActionsOf(own).length === 0) expect(tableStatement).toBeUndefined();
     else expect(JSON.stringify(tableStatement?.Resource)).toMatch(/^\[?\{"Fn::GetAtt":\["Appointments[0-9A-F]+","Arn"\]\}/);
@@ -149,10 +159,13 @@ describe('JitsiTokenStack', () => {
         MODERATOR_CLAIM: 'cognito:groups',
         MODERATOR_VALUES: 'therapists',
         CORS_ORIGINS: 'https://app.acme.org',
-        JITSI_SECRET_ARN: { Ref: expect.any(String) },
       });
       expect(fn.Properties.Environment.Variables).not.toHaveProperty('JITSI_APP_SECRET');
     }
+    // Only the function that signs is told where the app secret is (the others may not read it).
+    const resources = jwtStack.template.toJSON().Resources;
+    expect(resources[functionLogicalId(FUNCTIONS.callerApi)].Properties.Environment.Variables.JITSI_SECRET_ARN).toEqual({ Ref: expect.any(String) });
+    expect(resources[functionLogicalId(FUNCTIONS.reservationsApi)].Properties.Environment.Variables).not.toHaveProperty('JITSI_SECRET_ARN');
     const logGroups = Object.values(resourcesOf(jwtStack.template, 'AWS::Logs::LogGroup'));
     expect(logGroups).toHaveLength(functions.length + 1);
     for (const group of logGroups) expect(group.Properties.RetentionInDays).toBe(30);
@@ -172,7 +185,8 @@ describe('JitsiTokenStack', () => {
     ] as const) {
       for (const fn of functionsDeployedWith(signing)) {
         const { actions, statements } = grantsOf(template, fn);
-        const used = new Set(routesOf(fn, routesDeployedWith(signing)).flatMap((route) => route.store));
+        const signs = readsAppSecret(fn, routesOf(fn, routesDeployedWith(signing)), { endsMeetings: false });
+        const used = new Set(storeActionsOf(routesOf(fn, routesDeployedWith(signing)), signs && signing === 'rs256'));
         // Every table action granted is one some route of the function names.
         for (const action of actions.filter((granted) => granted.startsWith('dynamodb:')))
           expect(used.has(action as never), `${fn.name}: ${action}`).toBe(true);
@@ -180,9 +194,13 @@ describe('JitsiTokenStack', () => {
         expect(readsKey, fn.name).toBe(readsReservationKey(routesOf(fn, routesDeployedWith(signing))));
       }
     }
-    // The public keys function touches neither the appointments nor Prosody's key.
+    // The public keys function (unauthenticated) reads the published public keys, one item, and no secret at all.
     const keys = grantsOf(rs256.template, FUNCTIONS.publicKeys);
-    expect(keys.actions.filter((action) => action.startsWith('dynamodb:'))).toEqual([]);
+    expect(keys.actions).toEqual(['dynamodb:GetItem', 'logs:CreateLogStream', 'logs:PutLogEvents']);
+    // Prosody's function reads no app secret unless it ends meetings (-c endMeetingUrl).
+    expect(grantsOf(rs256.template, FUNCTIONS.reservationsApi).statements.some((statement) => JSON.stringify(statement.Resource).includes('jitsi-rs256'))).toBe(
+      false,
+    );
     expect(rs256.nagViolations).toEqual([]);
     // Every store route reads an appointment's newest events (Query); none writes more than one item per call.
     expect(routes.filter((route) => route.store.length > 0 && !route.store.includes('dynamodb:Query')).map((route) => route.name)).toEqual([]);
@@ -225,8 +243,9 @@ describe('JitsiTokenStack', () => {
   it('imports a secret by name and reads it by that name, even one ending in "-" + 6 characters', () => {
     // CDK's partial ARN for such a name would be taken by Secrets Manager for a complete ARN, and not found.
     const named = synth({ ...JWT_CONTEXT, secretName: 'jitsi-AbCdEf' });
-    for (const fn of Object.values(resourcesOf(named.template, 'AWS::Lambda::Function')))
-      expect(fn.Properties.Environment.Variables.JITSI_SECRET_ARN).toBe('jitsi-AbCdEf');
+    const told = Object.values(resourcesOf(named.template, 'AWS::Lambda::Function')).filter((fn) => fn.Properties.Environment.Variables.JITSI_SECRET_ARN);
+    expect(told).toHaveLength(1);
+    for (const fn of told) expect(fn.Properties.Environment.Variables.JITSI_SECRET_ARN).toBe('jitsi-AbCdEf');
     // The grant still matches the real ARN, which has Secrets Manager's own 6-character suffix after the name.
     expect(JSON.stringify(named.template.toJSON())).toContain(':secret:jitsi-AbCdEf-??????');
     expect(named.nagViolations).toEqual([]);
@@ -321,16 +340,15 @@ describe('deploying with RS256 or a customer-managed key', () => {
     expect(imported.nagViolations).toEqual([]);
   });
 
-  it('grants kms:Decrypt on the key of an imported secret to every function that reads it', () => {
+  it('grants kms:Decrypt on the key of an imported secret to every function that reads it, and to no other', () => {
     const keyArn = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
     const imported = synth({ ...JWT_CONTEXT, secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jitsi-AbCdEf', secretKmsKeyArn: keyArn });
-    const policies = Object.values(imported.template.findResources('AWS::IAM::Policy'));
-    expect(policies).toHaveLength(functions.length);
-    for (const policy of policies) {
-      const decrypt = policy.Properties.PolicyDocument.Statement.find((statement: { Action: string | string[] }) =>
-        [statement.Action].flat().includes('kms:Decrypt'),
-      );
-      expect(decrypt?.Resource).toBe(keyArn);
+    for (const fn of functions) {
+      const { statements } = grantsOf(imported.template, fn);
+      const decrypt = statements.find((statement) => [statement.Action].flat().includes('kms:Decrypt'));
+      const readsSecret = statements.some((statement) => JSON.stringify(statement.Resource).includes(':secret:jitsi-AbCdEf'));
+      expect(readsSecret, fn.name).toBe(fn === FUNCTIONS.callerApi);
+      expect(decrypt?.Resource, fn.name).toBe(readsSecret ? keyArn : undefined);
     }
     expect(imported.nagViolations).toEqual([]);
     expect(() => synth({ ...JWT_CONTEXT, secretKmsKeyArn: keyArn })).toThrow(/goes with an imported secret/);
@@ -341,10 +359,26 @@ describe('deploying with RS256 or a customer-managed key', () => {
 });
 
 describe('the functions a deployment has', () => {
+  it("gives Prosody's function the app secret only when it ends meetings (-c endMeetingUrl), and then in RS256 what publishing the key takes", () => {
+    for (const [signing, context] of [
+      ['hs256', JWT_CONTEXT],
+      ['rs256', { ...JWT_CONTEXT, jitsiSigning: 'rs256', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jitsi-rs256-AbCdEf' }],
+    ] as const) {
+      const ending = synth({ ...context, endMeetingUrl: 'https://meet.acme.org/end-meeting-7f3a' });
+      expectLeastPrivilege(ending.template, functionsDeployedWith(signing), routesDeployedWith(signing), { endsMeetings: true, signing });
+      const { statements } = grantsOf(ending.template, FUNCTIONS.reservationsApi);
+      expect(
+        statements.some((statement) => /AppSecret|jitsi-rs256/.test(JSON.stringify(statement.Resource))),
+        signing,
+      ).toBe(true);
+      expect(ending.nagViolations).toEqual([]);
+    }
+  });
+
   it('deploys the RS256 keys function only in RS256 mode, with exactly the RS256 routes', () => {
     rs256.template.resourceCountIs('AWS::Lambda::Function', Object.keys(FUNCTIONS).length);
     rs256.template.resourceCountIs('AWS::ApiGatewayV2::Route', deployedRoutes.length);
-    expectLeastPrivilege(rs256.template, functionsDeployedWith('rs256'), routesDeployedWith('rs256'));
+    expectLeastPrivilege(rs256.template, functionsDeployedWith('rs256'), routesDeployedWith('rs256'), { endsMeetings: false, signing: 'rs256' });
     expect(functions).not.toContain(FUNCTIONS.publicKeys);
     expect(routes.some((route) => route.onlyWithSigning !== undefined)).toBe(false);
   });

@@ -86,19 +86,35 @@ describe('RS256 rotation in Secrets Manager', () => {
     return event;
   };
 
-  it('keeps serving the previous key for the longest token lifetime after a new kid, then stops', async () => {
+  it('publishes a new key before signing with it, and serves the key it replaced for the longest token lifetime', async () => {
+    // One table for every environment below, as in a deployment.
+    const shared = { ...env(), APPOINTMENTS_TABLE: `rs256-rotation-${process.pid}` };
+    const now = Math.floor(Date.now() / 1000);
+    fake.secrets.set(TEST_SECRET_ARN, rsaSecret('kid-1'));
+    fake.currentCreatedAt = now - 30 * 86_400;
+    const first = await loadHandlers(shared);
+    const mint = async (handlers: Awaited<ReturnType<typeof loadHandlers>>) =>
+      decodeJwt(json(await handlers.generateToken(apiEvent('/api/jitsi/generate-token', { roomName: 'r', userName: 'N' }), lambdaContext())).token).header.kid;
+    expect(await mint(first)).toBe('kid-1');
+    expect((await first.jitsiKeys(keysEvent('kid-1'), lambdaContext())).statusCode).toBe(200);
+
+    // Rotated: a new environment loads kid-2 and publishes it before its first token.
     fake.secrets.set(TEST_SECRET_ARN, rsaSecret('kid-2'));
     fake.previous.set(TEST_SECRET_ARN, rsaSecret('kid-1'));
-    fake.currentCreatedAt = Math.floor(Date.now() / 1000);
-    const handlers = await loadHandlers(env());
-    const minted = json(await handlers.generateToken(apiEvent('/api/jitsi/generate-token', { roomName: 'r', userName: 'N' }), lambdaContext()));
-    expect(decodeJwt(minted.token).header.kid).toBe('kid-2');
-    expect((await handlers.jitsiKeys(keysEvent('kid-2'), lambdaContext())).statusCode).toBe(200);
-    expect((await handlers.jitsiKeys(keysEvent('kid-1'), lambdaContext())).statusCode).toBe(200);
-    expect((await handlers.jitsiKeys(keysEvent('kid-0'), lambdaContext())).statusCode).toBe(404);
+    fake.currentCreatedAt = now;
+    const second = await loadHandlers(shared);
+    expect(await mint(second)).toBe('kid-2');
+    // The first environment still signs with its cached kid-1, and does not take the record back.
+    expect(await mint(first)).toBe('kid-1');
+    for (const [kid, status] of [
+      ['kid-2', 200],
+      ['kid-1', 200],
+      ['kid-0', 404],
+    ] as const)
+      expect((await second.jitsiKeys(keysEvent(kid), lambdaContext())).statusCode, kid).toBe(status);
 
-    fake.currentCreatedAt = Math.floor(Date.now() / 1000) - 2 * 86_400;
-    const later = await loadHandlers(env());
+    // Once the longest-lived token signed with kid-1 has expired, only kid-2 is served.
+    const later = await loadHandlers(shared, { clock: { nowSeconds: () => now + 2 * 86_400 } });
     expect((await later.jitsiKeys(keysEvent('kid-2'), lambdaContext())).statusCode).toBe(200);
     expect((await later.jitsiKeys(keysEvent('kid-1'), lambdaContext())).statusCode).toBe(404);
   });

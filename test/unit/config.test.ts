@@ -1,3 +1,4 @@
+import { createDeps } from '../../lib/deps.ts';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadLocalSettings, loadSettings } from '../../lib/config.ts';
 
@@ -85,7 +86,10 @@ describe('loadSettings', () => {
 
   it('fails closed in Lambda: secret from Secrets Manager only, app id required, jwt by default', () => {
     expect(loadSettings(lambda)).toMatchObject({ runtime: 'lambda', authMode: 'jwt', corsOrigins: [], secretSource: { kind: 'secrets-manager' } });
-    expect(() => loadSettings({ ...lambda, JITSI_SECRET_ARN: undefined })).toThrow(/JITSI_SECRET_ARN is required in Lambda/);
+    // A function that signs needs the secret; one that does not (public-keys) is deployed without it.
+    const unnamed = loadSettings({ ...lambda, JITSI_SECRET_ARN: undefined });
+    expect(() => createDeps(unnamed)).toThrow(/JITSI_SECRET_ARN is required in Lambda for a function that signs/);
+    expect(createDeps(unnamed, { readsAppSecret: false }).settings.secretSource).toEqual({ kind: 'none' });
     expect(() => loadSettings({ ...lambda, JITSI_APP_SECRET: 'plain' })).toThrow(/JITSI_APP_SECRET is not honoured in Lambda/);
     expect(() => loadSettings({ ...lambda, JITSI_APP_ID: undefined })).toThrow(/JITSI_APP_ID is required/);
     expect(() => loadSettings({ ...lambda, APPOINTMENTS_TABLE: undefined })).toThrow(/APPOINTMENTS_TABLE is required in Lambda/);

@@ -1,7 +1,7 @@
 // A deployed function runs several routes: it hands each API Gateway event to the route its
 // routeKey names, answers a keep-warm ping without work, and refuses any other route key. Real
 // handlers, real dependencies (the embedded store), real events.
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createCallerApiHandler } from '../../functions/lambda/caller-api.ts';
@@ -57,7 +57,7 @@ describe('a function with several routes', () => {
       calling = name;
       expect(await factory(counted)(KEEP_WARM_PING as never, lambdaContext())).toEqual({ warm: true });
     }
-    expect(warmed).toEqual([FUNCTIONS.callerApi.name, FUNCTIONS.reservationsApi.name]);
+    expect(warmed).toEqual([FUNCTIONS.callerApi.name, FUNCTIONS.reservationsApi.name, FUNCTIONS.publicKeys.name]);
     expect(lines.slice(before)).toEqual([]);
   });
 
@@ -82,18 +82,38 @@ describe('a function with several routes', () => {
     ).toThrow(/has generate-token, jitsi-keys/);
   });
 
-  it('serves the RS256 public keys from a function built without the store', async () => {
+  it('serves the RS256 public keys the signing function published, from a function that never reads the private key', async () => {
     const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
-    const deps = createDeps(loadSettings({ ...BASE_ENV, JITSI_SIGNING: 'rs256', JITSI_APP_SECRET: JSON.stringify({ kid: 'keys-2026', privateKey }) }));
+    const env = {
+      ...BASE_ENV,
+      JITSI_SIGNING: 'rs256',
+      JITSI_APP_SECRET: JSON.stringify({ kid: 'keys-2026', privateKey }),
+      APPOINTMENTS_TABLE: `keys-${process.pid}`,
+    };
+    const storeOptions = await testDepsOptions(env);
+    // The public-keys function's dependencies, as its entry builds them: the secret is never fetched.
+    let fetched = 0;
+    const keys = createDeps(loadSettings(env), {
+      ...storeOptions,
+      readsAppSecret: false,
+      secretFetcher: async () => {
+        fetched++;
+        return { value: env.JITSI_APP_SECRET };
+      },
+    });
     const keyFile = `${createHash('sha256').update('keys-2026').digest('hex')}.pem`;
     const keysEvent = {
       ...apiEvent(`/api/jitsi/keys/${keyFile}`, undefined, { method: 'GET' }),
       routeKey: routeKeyOf(ROUTES.jitsiKeys),
       pathParameters: { keyFile },
     };
-    const answer = await createPublicKeysHandler(deps)(keysEvent, {} as Context);
+    const signer = createDeps(loadSettings(env), storeOptions);
+    await signer.keyring.current();
+    const answer = await createPublicKeysHandler(keys)(keysEvent, {} as Context);
     expect(answer).toMatchObject({ statusCode: 200, headers: { 'content-type': 'application/x-pem-file' } });
-    expect((answer as { body: string }).body).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+    expect((answer as { body: string }).body).toBe(createPublicKey(createPrivateKey(privateKey)).export({ type: 'spki', format: 'pem' }));
+    expect(fetched).toBe(0);
+    await expect(keys.keyring.current()).rejects.toMatchObject({ dependency: 'secret' });
   });
 
   it('builds a function without the store when none of its routes uses it; any store call then fails loudly', async () => {
