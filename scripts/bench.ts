@@ -8,19 +8,19 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
 import { BUNDLE_ENTRY_FILE, esbuildOptions } from '../infra/bundling.ts';
-import { gatewayEvent, type GatewayOrigin } from '../infra/local/gateway-event.ts';
 import { loadSettings, settingsEnvironment } from '../lib/config.ts';
 import { createDeps } from '../lib/deps.ts';
 import { createDynamoStore } from '../lib/store.ts';
 import { createLogger } from '../lib/log.ts';
 import { createGenerateTokenHandler } from '../functions/generate-token.ts';
 import { createCallerApiHandler } from '../functions/lambda/caller-api.ts';
-import { FUNCTIONS, routeKeyOf, ROUTES, routesDeployedWith, type FunctionDefinition, type RouteDefinition } from '../lib/routes.ts';
+import { FUNCTIONS, ROUTES, routesDeployedWith, type FunctionDefinition, type RouteDefinition } from '../lib/routes.ts';
 import { DEFAULT_MODERATOR_FEATURES, DEFAULT_PARTICIPANT_FEATURES, featureSet } from '../lib/features.ts';
 import { buildJitsiClaims, createSigningKey, signJitsiToken, tokenTimesFrom, verifyJitsiToken, type JitsiClaims } from '../lib/token.ts';
 import { ensureTable, startEmbeddedStore } from '../infra/local/embedded-store.ts';
 import { startFakeDynamoDb } from '../test/helpers/fake-dynamodb.ts';
 import { sdkEnvironment, startFakeSecretsManager, TEST_SECRET_ARN } from '../test/helpers/fake-secrets-manager.ts';
+import { event, EVENTS_KEY, EVENTS_KEY_SECRET_ARN, occupantJoinedEvent, PROSODY_KEY, PROSODY_KEY_SECRET_ARN, reservationEvent } from './bench-events.ts';
 import { PROJECT_ROOT } from './server-process.ts';
 
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 21);
@@ -90,29 +90,6 @@ function rawVerify(token: string, key: KeyObject, now: number): boolean {
   );
 }
 
-const BENCH_ORIGIN: GatewayOrigin = {
-  accountId: '1',
-  apiId: 'bench',
-  domainName: 'bench',
-  domainPrefix: 'bench',
-  sourceIp: '127.0.0.1',
-  userAgent: 'bench',
-  protocol: 'HTTP/1.1',
-};
-
-/** The event API Gateway sends the function for a route (its routeKey picks the handler). */
-function event(route: RouteDefinition, body: unknown) {
-  return gatewayEvent(BENCH_ORIGIN, {
-    routeKey: routeKeyOf(route),
-    method: route.method,
-    rawPath: route.path,
-    headers: { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    requestId: 'bench',
-    time: '',
-    timeEpoch: 0,
-  });
-}
 const { generateToken, createRoom, validateToken, refreshToken } = ROUTES;
 const bodies: Record<string, unknown> = {
   [generateToken.name]: { roomName: 'bench-room', userName: 'Bench Person', userId: 'bench-user', isModerator: true, expiresIn: 3600 },
@@ -123,50 +100,6 @@ const TAKES_A_TOKEN: readonly RouteDefinition[] = [validateToken, refreshToken];
 /** The appointment path of generate-token: the client of the appointment create-room registers. */
 const MEMBER_TOKEN = { appointmentId: 'appt-1', userId: 'c-1', userName: 'Bench Client' };
 const TABLE = 'bench-appointments';
-const PROSODY_KEY_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bench-reservations-key-AbCdEf';
-const PROSODY_KEY = randomBytes(32).toString('base64url');
-
-const EVENTS_KEY_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bench-events-key-AbCdEf';
-const EVENTS_KEY = randomBytes(32).toString('base64url');
-
-/** Prosody's event sync component: someone joined an ad-hoc room (its payload; one counting update). */
-function occupantJoinedEvent(nick: string) {
-  const route = ROUTES.occupantJoinedEvent;
-  const room = 'bench-standup';
-  return gatewayEvent(BENCH_ORIGIN, {
-    routeKey: routeKeyOf(route),
-    method: route.method,
-    rawPath: route.path,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${EVENTS_KEY}` },
-    body: JSON.stringify({
-      event_name: 'muc-occupant-joined',
-      room_name: room,
-      room_jid: `${room}@conference.meet.jitsi`,
-      is_breakout: false,
-      occupant: { occupant_jid: `${room}@conference.meet.jitsi/${nick}`, joined_at: Math.floor(Date.now() / 1000), name: 'Bench Person', id: 'u-1' },
-      active_occupants_count: 1,
-    }),
-    requestId: 'bench',
-    time: '',
-    timeEpoch: 0,
-  });
-}
-
-/** Prosody's reservation call for a room nobody opened yet (an ad-hoc room: one conditional write). */
-function reservationEvent(room: string) {
-  const route = ROUTES.reservationCreate;
-  return gatewayEvent(BENCH_ORIGIN, {
-    routeKey: routeKeyOf(route),
-    method: route.method,
-    rawPath: route.path,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${PROSODY_KEY}` },
-    body: new URLSearchParams({ name: room, start_time: new Date().toISOString(), mail_owner: 'owner@meet.example.com' }).toString(),
-    requestId: 'bench',
-    time: '',
-    timeEpoch: 0,
-  });
-}
-
 async function main(): Promise<void> {
   process.stderr.write(`bench: node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GiB\n`);
   const fake = await startFakeSecretsManager();
@@ -551,7 +484,7 @@ function layoutEntries(): Array<readonly [string, string]> {
         `const fn = { name: ${JSON.stringify(file)}, entry: ${JSON.stringify(`.bench/entries/${file}`)}, summary: 'a layout the bench compares' };\n` +
         'const factories = Object.fromEntries(names.map((name, index) => [name, handlerFactoryOf(modules[index], name)]));\n' +
         'const layoutRoutes = routes.filter((route) => names.includes(route.name));\n' +
-        'export const handler = deployedHandler(createFunctionHandler(fn, factories, layoutRoutes), { fn, routes: layoutRoutes, openStore: createDynamoStore });\n',
+        'export const handler = await deployedHandler(createFunctionHandler(fn, factories, layoutRoutes), { fn, routes: layoutRoutes, openStore: createDynamoStore });\n',
     );
   const alone = (route: RouteDefinition) => layout(`${route.name}.ts`, [route]);
   // Every deployed route in one function.
