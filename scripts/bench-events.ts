@@ -1,5 +1,7 @@
 // The events the benchmarks send: what API Gateway (or Prosody, through it) sends a function for a
-// route. Shared by npm run bench and npm run bench:cpu so both measure the same requests.
+// route, and the fresh process each cold start runs in. Shared by npm run bench and npm run
+// bench:cpu so both measure the same requests the same way.
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { gatewayEvent, type GatewayOrigin } from '../infra/local/gateway-event.ts';
 import { routeKeyOf, ROUTES, type RouteDefinition } from '../lib/routes.ts';
@@ -68,5 +70,27 @@ export function reservationEvent(room: string) {
     requestId: 'bench',
     time: '',
     timeEpoch: 0,
+  });
+}
+
+/**
+ * Runs an ESM script in a fresh Node process (`node`: which binary) with only `env` (and PATH),
+ * and answers the JSON it printed after `marker`; rejects with its stderr if it failed.
+ */
+export function runBenchChild<T>(node: string, script: string, args: readonly string[], env: Record<string, string>, marker: string): Promise<T> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(node, ['--input-type=module', '-e', script, ...args], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((candidate) => candidate.startsWith(`${marker} `));
+      if (code !== 0 || !line) return reject(new Error(`${args[0] ?? 'bench child'} failed (${code}): ${err.slice(0, 500)}`));
+      resolvePromise(JSON.parse(line.slice(marker.length + 1)) as T);
+    });
   });
 }

@@ -1,6 +1,3 @@
-// npm run bench: every figure of docs/PERFORMANCE.md, measured in one run and printed side by side
-// with its floor. BENCH_COLD_RUNS sets the fresh processes per cold-start figure (default 21).
-import { spawn } from 'node:child_process';
 import { createHmac, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -20,7 +17,16 @@ import { buildJitsiClaims, createSigningKey, signJitsiToken, tokenTimesFrom, ver
 import { ensureTable, startEmbeddedStore } from '../infra/local/embedded-store.ts';
 import { startFakeDynamoDb } from '../test/helpers/fake-dynamodb.ts';
 import { sdkEnvironment, startFakeSecretsManager, TEST_SECRET_ARN } from '../test/helpers/fake-secrets-manager.ts';
-import { event, EVENTS_KEY, EVENTS_KEY_SECRET_ARN, occupantJoinedEvent, PROSODY_KEY, PROSODY_KEY_SECRET_ARN, reservationEvent } from './bench-events.ts';
+import {
+  event,
+  EVENTS_KEY,
+  runBenchChild,
+  EVENTS_KEY_SECRET_ARN,
+  occupantJoinedEvent,
+  PROSODY_KEY,
+  PROSODY_KEY_SECRET_ARN,
+  reservationEvent,
+} from './bench-events.ts';
 import { PROJECT_ROOT } from './server-process.ts';
 
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 21);
@@ -528,21 +534,7 @@ function coldStart(bundle: string, eventFile: string, env: Record<string, string
     const ms = performance.now() - started;
     if (result.statusCode !== ${status}) throw new Error('status ' + result.statusCode);
     process.stdout.write('BENCH ' + JSON.stringify({ ms, rssKb: process.resourceUsage().maxRSS }) + '\\n');`;
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.on('exit', (code) => {
-      const line = out.split('\n').find((candidate) => candidate.startsWith('BENCH '));
-      if (code !== 0 || !line) return reject(new Error(`cold start of ${bundle} failed (${code}): ${err.slice(0, 500)}`));
-      resolvePromise(JSON.parse(line.slice(6)));
-    });
-  });
+  return runBenchChild(process.execPath, script, [bundle], env, 'BENCH');
 }
 
 mkdirSync(OUT, { recursive: true });

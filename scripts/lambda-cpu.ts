@@ -12,8 +12,8 @@
 // BENCH_CPU_RUNS: fresh processes per cell (default 7); BENCH_CPU_SIZES: e.g. "256,1024";
 // BENCH_CPU_NODES: "20", "24" or "20,24" (the default; Node 24 is installed into
 // test-artifacts/node24 from the registry when missing, as CI does).
-import { execFileSync, spawn } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -25,7 +25,7 @@ import { createLogger } from '../lib/log.ts';
 import { FUNCTIONS, ROUTES, type FunctionDefinition } from '../lib/routes.ts';
 import { createDynamoStore } from '../lib/store.ts';
 import { sdkEnvironment, startFakeSecretsManager, TEST_SECRET_ARN } from '../test/helpers/fake-secrets-manager.ts';
-import { event, EVENTS_KEY, EVENTS_KEY_SECRET_ARN, PROSODY_KEY, PROSODY_KEY_SECRET_ARN, reservationEvent } from './bench-events.ts';
+import { event, EVENTS_KEY, runBenchChild, EVENTS_KEY_SECRET_ARN, PROSODY_KEY, PROSODY_KEY_SECRET_ARN, reservationEvent } from './bench-events.ts';
 import { PROJECT_ROOT } from './server-process.ts';
 
 export const MEMORY_SIZES_MB = [128, 256, 512, 1024, 1769] as const;
@@ -93,7 +93,7 @@ const CASES: readonly Case[] = [
     fn: FUNCTIONS.publicKeys,
     events: () => Array.from({ length: WARM_INVOCATIONS + 1 }, () => ({ ...event(ROUTES.jitsiKeys, undefined), pathParameters: { keyFile: KEY_FILE } })),
     status: 200,
-    env: { JITSI_SIGNING: 'rs256' },
+    env: settingsEnvironment({ signing: 'rs256' }),
   },
 ];
 let KEY_FILE = '';
@@ -152,23 +152,8 @@ function cgroupsWritable(): boolean {
   }
 }
 
-function runChild(node: string, bundle: string, eventsFile: string, procs: string, env: Record<string, string>): Promise<Sample> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(node, ['--input-type=module', '-e', CHILD, bundle, eventsFile, procs], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.on('exit', (code) => {
-      const line = out.split('\n').find((candidate) => candidate.startsWith('CPU '));
-      if (code !== 0 || !line) return reject(new Error(`${bundle} failed (${code}): ${err.slice(0, 400)}`));
-      resolvePromise(JSON.parse(line.slice(4)));
-    });
-  });
-}
+const runChild = (node: string, bundle: string, eventsFile: string, procs: string, env: Record<string, string>) =>
+  runBenchChild<Sample>(node, CHILD, [bundle, eventsFile, procs], env, 'CPU');
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -202,13 +187,9 @@ async function main(): Promise<void> {
   fake.secrets.set(RS256_SECRET_ARN, rs256Secret);
   fake.secrets.set(PROSODY_KEY_SECRET_ARN, PROSODY_KEY);
   fake.secrets.set(EVENTS_KEY_SECRET_ARN, EVENTS_KEY);
-  const { createHash } = await import('node:crypto');
   KEY_FILE = `${createHash('sha256').update('bench-2026').digest('hex')}.pem`;
   const signer = createDeps(
-    loadSettings({
-      ...settingsEnvironment({ appId: 'bench-app', authMode: 'none', signing: 'rs256', appointmentsTable: TABLE }),
-      JITSI_APP_SECRET: rs256Secret,
-    }),
+    loadSettings(settingsEnvironment({ appId: 'bench-app', authMode: 'none', signing: 'rs256', appointmentsTable: TABLE, appSecret: rs256Secret })),
     { logger: createLogger(() => {}), openStore: createDynamoStore, storeClient: store.client },
   );
   await signer.keyring.current();
