@@ -31,6 +31,8 @@ export const EVENT_SOURCE = 'jitsi-token-api';
 export interface Publisher {
   /** Sends the events; never throws: answers whether they were all accepted (a failure is also logged). */
   publish(events: readonly PlatformEvent[]): Promise<boolean>;
+  /** Loads the client (no request), so the first publish does no start-up work. */
+  warmUp?(): Promise<void>;
 }
 
 export const NO_PUBLISHER: Publisher = { publish: async () => true };
@@ -181,6 +183,9 @@ export function createEventBridgePublisher(options: EventBridgePublisherOptions)
     return loaded;
   };
   return {
+    async warmUp() {
+      await eventBridge();
+    },
     async publish(events) {
       if (events.length === 0) return true;
       try {

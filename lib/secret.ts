@@ -3,6 +3,7 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { SecretSource, Signing } from './config.ts';
+import { startDeadline } from './deadline.ts';
 import type { Logger } from './log.ts';
 import { secretUnavailable } from './errors.ts';
 import { createSigningKey, MIN_SECRET_BYTES, type VerificationKey } from './token.ts';
@@ -24,8 +25,12 @@ export interface FetchedSecret {
   createdAt?: number | undefined;
 }
 
-/** Fetches the raw SecretString; rejects on any failure. The signal ends a hung fetch. */
-export type SecretFetcher = (signal: AbortSignal) => Promise<FetchedSecret>;
+/**
+ * Fetches the raw SecretString; rejects on any failure. The signal ends a hung fetch. `prepare`
+ * loads what the fetch runs on (the SDK client): CPU-bound work that the fetch deadline must not
+ * count, since a throttled CPU (Lambda's share of a vCPU) can make it slow.
+ */
+export type SecretFetcher = ((signal: AbortSignal) => Promise<FetchedSecret>) & { prepare?: () => Promise<void> };
 
 export class SecretFetchError extends Error {
   constructor(readonly reason: string) {
@@ -67,12 +72,14 @@ export function createSecretsManagerFetcher(secretId: string, versionStage = 'AW
       requestHandler: { connectionTimeout: SDK_CONNECTION_TIMEOUT_MS, requestTimeout: SDK_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
     }),
   }));
-  return async (signal) => {
+  const fetcher: SecretFetcher = async (signal) => {
     const { sdk, client: secretsManager } = await client;
     const output = await secretsManager.send(new sdk.GetSecretValueCommand({ SecretId: secretId, VersionStage: versionStage }), { abortSignal: signal });
     if (typeof output.SecretString !== 'string') throw new SecretFetchError('secret_not_a_string');
     return { value: output.SecretString, createdAt: output.CreatedDate ? Math.floor(output.CreatedDate.getTime() / 1000) : undefined };
   };
+  fetcher.prepare = () => client.then(() => undefined);
+  return fetcher;
 }
 
 export function createEnvFetcher(value: string): SecretFetcher {
@@ -202,18 +209,21 @@ export function createSecretCache<T>(
   let inFlight: Promise<T> | undefined;
 
   async function fetchWithDeadline(): Promise<FetchedSecret> {
+    // The deadline is the network call's: loading the client first is CPU work, however slow.
+    await fetcher.prepare?.();
     const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
+    let stop: (() => void) | undefined;
+    // Counted in responsive time (lib/deadline.ts): a throttled CPU does not make it run out.
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+      stop = startDeadline(deadlineMs, () => {
         controller.abort();
         reject(new SecretFetchError('deadline_exceeded'));
-      }, deadlineMs);
+      });
     });
     try {
       return await Promise.race([fetcher(controller.signal), deadline]);
     } finally {
-      clearTimeout(timer);
+      stop?.();
     }
   }
 

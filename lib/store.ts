@@ -43,6 +43,8 @@ export interface AppointmentStore {
   publicKeys: PublicKeyRecord;
   /** Loads the client (no request), so an environment a keep-warm ping started answers its first store call as a warm one would. */
   warmUp(): Promise<void>;
+  /** Loads the client and opens its connection with one read of nothing (a GetItem): a function's init phase does this. */
+  connect(): Promise<void>;
 }
 
 export interface StoreOptions {
@@ -65,6 +67,7 @@ export function createDynamoStore(options: StoreOptions): AppointmentStore {
     attendance: openAttendance(table, retentionSeconds),
     publicKeys: openPublicKeyRecord(table),
     warmUp: () => table.warmUp(),
+    connect: () => table.connect(),
   };
 }
 

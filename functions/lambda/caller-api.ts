@@ -32,4 +32,5 @@ export const createCallerApiHandler = createFunctionHandler(FUNCTIONS.callerApi,
   [ROUTES.endMeeting.name]: createEndMeetingHandler,
 });
 
-export const handler = deployedHandler(createCallerApiHandler, { fn: FUNCTIONS.callerApi, openStore: createDynamoStore });
+// Top-level await: the first request's work is done in the init phase (lib/deps.ts, prepareForFirstRequest).
+export const handler = await deployedHandler(createCallerApiHandler, { fn: FUNCTIONS.callerApi, openStore: createDynamoStore });

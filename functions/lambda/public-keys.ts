@@ -10,4 +10,5 @@ export const createPublicKeysHandler = createFunctionHandler(FUNCTIONS.publicKey
   [ROUTES.jitsiKeys.name]: createJitsiKeysHandler,
 });
 
-export const handler = deployedHandler(createPublicKeysHandler, { fn: FUNCTIONS.publicKeys, openStore: createDynamoStore });
+// Top-level await: the first request's work is done in the init phase (lib/deps.ts, prepareForFirstRequest).
+export const handler = await deployedHandler(createPublicKeysHandler, { fn: FUNCTIONS.publicKeys, openStore: createDynamoStore });

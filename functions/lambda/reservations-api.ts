@@ -30,4 +30,5 @@ export const createReservationsApiHandler = createFunctionHandler(
   runProsodyJob,
 );
 
-export const handler = deployedHandler(createReservationsApiHandler, { fn: FUNCTIONS.reservationsApi, openStore: createDynamoStore });
+// Top-level await: the first request's work is done in the init phase (lib/deps.ts, prepareForFirstRequest).
+export const handler = await deployedHandler(createReservationsApiHandler, { fn: FUNCTIONS.reservationsApi, openStore: createDynamoStore });

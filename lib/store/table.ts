@@ -4,6 +4,7 @@
 // Only single-item operations: the embedded store has no transactions, so atomicity comes from
 // putting a change and its audit record in one item (docs/RELIABILITY.md, "One item, one truth").
 import type { AwsClientConfig } from '../secret.ts';
+import { deadlineSignal } from '../deadline.ts';
 import { storeUnavailable } from '../errors.ts';
 
 export type Item = Record<string, unknown>;
@@ -32,6 +33,12 @@ export interface Table {
   query(query: { pk: string; prefix: string; upTo?: string | undefined; newestFirst: boolean; limit: number; after?: Key | undefined }): Promise<QueryPage>;
   /** Loads the SDK (no request): an environment a keep-warm ping started answers its first store call as a warm one would. */
   warmUp(): Promise<void>;
+  /**
+   * Loads the SDK and makes one read of an item that never exists (a GetItem: every function with
+   * store access has it): the request pipeline, the credentials and the TLS connection are then
+   * ready. Never throws (a failure leaves the first request to do it).
+   */
+  connect(): Promise<void>;
 }
 
 // The same budget as the Secrets Manager client: a hung or throttled store answers in < 2 s.
@@ -39,6 +46,9 @@ const SDK_CONNECTION_TIMEOUT_MS = 400;
 const SDK_REQUEST_TIMEOUT_MS = 600;
 const SDK_MAX_ATTEMPTS = 2;
 export const STORE_DEADLINE_MS = 1_500;
+
+/** The item `connect` reads: nothing is ever written there. */
+const WARM_UP_KEY: Key = { pk: 'WARM-UP', sk: 'WARM-UP' };
 
 const isConditionFailure = (error: unknown): boolean => error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
@@ -70,22 +80,26 @@ export function openTable(tableName: string, client: AwsClientConfig | undefined
 
   /** Runs one store call within the deadline; a lost condition answers `onConditionFailure`, any other failure is "unavailable". */
   async function call<T>(operation: (signal: AbortSignal) => Promise<T>, onConditionFailure?: () => T): Promise<T> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), STORE_DEADLINE_MS);
+    // Counted in responsive time (lib/deadline.ts): a throttled CPU does not make it run out.
+    const { signal, done } = deadlineSignal(STORE_DEADLINE_MS);
     try {
-      return await operation(controller.signal);
+      return await operation(signal);
     } catch (error) {
       if (onConditionFailure && isConditionFailure(error)) return onConditionFailure();
       if (error instanceof Error && error.name === 'UnavailableError') throw error;
       throw storeUnavailable();
     } finally {
-      clearTimeout(timer);
+      done();
     }
   }
 
   return {
     async warmUp() {
       await sdk();
+    },
+    async connect() {
+      const { lib, client } = await sdk();
+      await call(async (abortSignal) => client.send(new lib.GetCommand({ TableName, Key: WARM_UP_KEY }), { abortSignal })).catch(() => undefined);
     },
     async get(key) {
       const { lib, client } = await sdk();
