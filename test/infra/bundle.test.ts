@@ -9,75 +9,47 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS, functionOf, functionsDeployedWith, KEEP_WARM_PING, routesDeployedWith, routesOf, storeActionsOf } from '../../lib/routes.ts';
 import { functionLogicalId } from '../../infra/token-function.ts';
 import { BUNDLE_ENTRY_FILE } from '../../infra/bundling.ts';
+import { TEST_SECRET_ARN } from '../helpers/fake-secrets-manager.ts';
+import {
+  assetDirOf,
+  BUNDLE_CONTEXT,
+  committedEvent,
+  expectCommittedAnswer,
+  startBundleBackends,
+  synthBundled,
+  type BundleBackends,
+} from '../helpers/deployed-bundles.ts';
+import { recordLogLines } from '../helpers/log-record.ts';
+import { testTempDir } from '../helpers/temp.ts';
 
 /** The default deployment signs with HS256: the RS256 keys function is not in it. */
 const routes = routesDeployedWith('hs256');
-import { sdkEnvironment, startFakeSecretsManager, TEST_SECRET_ARN, type FakeSecretsManager } from '../helpers/fake-secrets-manager.ts';
-import { recordLogLines } from '../helpers/log-record.ts';
-import { synth } from '../helpers/synth.ts';
-import { ensureTable, startEmbeddedStore, type EmbeddedStore } from '../../infra/local/embedded-store.ts';
-import { testTempDir } from '../helpers/temp.ts';
 
 const run = promisify(execFile);
 const outdir = testTempDir('cdk-');
-let fake: FakeSecretsManager;
-let store: EmbeddedStore;
-const TABLE = 'bundle-appointments';
-const RESERVATIONS_KEY_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:reservations-key-AbCdEf';
-const EVENTS_KEY_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:events-key-AbCdEf';
+let backends: BundleBackends;
 let resources: Record<string, any>;
 
 beforeAll(async () => {
-  store = await startEmbeddedStore('memory');
-  await ensureTable(store.client, TABLE);
-  fake = await startFakeSecretsManager();
-  fake.secrets.set(TEST_SECRET_ARN, 'bundle-test-secret-bundle-test-secret-0123456789');
-  // The key the reservation events send (events/env.json), as the stack's generated secret.
-  fake.secrets.set(RESERVATIONS_KEY_ARN, JSON.parse(readFileSync('events/env.json', 'utf8')).Parameters.RESERVATIONS_API_KEY);
-  fake.secrets.set(EVENTS_KEY_ARN, JSON.parse(readFileSync('events/env.json', 'utf8')).Parameters.EVENTS_API_KEY);
-  const { app } = synth({ auth: 'none', jitsiAppId: 'bundle-app', jitsiDomain: 'meet.example.com' }, { bundle: true, outdir });
-  const assembly = app.synth();
-  resources = assembly.getStackByName('JitsiTokenStack').template.Resources;
+  backends = await startBundleBackends();
+  resources = synthBundled(BUNDLE_CONTEXT, outdir);
 }, 120_000);
-afterAll(async () => {
-  await fake.close();
-  await store.close();
-});
+afterAll(() => backends.close());
 
 /** Loads the bundle in a new Node process and invokes its handler once with the event. */
 const INVOKE = `
-const [bundle, eventFile, ping] = process.argv.slice(1);
+const [bundle, event] = process.argv.slice(1);
 const { handler } = await import(bundle);
-const event = JSON.parse(ping ?? (await import('node:fs')).readFileSync(eventFile, 'utf8'));
-if (event.body && event.body.startsWith('name=')) {
-  event.body = event.body.replace(/start_time=[^&]*/, 'start_time=' + encodeURIComponent(new Date().toISOString()));
-}
-if (event.body && event.body.includes('scheduledStartTime')) {
-  const body = JSON.parse(event.body); body.scheduledStartTime = new Date(Date.now() + 3600e3).toISOString(); event.body = JSON.stringify(body);
-}
-const result = await handler(event, { awsRequestId: 'bundle-test', functionName: 'f' });
+const result = await handler(JSON.parse(event), { awsRequestId: 'bundle-test', functionName: 'f' });
 process.stdout.write('RESULT ' + JSON.stringify(result) + '\\n');
 `;
 
 /** Runs the deployed bundle of a function in a fresh Node process, as Lambda would, with one event. */
-async function invokeBundle(functionLogicalIdOf: string, name: string, eventFile: string, ping?: string) {
+async function invokeBundle(functionLogicalIdOf: string, name: string, event: unknown) {
   const fn = resources[functionLogicalIdOf];
-  const assetDir = join(outdir, fn.Metadata['aws:asset:path']);
-  const env = {
-    PATH: process.env.PATH ?? '',
-    ...sdkEnvironment(fake.endpoint),
-    ...Object.fromEntries(Object.entries(fn.Properties.Environment.Variables as Record<string, unknown>).filter(([, value]) => typeof value === 'string')),
-    AWS_LAMBDA_FUNCTION_NAME: name,
-    JITSI_SECRET_ARN: TEST_SECRET_ARN,
-    // The table the stack would name, in an embedded store the SDK reaches through its own variable.
-    APPOINTMENTS_TABLE: TABLE,
-    ...(fn.Properties.Environment.Variables.RESERVATIONS_KEY_ARN ? { RESERVATIONS_KEY_ARN } : {}),
-    ...(fn.Properties.Environment.Variables.EVENTS_KEY_ARN ? { EVENTS_KEY_ARN } : {}),
-    AWS_ENDPOINT_URL_DYNAMODB: store.client.endpoint,
-    NODE_OPTIONS: '--enable-source-maps',
-  } as Record<string, string>;
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', INVOKE, join(assetDir, BUNDLE_ENTRY_FILE), eventFile, ...(ping ? [ping] : [])], {
-    env,
+  const assetDir = assetDirOf(outdir, fn);
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', INVOKE, join(assetDir, BUNDLE_ENTRY_FILE), JSON.stringify(event)], {
+    env: backends.environmentOf(fn, name),
     cwd: assetDir,
   });
   recordLogLines(stdout, 'bundle');
@@ -96,44 +68,20 @@ describe('bundled functions', () => {
     async (_, route) => {
       const fn = resources[functionLogicalId(functionOf(route)!)];
       expect(fn.Metadata['aws:asset:property']).toBe('Code');
-      const assetDir = join(outdir, fn.Metadata['aws:asset:path']);
+      const assetDir = assetDirOf(outdir, fn);
       const bundle = join(assetDir, BUNDLE_ENTRY_FILE);
       expect(existsSync(bundle)).toBe(true);
       expect(existsSync(`${bundle}.map`)).toBe(true);
       expect(readFileSync(bundle, 'utf8')).toContain('createRequire');
 
+      const { fake } = backends;
       const currentCalls = () => fake.calls.filter((call) => call.versionStage === 'AWSCURRENT').length;
       const callsBefore = currentCalls();
       const appSecretBefore = fake.calls.filter((call) => call.secretId === TEST_SECRET_ARN && call.versionStage === 'AWSCURRENT').length;
-      const { result } = await invokeBundle(
-        functionLogicalId(functionOf(route)!),
-        functionOf(route)!.name,
-        join(process.cwd(), 'events', `${route.name}.json`),
-      );
-      // The validate and refresh events carry a token for 2027-01-14 signed with env.json's secret:
-      // here (another secret, today) it is a verdict, or a 400 for refresh.
-      if (route.name === 'refresh-token') {
-        expect(result.statusCode).toBe(400);
-        expect(JSON.parse(result.body)).toMatchObject({ field: 'token' });
-      } else if (route.name === 'jitsi-keys') {
-        // HS256 mode has no public keys to serve.
-        expect(result.statusCode).toBe(404);
-      } else if (route.name === 'create-join-link') {
-        // The cancel-appointment event ran before it, on the same store.
-        expect(JSON.parse(result.body)).toMatchObject({ type: 'urn:jitsi-token-api:problem:appointment-cancelled' });
-      } else if (route.name === 'exchange-join-link') {
-        // The fixture's code is a placeholder.
-        expect(result.statusCode).toBe(404);
-      } else if (route.name === 'end-meeting') {
-        // No END_MEETING_URL in this deployment: the therapist is told it does not end meetings.
-        expect(JSON.parse(result.body)).toMatchObject({ status: 501, type: 'urn:jitsi-token-api:problem:not-configured' });
-      } else {
-        expect(result.statusCode, result.body).toBe(200);
-        expect(result.headers['content-type']).toBe('application/json');
-      }
+      const { result } = await invokeBundle(functionLogicalId(functionOf(route)!), functionOf(route)!.name, committedEvent(route));
+      expectCommittedAnswer(route, result);
       // One fetch of the app secret per cold start of a function that signs; Prosody's function
-      // (no END_MEETING_URL here) fetches only Prosody's two keys, in its init phase, though the
-      // harness names the app secret too.
+      // (no END_MEETING_URL here) has no JITSI_SECRET_ARN and fetches only Prosody's two keys, in its init phase.
       const appSecretCalls = () => fake.calls.filter((call) => call.secretId === TEST_SECRET_ARN && call.versionStage === 'AWSCURRENT').length;
       expect(appSecretCalls() - appSecretBefore, 'app secret').toBe(route.caller === 'prosody' ? 0 : 1);
       expect(currentCalls()).toBe(callsBefore + (route.caller === 'prosody' ? 2 : 1));
@@ -143,7 +91,7 @@ describe('bundled functions', () => {
   it.each(functionsDeployedWith('hs256').map((fn) => [fn.name, fn] as const))(
     '%s: answers a keep-warm ping at once, with no request log line',
     async (_, fn) => {
-      const { result, stdout } = await invokeBundle(functionLogicalId(fn), fn.name, '-', JSON.stringify(KEEP_WARM_PING));
+      const { result, stdout } = await invokeBundle(functionLogicalId(fn), fn.name, KEEP_WARM_PING);
       expect(result).toEqual({ warm: true });
       // A ping is not a request: no access log line (those name their route).
       expect(stdout).toContain('RESULT ');
