@@ -4,11 +4,12 @@
 // the committed events as a caller would send them today, and what each event should answer.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { RouteDefinition } from '../../lib/routes.ts';
 import { ensureTable, startEmbeddedStore, type EmbeddedStore } from '../../infra/local/embedded-store.ts';
 import { sdkEnvironment, startFakeSecretsManager, TEST_SECRET_ARN, type FakeSecretsManager } from './fake-secrets-manager.ts';
 import { synth } from './synth.ts';
+import { testTempDir } from './temp.ts';
 
 const EVENTS_DIR = resolve(import.meta.dirname, '../../events');
 const TABLE = 'bundle-appointments';
@@ -72,10 +73,31 @@ export async function startBundleBackends(): Promise<BundleBackends> {
   };
 }
 
-/** Synthesizes the stack with its bundles into outdir (asset metadata on, as sam local reads it); its resources. */
-export function synthBundled(context: Record<string, unknown>, outdir: string): Record<string, any> {
-  const { app } = synth(context, { bundle: true, outdir });
-  return app.synth().getStackByName('JitsiTokenStack').template.Resources;
+/** A synthesized deployment with its bundles, and the loopback services its functions reach. */
+export interface BundledDeployment {
+  /** The cloud assembly: each function's bundle is in an asset folder here. */
+  outdir: string;
+  resources: Record<string, any>;
+  backends: BundleBackends;
+}
+
+/**
+ * Registers the hooks of a describe block (or file) that test a deployment's bundles: before its
+ * tests, start the services (`prepare` may add secrets) and synthesize the stack with bundling, as
+ * `cdk synth` with asset metadata (what sam local reads); after them, stop the services. The
+ * object returned is filled in by then.
+ */
+export function bundledDeployment(context: Record<string, unknown>, prepare?: (backends: BundleBackends) => void): BundledDeployment {
+  const deployment = {} as BundledDeployment;
+  beforeAll(async () => {
+    deployment.outdir = testTempDir('cdk-');
+    deployment.backends = await startBundleBackends();
+    prepare?.(deployment.backends);
+    const { app } = synth(context, { bundle: true, outdir: deployment.outdir });
+    deployment.resources = app.synth().getStackByName('JitsiTokenStack').template.Resources;
+  }, 120_000);
+  afterAll(() => deployment.backends?.close());
+  return deployment;
 }
 
 /** The folder Lambda would unpack a function's code into: the bundle and its chunks. */

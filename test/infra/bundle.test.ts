@@ -5,36 +5,19 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FUNCTIONS, functionOf, functionsDeployedWith, KEEP_WARM_PING, routesDeployedWith, routesOf, storeActionsOf } from '../../lib/routes.ts';
 import { functionLogicalId } from '../../infra/token-function.ts';
 import { BUNDLE_ENTRY_FILE } from '../../infra/bundling.ts';
 import { TEST_SECRET_ARN } from '../helpers/fake-secrets-manager.ts';
-import {
-  assetDirOf,
-  BUNDLE_CONTEXT,
-  committedEvent,
-  expectCommittedAnswer,
-  startBundleBackends,
-  synthBundled,
-  type BundleBackends,
-} from '../helpers/deployed-bundles.ts';
+import { assetDirOf, BUNDLE_CONTEXT, bundledDeployment, committedEvent, expectCommittedAnswer } from '../helpers/deployed-bundles.ts';
 import { recordLogLines } from '../helpers/log-record.ts';
-import { testTempDir } from '../helpers/temp.ts';
 
 /** The default deployment signs with HS256: the RS256 keys function is not in it. */
 const routes = routesDeployedWith('hs256');
 
 const run = promisify(execFile);
-const outdir = testTempDir('cdk-');
-let backends: BundleBackends;
-let resources: Record<string, any>;
-
-beforeAll(async () => {
-  backends = await startBundleBackends();
-  resources = synthBundled(BUNDLE_CONTEXT, outdir);
-}, 120_000);
-afterAll(() => backends.close());
+const deployment = bundledDeployment(BUNDLE_CONTEXT);
 
 /** Loads the bundle in a new Node process and invokes its handler once with the event. */
 const INVOKE = `
@@ -46,10 +29,10 @@ process.stdout.write('RESULT ' + JSON.stringify(result) + '\\n');
 
 /** Runs the deployed bundle of a function in a fresh Node process, as Lambda would, with one event. */
 async function invokeBundle(functionLogicalIdOf: string, name: string, event: unknown) {
-  const fn = resources[functionLogicalIdOf];
-  const assetDir = assetDirOf(outdir, fn);
+  const fn = deployment.resources[functionLogicalIdOf];
+  const assetDir = assetDirOf(deployment.outdir, fn);
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', INVOKE, join(assetDir, BUNDLE_ENTRY_FILE), JSON.stringify(event)], {
-    env: backends.environmentOf(fn, name),
+    env: deployment.backends.environmentOf(fn, name),
     cwd: assetDir,
   });
   recordLogLines(stdout, 'bundle');
@@ -66,15 +49,15 @@ describe('bundled functions', () => {
   it.each(routes.map((route) => [route.name, route] as const))(
     '%s: sam local metadata points at its function, a bundle that loads and answers',
     async (_, route) => {
-      const fn = resources[functionLogicalId(functionOf(route)!)];
+      const fn = deployment.resources[functionLogicalId(functionOf(route)!)];
       expect(fn.Metadata['aws:asset:property']).toBe('Code');
-      const assetDir = assetDirOf(outdir, fn);
+      const assetDir = assetDirOf(deployment.outdir, fn);
       const bundle = join(assetDir, BUNDLE_ENTRY_FILE);
       expect(existsSync(bundle)).toBe(true);
       expect(existsSync(`${bundle}.map`)).toBe(true);
       expect(readFileSync(bundle, 'utf8')).toContain('createRequire');
 
-      const { fake } = backends;
+      const { fake } = deployment.backends;
       const currentCalls = () => fake.calls.filter((call) => call.versionStage === 'AWSCURRENT').length;
       const callsBefore = currentCalls();
       const appSecretBefore = fake.calls.filter((call) => call.secretId === TEST_SECRET_ARN && call.versionStage === 'AWSCURRENT').length;
@@ -100,11 +83,11 @@ describe('bundled functions', () => {
   );
 
   it('bundles each function on its own, with a small start-up file and the rest in chunks loaded on demand (sizes: docs/PERFORMANCE.md)', () => {
-    const assets = functionsDeployedWith('hs256').map((fn) => resources[functionLogicalId(fn)].Metadata['aws:asset:path'] as string);
+    const assets = functionsDeployedWith('hs256').map((fn) => assetDirOf(deployment.outdir, deployment.resources[functionLogicalId(fn)]));
     expect(new Set(assets).size).toBe(assets.length);
     for (const asset of assets) {
-      expect(statSync(join(outdir, asset, BUNDLE_ENTRY_FILE)).size).toBeLessThan(256 * 1024);
-      expect(readdirSync(join(outdir, asset, 'chunks')).some((file) => file.endsWith('.mjs'))).toBe(true);
+      expect(statSync(join(asset, BUNDLE_ENTRY_FILE)).size).toBeLessThan(256 * 1024);
+      expect(readdirSync(join(asset, 'chunks')).some((file) => file.endsWith('.mjs'))).toBe(true);
     }
   });
 });
@@ -116,7 +99,7 @@ describe('what each deployed bundle loads', () => {
       const { build } = await import('esbuild');
       const { esbuildOptions } = await import('../../infra/bundling.ts');
       const result = await build({
-        ...esbuildOptions(fn.entry, join(outdir, 'metafile-check', fn.name), { bundleAwsSdk: true }),
+        ...esbuildOptions(fn.entry, join(deployment.outdir, 'metafile-check', fn.name), { bundleAwsSdk: true }),
         write: false,
         metafile: true,
       });
