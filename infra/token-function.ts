@@ -86,7 +86,7 @@ export class TokenFunction extends Construct {
       handler: LAMBDA_HANDLER,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
-      memorySize: 256,
+      memorySize: props.fn.memoryMb,
       timeout: Duration.seconds(10),
       role,
       logGroup: this.logGroup,

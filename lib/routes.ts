@@ -62,6 +62,11 @@ export interface FunctionDefinition {
   summary: string;
   /** Runs the stack's jobs too (ending a cancelled appointment's meeting signs a token: the app secret when END_MEETING_URL is set). */
   runsJobs?: boolean;
+  /**
+   * Its memory (MB), which also sets its CPU: Lambda gives a function memory / 1,769 of a vCPU.
+   * Chosen by measurement (npm run bench:cpu; docs/PERFORMANCE.md, "Memory, chosen by measurement").
+   */
+  memoryMb: number;
 }
 
 export const FUNCTIONS = {
@@ -69,6 +74,8 @@ export const FUNCTIONS = {
     name: 'caller-api',
     entry: 'functions/lambda/caller-api.ts',
     summary: "The web app's routes: tokens, rooms, appointments and join links",
+    // The cheapest size for its store routes, and their first answer within 40 ms.
+    memoryMb: 1024,
   },
   reservationsApi: {
     name: 'reservations-api',
@@ -76,11 +83,14 @@ export const FUNCTIONS = {
     summary:
       "Prosody's routes (the reservation API and the event sync component's events, each with its own key, never a caller token) and the jobs the stack's rules send",
     runsJobs: true,
+    // The cheapest size per request; a first answer within 20 ms.
+    memoryMb: 512,
   },
   publicKeys: {
     name: 'public-keys',
     entry: 'functions/lambda/public-keys.ts',
     summary: "RS256 mode: the public keys Prosody's asap_key_server fetches",
+    memoryMb: 1024,
   },
 } as const satisfies Record<string, FunctionDefinition>;
 

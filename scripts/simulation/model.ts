@@ -41,10 +41,10 @@ export interface EnvironmentModel {
 }
 
 export interface FunctionModel {
-  /** Our part of a cold start: importing the bundle and answering the first event (ms). */
+  /** Our part of the init phase, on a full core (Lambda does not throttle init): importing the bundle and the first request's work done there (ms). */
   coldInitMs: number;
-  /** A warm request's duration (ms). */
-  warmMs: number;
+  /** A request's duration at the function's CPU share (its memory): the first in a new environment, and a warm one (ms). */
+  durationMs(route: string): { first: number; warm: number };
   /** Environments kept initialised (provisioned concurrency). */
   provisioned: number;
 }
@@ -55,6 +55,8 @@ export interface Outcome {
   cold: boolean;
   /** What the cold start added to this request (ms); 0 when warm. */
   addedMs: number;
+  /** How long the caller waited for the answer (ms): the cold start and the request. */
+  answerMs: number;
   billedMs: number;
 }
 
@@ -93,16 +95,17 @@ export class Fleet {
     const idle = pool.filter((environment) => environment.busyUntil <= at && environment.reclaimAt > at);
     // The most recently used idle environment first, as Lambda tends to.
     const warm = idle.sort((a, b) => b.busyUntil - a.busyUntil)[0];
+    const duration = fn.durationMs(invocation.route);
     if (warm !== undefined) {
-      warm.busyUntil = at + fn.warmMs;
+      warm.busyUntil = at + duration.warm;
       if (Number.isFinite(warm.reclaimAt)) warm.reclaimAt = warm.busyUntil + this.model.idleLifetime(this.random);
-      return { invocation, functionName, cold: false, addedMs: 0, billedMs: fn.warmMs };
+      return { invocation, functionName, cold: false, addedMs: 0, answerMs: duration.warm, billedMs: duration.warm };
     }
-    const addedMs = this.model.runtimeStartMs + fn.coldInitMs;
-    const busyUntil = at + addedMs + fn.warmMs;
+    const answerMs = this.model.runtimeStartMs + fn.coldInitMs + duration.first;
+    const busyUntil = at + answerMs;
     pool.push({ busyUntil, reclaimAt: busyUntil + this.model.idleLifetime(this.random) });
     // Lambda bills the init phase of on-demand environments (since August 2025) as well.
-    return { invocation, functionName, cold: true, addedMs, billedMs: addedMs + fn.warmMs };
+    return { invocation, functionName, cold: true, addedMs: answerMs - duration.warm, answerMs, billedMs: answerMs };
   }
 }
 
@@ -162,6 +165,29 @@ export function clinicWeek(clinic: ClinicModel, random: () => number): Invocatio
         }
       }
     }
+  }
+  return calls.sort((a, b) => a.at - b.at);
+}
+
+/**
+ * The on-the-hour burst: every therapist of the clinic has a session at 09:00 on a Monday, after
+ * a quiet night (no environment left), and everyone joins within minutes of the hour, as a
+ * reminder at :00 would have them do. Times are ms from the start of the simulated week.
+ */
+export function onTheHourBurst(clinic: ClinicModel, random: () => number): Invocation[] {
+  const calls: Invocation[] = [];
+  const call = (at: number, route: string) => calls.push({ at, route, userFacing: true });
+  const start = 9 * HOUR;
+  for (let therapist = 0; therapist < clinic.therapists; therapist++) {
+    const therapistJoin = start + uniform(random, -2, 1) * MINUTE;
+    call(therapistJoin, ROUTES.generateToken.name);
+    const clientJoin = start + uniform(random, -2, 2) * MINUTE;
+    if (random() < clinic.joinLinkShare) call(clientJoin, ROUTES.exchangeJoinLink.name);
+    else {
+      call(clientJoin, ROUTES.generateToken.name);
+      if (random() < clinic.validateChance) call(clientJoin + 500, ROUTES.validateToken.name);
+    }
+    call(Math.min(therapistJoin, clientJoin) + 1_000, ROUTES.reservationCreate.name);
   }
   return calls.sort((a, b) => a.at - b.at);
 }

@@ -28,23 +28,52 @@ export const IDLE_SIGMA = 0.3;
 /**
  * Lambda's own start before our code loads: the Node.js runtime's init on arm64 with a small
  * bundle, about 100–200 ms in public daily measurements (e.g. the lambda-perf project); 150 ms
- * here. Our part (import + first answer, measured by `npm run bench` on this machine with the
- * secret and the store on loopback) is added, plus one in-region Secrets Manager and DynamoDB
- * round trip (~25 ms) that loopback does not show.
+ * here. Our part is measured by `npm run bench:cpu` (below), plus one in-region Secrets Manager
+ * and DynamoDB round trip (~25 ms) that loopback does not show, spent in the init phase.
  */
 export const RUNTIME_START_MS = 150;
 export const IN_REGION_CALLS_MS = 25;
 
+/** One function at one memory size: its init (full core), and its first and warm answers at the memory's CPU share, without and with a store call. */
+export interface CappedFigures {
+  initMs: number;
+  first: { token: number; store: number };
+  warm: { token: number; store: number };
+}
+
 /**
- * Our part of a cold start per layout, measured by `npm run bench` (its "layout …" and caller-api
- * create-room rows: import + first answer with Secrets Manager and the store on loopback, the
- * deployed split build, Node 20, this machine). Every route the clinic calls reads or writes an
- * appointment, so its first request loads the DynamoDB client: create-room's figure. The layouts
- * differ by a millisecond or two, since a bundle's start-up file holds little besides the SDK.
+ * `npm run bench:cpu` on this machine, Node 24 (Lambda's runtime), 2026-12-02, medians of 7
+ * fresh processes (docs/PERFORMANCE.md has the whole table): init on a full core, then the
+ * process capped at the memory's share of a vCPU. caller-api: `token` is an ad-hoc
+ * generate-token, `store` a create-room (its heaviest: one query and up to three conditional
+ * writes); reservations-api: reservation-create for both. Layouts other than the grouped one
+ * load the same start-up file within a millisecond or two (npm run bench), so they share these.
  */
-export const MEASURED_COLD_MS = { 'per route': 105, grouped: 105, single: 107 } as const;
-/** Warm durations (ms): a token only; a token with one store read and one audit write. */
-export const WARM_MS = { token: 20, store: 35 } as const;
+/** A function whose every route reads and writes the store (Prosody's): one figure for both kinds. */
+const everyRoute = (initMs: number, first: number, warm: number): CappedFigures => ({
+  initMs,
+  first: { token: first, store: first },
+  warm: { token: warm, store: warm },
+});
+
+export const CAPPED_MS: Readonly<Record<'caller-api' | 'reservations-api', Readonly<Record<number, CappedFigures>>>> = {
+  'caller-api': {
+    128: { initMs: 104, first: { token: 2.98, store: 443 }, warm: { token: 0.24, store: 259 } },
+    256: { initMs: 101, first: { token: 3.29, store: 171 }, warm: { token: 0.26, store: 99.5 } },
+    512: { initMs: 102, first: { token: 3.08, store: 74.2 }, warm: { token: 0.25, store: 39.1 } },
+    1024: { initMs: 106, first: { token: 3.09, store: 24.8 }, warm: { token: 0.23, store: 16.3 } },
+    1769: { initMs: 110, first: { token: 3.15, store: 21.7 }, warm: { token: 0.26, store: 9.94 } },
+  },
+  'reservations-api': {
+    128: everyRoute(108, 34.3, 79.9),
+    256: everyRoute(106, 30.5, 38.7),
+    512: everyRoute(104, 6.52, 4.75),
+    1024: everyRoute(106, 7.17, 3.61),
+    1769: everyRoute(105, 6.62, 2.75),
+  },
+};
+/** The memory sizes the burst is simulated at. */
+export const BURST_MEMORY_SIZES_MB = [256, 512, 1024, 1769] as const;
 
 /** List prices, us-east-1, arm64 (late 2025): Lambda requests, duration, provisioned concurrency. */
 export const PRICES = {
@@ -53,7 +82,6 @@ export const PRICES = {
   provisionedPerGbSecond: 0.0000033334,
   provisionedDurationPerGbSecond: 0.0000077778,
 } as const;
-export const MEMORY_GB = 0.25;
 export const WEEKS_PER_MONTH = 4.345;
 /** The stack's keep-warm schedule (on unless `-c keepWarm=off`). */
 export { KEEP_WARM_EVERY_MINUTES } from '../../lib/routes.ts';

@@ -146,10 +146,18 @@ describe('JitsiTokenStack', () => {
     }
   });
 
-  it('configures each function: nodejs24.x on arm64, 256 MB, 10 s, JSON logs to its own log group, settings from context', () => {
+  it('configures each function: nodejs24.x on arm64, its measured memory, 10 s, JSON logs to its own log group, settings from context', () => {
+    // The sizes docs/PERFORMANCE.md chose from npm run bench:cpu (memory sets the CPU share).
+    const rs256Functions = rs256.template.toJSON().Resources;
+    for (const [fn, memory] of [
+      [FUNCTIONS.callerApi, 1024],
+      [FUNCTIONS.reservationsApi, 512],
+      [FUNCTIONS.publicKeys, 1024],
+    ] as const)
+      expect(rs256Functions[functionLogicalId(fn)].Properties.MemorySize, fn.name).toBe(memory);
     const functions = Object.values(resourcesOf(jwtStack.template, 'AWS::Lambda::Function'));
     for (const fn of functions) {
-      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], MemorySize: 256, Timeout: 10, Handler: 'index.handler' });
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Timeout: 10, Handler: 'index.handler' });
       expect(fn.Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', LogGroup: { Ref: expect.any(String) } });
       expect(fn.Properties.Environment.Variables).toMatchObject({
         AUTH_MODE: 'jwt',

@@ -1,24 +1,25 @@
 // The clinic simulation's Lambda model behaves as Lambda does in the cases that decide the
 // comparison, and a run is the same for the same seed.
 import { describe, expect, it } from 'vitest';
-import { clinicWeek, Fleet, percentile, seededRandom, type FunctionModel } from '../../scripts/simulation/model.ts';
-import { functionInLayout, simulate } from '../../scripts/simulate.ts';
+import { clinicWeek, Fleet, onTheHourBurst, percentile, seededRandom, type FunctionModel } from '../../scripts/simulation/model.ts';
+import { functionInLayout, simulate, simulateBurst } from '../../scripts/simulate.ts';
 import { functionsDeployedWith, routesDeployedWith } from '../../lib/routes.ts';
 
-const fn: FunctionModel = { coldInitMs: 100, warmMs: 20, provisioned: 0 };
+const fn: FunctionModel = { coldInitMs: 100, durationMs: () => ({ first: 30, warm: 20 }), provisioned: 0 };
 const fleet = (provisioned = 0, idleMs = 600_000) =>
   new Fleet({ f: { ...fn, provisioned } }, { runtimeStartMs: 150, idleLifetime: () => idleMs }, seededRandom(1));
 const call = (at: number) => ({ at, route: 'r', userFacing: true });
 
 describe('the Lambda model', () => {
   it('answers a single request on an idle system with a cold start', () => {
-    expect(fleet().invoke('f', call(0))).toMatchObject({ cold: true, addedMs: 250 });
+    // The runtime's start, our init, then the first request at the function's CPU share.
+    expect(fleet().invoke('f', call(0))).toMatchObject({ cold: true, answerMs: 280, addedMs: 260 });
   });
 
   it('lets two requests a second apart share one environment', () => {
     const lambda = fleet();
     expect(lambda.invoke('f', call(0)).cold).toBe(true);
-    expect(lambda.invoke('f', call(1_000))).toMatchObject({ cold: false, addedMs: 0 });
+    expect(lambda.invoke('f', call(1_000))).toMatchObject({ cold: false, addedMs: 0, answerMs: 20 });
   });
 
   it('starts a new environment for a concurrent request, and reclaims idle ones after their idle time', () => {
@@ -52,6 +53,23 @@ describe('the clinic', () => {
     expect(count('generate-token')).toBe(2 * 2 * 3 * 5);
     expect(count('reservation-create')).toBe(30);
     expect([...week].sort((a, b) => a.at - b.at)).toEqual(week);
+  });
+
+  it('puts the burst on the hour: every therapist and client joins within two minutes of 09:00, Prosody asked once per session', () => {
+    const burst = onTheHourBurst(
+      { therapists: 10, sessionsPerTherapistPerDay: 6, sessionMinutes: 50, joinLinkShare: 0, refreshChance: 0, validateChance: 0 },
+      seededRandom(3),
+    );
+    const nine = 9 * 3_600_000;
+    expect(burst.filter((call) => call.route === 'generate-token')).toHaveLength(20);
+    expect(burst.filter((call) => call.route === 'reservation-create')).toHaveLength(10);
+    for (const call of burst) expect(Math.abs(call.at - nine)).toBeLessThanOrEqual(2 * 60_000 + 1_000);
+  });
+
+  it('meets more cold starts in the burst without the keep-warm ping, and answers faster with more memory', () => {
+    const cold = simulateBurst(5, 1024, 'none');
+    expect(cold.coldShare).toBeGreaterThan(simulateBurst(5, 1024, 'keep-warm').coldShare);
+    expect(simulateBurst(50, 256, 'none').p95).toBeGreaterThan(simulateBurst(50, 1024, 'none').p95);
   });
 
   it('gives the same table for the same seed, and another for another seed', () => {
