@@ -69,6 +69,27 @@ describe('buildJitsiClaims and signJitsiToken', () => {
     expect(tokenTimesFrom(NOW, 60)).toEqual({ issuedAt: NOW, notBefore: NOW - 30, expiresAt: NOW + 60 });
   });
 
+  it('makes tokens jsonwebtoken verifies, HS256 and RS256 with its kid (an independent implementation)', () => {
+    const claims = () => buildJitsiClaims(grant(), issuer);
+    const hs = jwt.verify(signJitsiToken(claims(), key), SECRET, { algorithms: ['HS256'], clockTimestamp: NOW, complete: true });
+    expect(hs.header).toEqual({ alg: 'HS256', typ: 'JWT' });
+    expect(hs.payload).toEqual(JSON.parse(JSON.stringify(claims())));
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const rs = jwt.verify(signJitsiToken(claims(), privateKey, 'kid-2026'), publicKey, { algorithms: ['RS256'], clockTimestamp: NOW, complete: true });
+    expect(rs.header).toEqual({ alg: 'RS256', typ: 'JWT', kid: 'kid-2026' });
+  });
+
+  it('signs nothing whose times are not whole seconds, that never becomes valid, or that names every room; RS256 only with an RSA key and a kid', () => {
+    const claims = buildJitsiClaims(grant(), issuer);
+    expect(() => signJitsiToken({ ...claims, exp: claims.exp + 0.5 }, key)).toThrow(/whole seconds/);
+    expect(() => signJitsiToken({ ...claims, nbf: claims.exp }, key)).toThrow(/expire after/);
+    expect(() => signJitsiToken({ ...claims, room: '*' }, key)).toThrow(/every room/);
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    expect(() => signJitsiToken(claims, privateKey)).toThrow(/needs a kid/);
+    expect(() => signJitsiToken(claims, publicKey, 'kid')).toThrow(/RSA private key/);
+    expect(() => signJitsiToken(claims, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, 'kid')).toThrow(/RSA private key/);
+  });
+
   it('refuses secrets shorter than 32 bytes', () => {
     expect(() => createSigningKey('x'.repeat(31))).toThrow(RangeError);
     expect(() => createSigningKey('x'.repeat(32))).not.toThrow();
