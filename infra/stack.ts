@@ -166,6 +166,7 @@ export class JitsiTokenStack extends Stack {
             [SETTINGS.appSecret.variable]: '',
             [SETTINGS.reservationsApiKey.variable]: '',
             [SETTINGS.eventsApiKey.variable]: '',
+            [SETTINGS.appointmentsEndpoint.variable]: '',
           }
         : settings.functionEnvironment;
 

@@ -401,6 +401,17 @@ export const SETTINGS = {
       return matching(/^[A-Za-z0-9_.-]{3,255}$/, 'a DynamoDB table name (3 to 255 letters, digits, "_", "-" or ".")')(value, name) ?? 'jitsi-appointments';
     },
   }),
+  appointmentsEndpoint: row({
+    variable: 'APPOINTMENTS_ENDPOINT',
+    scope: 'lambda',
+    doc: 'a DynamoDB endpoint for the table, for `sam local` only (e.g. `http://host.docker.internal:8000`: `npm start` with `LOCAL_STORE_PORT=8000` serves its embedded store there); refused in Lambda',
+    defaultDoc: 'none (DynamoDB of the region)',
+    parse(value, context, name) {
+      // A deployed function reaches the region's DynamoDB only: an endpoint here would send its data elsewhere.
+      if (value !== undefined && context.runtime === 'lambda') throw new ConfigError(name, 'is honoured only under sam local');
+      return matching(/^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?\/?$/, 'an http(s) endpoint URL such as http://host.docker.internal:8000')(value, name);
+    },
+  }),
   adhocRooms: row({
     variable: 'ADHOC_ROOMS',
     context: 'adhocRooms',
@@ -578,6 +589,25 @@ export const SETTINGS = {
     doc: 'where the embedded DynamoDB-compatible store keeps its data: a folder, or `memory`',
     defaultDoc: '`.jitsi-dev-store` (untracked)',
     parse: (value, _context, name) => matching(/^[^\0]{1,1024}$/, 'a folder path or "memory"')(value, name) ?? '.jitsi-dev-store',
+  }),
+  localStorePort: row({
+    variable: 'LOCAL_STORE_PORT',
+    scope: 'local',
+    doc: "serve the embedded store's DynamoDB endpoint on this port too, for functions under `sam local` (their `APPOINTMENTS_ENDPOINT`, README: sam local)",
+    defaultDoc: 'none (a loopback port of its own, not printed)',
+    parse: (value, _context, name) => (value === undefined ? undefined : wholeNumber(value, name, 1, 65535, 0)),
+  }),
+  localStoreHost: row({
+    variable: 'LOCAL_STORE_HOST',
+    scope: 'local',
+    doc: "the address the embedded store listens on with `LOCAL_STORE_PORT` (Linux: the Docker bridge's, e.g. `172.17.0.1`, so sam local's containers reach it; it has no authentication, so never a public one)",
+    defaultDoc: '`127.0.0.1`',
+    parse(value, context, name) {
+      const host = matching(/^[0-9a-fA-F:.]{2,45}$|^localhost$/, 'an IP address to bind, e.g. 127.0.0.1 or 172.17.0.1')(value, name) ?? '127.0.0.1';
+      if (host === '0.0.0.0' || host === '::')
+        context.warn(`${name}=${host}: the embedded store (no authentication) is reachable from every network this machine is on`);
+      return host;
+    },
   }),
   localDynamoDbEndpoint: row({
     variable: 'LOCAL_DYNAMODB_ENDPOINT',

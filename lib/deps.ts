@@ -81,11 +81,17 @@ export function createDeps(settings: Settings, options: DepsOptions = {}): Deps 
       'is required in Lambda for a function that signs (the Secrets Manager secret holding the Jitsi app_secret)',
     );
   }
+  // Under sam local the table may live in a store on the developer's machine (APPOINTMENTS_ENDPOINT), which checks no credentials.
+  const storeClient =
+    options.storeClient ??
+    (settings.appointmentsEndpoint === undefined
+      ? undefined
+      : { endpoint: settings.appointmentsEndpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   const store =
     options.openStore?.({
       tableName: settings.appointmentsTable,
       retentionDays: settings.auditRetentionDays,
-      ...(options.storeClient ? { client: options.storeClient } : {}),
+      ...(storeClient ? { client: storeClient } : {}),
     }) ?? NO_STORE;
   const keyring = createKeyring(
     settings,

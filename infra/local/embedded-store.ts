@@ -65,17 +65,29 @@ const isRunning = (pid: number): boolean => {
   }
 };
 
-export async function startEmbeddedStore(location: string, cwd: string = process.cwd()): Promise<EmbeddedStore> {
+/**
+ * `listen`: where it serves, when functions outside this process use it too (sam local's
+ * containers, LOCAL_STORE_PORT); by default a loopback port of its own.
+ */
+export async function startEmbeddedStore(
+  location: string,
+  cwd: string = process.cwd(),
+  listen: { host: string; port: number } = { host: '127.0.0.1', port: 0 },
+): Promise<EmbeddedStore> {
   const folder = location === 'memory' ? undefined : resolve(cwd, location);
   const unlock = folder === undefined ? () => {} : lockFolder(folder);
   const server = dynalite({ ...(folder === undefined ? {} : { path: folder }), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((done, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => done());
+    server.once('error', (error) => {
+      unlock();
+      fail(error);
+    });
+    server.listen(listen.port, listen.host, () => done());
   });
-  const { port } = server.address() as AddressInfo;
+  const { address, port } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
   return {
-    client: { ...LOCAL_CLIENT, endpoint: `http://127.0.0.1:${port}` },
+    client: { ...LOCAL_CLIENT, endpoint: `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}` },
     close: () =>
       new Promise<void>((done) =>
         server.close(() => {

@@ -13,7 +13,8 @@ try {
   const { startEmbeddedStore, ensureTable } = await import('./embedded-store.ts');
   // A real DynamoDB (a self-hosted deployment, a test) when LOCAL_DYNAMODB_ENDPOINT names one; else the embedded store.
   const endpoint = settings.localDynamoDbEndpoint;
-  const store = endpoint === undefined ? await startEmbeddedStore(settings.localStore) : { client: { endpoint }, close: async () => {} };
+  const listen = settings.localStorePort === undefined ? undefined : { host: settings.localStoreHost, port: settings.localStorePort };
+  const store = endpoint === undefined ? await startEmbeddedStore(settings.localStore, process.cwd(), listen) : { client: { endpoint }, close: async () => {} };
   if (endpoint === undefined) await ensureTable(store.client, settings.appointmentsTable);
   const deps = createLocalDeps(settings, { storeClient: store.client });
   // The reservation key is loaded lazily in Lambda (only the reservation functions need it);
@@ -36,6 +37,8 @@ try {
         : settings.localStore === 'memory'
           ? 'embedded, in memory'
           : 'embedded, on disk',
+    // For functions under sam local (APPOINTMENTS_ENDPOINT in events/env.json).
+    ...(listen && endpoint === undefined ? { storeEndpoint: store.client.endpoint } : {}),
   });
   const firstRoute = routes[0]!;
   process.stdout.write(

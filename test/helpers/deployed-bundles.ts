@@ -2,10 +2,14 @@
 // plain Node process, test/infra/lambda-runtime.test.ts under AWS's Runtime Interface Client.
 // Both need the loopback services a function reaches, its environment as the template gives it,
 // the committed events as a caller would send them today, and what each event should answer.
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { BUNDLE_ENTRY_FILE } from '../../infra/bundling.ts';
 import type { RouteDefinition } from '../../lib/routes.ts';
+import { recordLogLines } from './log-record.ts';
 import { ensureTable, startEmbeddedStore, type EmbeddedStore } from '../../infra/local/embedded-store.ts';
 import { sdkEnvironment, startFakeSecretsManager, TEST_SECRET_ARN, type FakeSecretsManager } from './fake-secrets-manager.ts';
 import { synth } from './synth.ts';
@@ -150,4 +154,33 @@ export function expectCommittedAnswer(route: Pick<RouteDefinition, 'name'>, resu
     expect(result.statusCode, result.body).toBe(200);
     expect(result.headers['content-type']).toBe('application/json');
   }
+}
+
+/** Loads a bundle in a new Node process and invokes its handler once with the event. */
+const INVOKE = `
+const [bundle, event] = process.argv.slice(1);
+const { handler } = await import(bundle);
+const result = await handler(JSON.parse(event), { awsRequestId: 'bundle-test', functionName: 'f' });
+process.stdout.write('RESULT ' + JSON.stringify(result) + '\\n');
+`;
+
+/** Runs a function's bundle (its asset folder) in a fresh Node process, as Lambda would, with one event and exactly `env`. */
+export async function invokeBundleIn(
+  assetDir: string,
+  env: Record<string, string>,
+  event: unknown,
+  label = 'bundle',
+): Promise<{ result: any; stdout: string }> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--input-type=module', '-e', INVOKE, join(assetDir, BUNDLE_ENTRY_FILE), JSON.stringify(event)],
+    {
+      env,
+      cwd: assetDir,
+    },
+  );
+  recordLogLines(stdout, label);
+  const line = stdout.split('\n').find((candidate) => candidate.startsWith('RESULT '));
+  if (line === undefined) throw new Error(`the bundle in ${assetDir} printed no result`);
+  return { result: JSON.parse(line.slice(7)), stdout };
 }

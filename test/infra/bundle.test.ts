@@ -1,48 +1,21 @@
-// The real bundles, as `cdk synth` makes them and `sam local` reads them: each loads in a fresh
-// Node process and answers an API Gateway v2 event, with its secret from a loopback Secrets
-// Manager endpoint (the deployed code path).
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { FUNCTIONS, functionOf, functionsDeployedWith, KEEP_WARM_PING, routesDeployedWith, routesOf, storeActionsOf } from '../../lib/routes.ts';
 import { functionLogicalId } from '../../infra/token-function.ts';
 import { BUNDLE_ENTRY_FILE } from '../../infra/bundling.ts';
 import { TEST_SECRET_ARN } from '../helpers/fake-secrets-manager.ts';
-import { assetDirOf, BUNDLE_CONTEXT, bundledDeployment, committedEvent, expectCommittedAnswer } from '../helpers/deployed-bundles.ts';
-import { recordLogLines } from '../helpers/log-record.ts';
+import { assetDirOf, BUNDLE_CONTEXT, bundledDeployment, committedEvent, expectCommittedAnswer, invokeBundleIn } from '../helpers/deployed-bundles.ts';
 
 /** The default deployment signs with HS256: the RS256 keys function is not in it. */
 const routes = routesDeployedWith('hs256');
 
-const run = promisify(execFile);
 const deployment = bundledDeployment(BUNDLE_CONTEXT);
 
-/** Loads the bundle in a new Node process and invokes its handler once with the event. */
-const INVOKE = `
-const [bundle, event] = process.argv.slice(1);
-const { handler } = await import(bundle);
-const result = await handler(JSON.parse(event), { awsRequestId: 'bundle-test', functionName: 'f' });
-process.stdout.write('RESULT ' + JSON.stringify(result) + '\\n');
-`;
-
 /** Runs the deployed bundle of a function in a fresh Node process, as Lambda would, with one event. */
-async function invokeBundle(functionLogicalIdOf: string, name: string, event: unknown) {
+function invokeBundle(functionLogicalIdOf: string, name: string, event: unknown) {
   const fn = deployment.resources[functionLogicalIdOf];
-  const assetDir = assetDirOf(deployment.outdir, fn);
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', INVOKE, join(assetDir, BUNDLE_ENTRY_FILE), JSON.stringify(event)], {
-    env: deployment.backends.environmentOf(fn, name),
-    cwd: assetDir,
-  });
-  recordLogLines(stdout, 'bundle');
-  const result = JSON.parse(
-    stdout
-      .split('\n')
-      .find((line) => line.startsWith('RESULT '))!
-      .slice(7),
-  );
-  return { result, stdout };
+  return invokeBundleIn(assetDirOf(deployment.outdir, fn), deployment.backends.environmentOf(fn, name), event);
 }
 
 describe('bundled functions', () => {

@@ -6,7 +6,13 @@ import { deployedRoutes as routes } from '../../lib/routes.ts';
 import { json, lambdaContext, loadHandlers, type Handler } from '../helpers/handlers.ts';
 import { decodeJwt, jitsiRuleViolations } from '../helpers/jwt.ts';
 
-const env = JSON.parse(readFileSync('events/env.json', 'utf8')).Parameters as Record<string, string>;
+// env.json's settings, each set of handlers with a table of its own here (env.json names the one
+// `npm start` serves to sam local: test/infra/sam-local.test.ts runs that path).
+const {
+  APPOINTMENTS_TABLE: _table,
+  APPOINTMENTS_ENDPOINT: _endpoint,
+  ...env
+} = JSON.parse(readFileSync('events/env.json', 'utf8')).Parameters as Record<string, string>;
 const readEvent = (name: string) => JSON.parse(readFileSync(`events/${name}.json`, 'utf8'));
 // The create-room event books an appointment for 2027-01-15T10:00Z, and the validate-token and
 // refresh-token events carry a token (signed with env.json's secret) for 2027-01-14T09:00Z.

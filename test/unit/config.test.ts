@@ -99,4 +99,29 @@ describe('loadSettings', () => {
     expect(loadSettings({ ...lambda, AWS_SAM_LOCAL: 'true', JITSI_APP_SECRET: 'plain' }).secretSource).toEqual({ kind: 'env', value: 'plain' });
     expect(loadSettings({ ...lambda, AWS_SAM_LOCAL: 'true', JITSI_APP_SECRET: '' }).secretSource.kind).toBe('secrets-manager');
   });
+
+  it('takes a store endpoint under sam local only: a deployed function refuses one, and an empty one is none', () => {
+    expect(loadSettings({ ...lambda, AWS_SAM_LOCAL: 'true', APPOINTMENTS_ENDPOINT: 'http://host.docker.internal:8000' }).appointmentsEndpoint).toBe(
+      'http://host.docker.internal:8000',
+    );
+    expect(() => loadSettings({ ...lambda, APPOINTMENTS_ENDPOINT: 'http://host.docker.internal:8000' })).toThrow(
+      /APPOINTMENTS_ENDPOINT is honoured only under sam local/,
+    );
+    expect(loadSettings({ ...lambda, APPOINTMENTS_ENDPOINT: '' }).appointmentsEndpoint).toBeUndefined();
+    expect(() => loadSettings({ ...lambda, AWS_SAM_LOCAL: 'true', APPOINTMENTS_ENDPOINT: 'file:///etc' })).toThrow(
+      /APPOINTMENTS_ENDPOINT must be an http\(s\) endpoint/,
+    );
+  });
+
+  it('serves the embedded store for sam local only where asked, and warns when that is every network', () => {
+    expect(loadLocalSettings({}).localStorePort).toBeUndefined();
+    expect(loadLocalSettings({ LOCAL_STORE_PORT: '8000', LOCAL_STORE_HOST: '172.17.0.1' })).toMatchObject({
+      localStorePort: 8000,
+      localStoreHost: '172.17.0.1',
+    });
+    expect(loadLocalSettings({ LOCAL_STORE_HOST: '0.0.0.0' }).warnings.join(' ')).toMatch(
+      /LOCAL_STORE_HOST=0.0.0.0: the embedded store \(no authentication\) is reachable/,
+    );
+    expect(() => loadLocalSettings({ LOCAL_STORE_PORT: '70000' })).toThrow(/LOCAL_STORE_PORT/);
+  });
 });
