@@ -57,9 +57,18 @@ export function permissionsOf(template: Record<string, any>, fn: FunctionDefinit
     const resource = JSON.stringify(statement.Resource);
     if (actions.includes('secretsmanager:GetSecretValue')) {
       const column = SECRET_COLUMNS.find((candidate) => candidate.matches.test(resource));
-      found.add(`secret:${column?.heading ?? `unknown ${resource}`}`);
+      // A grant the table has no column for must not pass unseen.
+      if (column === undefined) throw new Error(`${fn.name} reads a secret the permissions table has no column for: ${resource}`);
+      found.add(`secret:${column.heading}`);
     }
-    for (const action of actions) if (/^(dynamodb|events|kms):/.test(action)) found.add(action);
+    const partitions = (statement as { Condition?: Record<string, Record<string, string[]>> }).Condition?.['ForAllValues:StringEquals']?.[
+      'dynamodb:LeadingKeys'
+    ];
+    for (const action of actions) {
+      if (/^(logs|xray):/.test(action) || /^secretsmanager:(GetSecretValue|DescribeSecret)$/.test(action)) continue;
+      if (!/^(dynamodb|events|kms):/.test(action)) throw new Error(`${fn.name} is granted ${action}, which the permissions table does not show`);
+      found.add(partitions === undefined || !action.startsWith('dynamodb:') ? action : `${action} (partition ${partitions.join(', ')} only)`);
+    }
   }
   return found;
 }

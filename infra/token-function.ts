@@ -1,6 +1,6 @@
 // The defaults every handler function shares, so the stack only says what differs per route.
 import { AssetHashType, DockerImage, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Code, Function as LambdaFunction, LoggingFormat, Runtime, Tracing, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -115,7 +115,17 @@ export class TokenFunction extends Construct {
     // Reading a secret encrypted with a customer-managed key also needs kms:Decrypt on that key.
     if (props.secret) props.secretKey?.grantDecrypt(this.function);
     // Least privilege: exactly the table actions its routes' rows name, and none when they name none.
-    if (props.storeActions.length > 0) props.table.grant(this.function, ...props.storeActions);
+    if (props.storeActions.length > 0 && props.fn.tablePartitions === undefined) props.table.grant(this.function, ...props.storeActions);
+    if (props.storeActions.length > 0 && props.fn.tablePartitions !== undefined) {
+      // Only the partitions it names: its routes read nothing else, and a bug there reaches nothing else.
+      this.function.addToRolePolicy(
+        new PolicyStatement({
+          actions: [...props.storeActions],
+          resources: [props.table.tableArn],
+          conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...props.fn.tablePartitions] } },
+        }),
+      );
+    }
     if (props.tracing) {
       // Lambda's X-Ray grant (PutTraceSegments, PutTelemetryRecords) has no resource to scope to.
       Validations.of(role).acknowledge({

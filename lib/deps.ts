@@ -15,6 +15,7 @@ import {
 import { createEventBridgePublisher, NO_PUBLISHER, type Publisher } from './platform-events.ts';
 import { readsAppSecret, readsEventsKey, readsReservationKey, routesOf, storeActionsOf, type FunctionDefinition, type RouteDefinition } from './routes.ts';
 import type { AppointmentStore, StoreOptions } from './store.ts';
+import { keyFileName } from './token.ts';
 
 export interface Deps {
   settings: Settings;
@@ -100,8 +101,8 @@ export function createDeps(settings: Settings, options: DepsOptions = {}): Deps 
       previous: source.kind === 'secrets-manager' ? createSecretsManagerFetcher(source.secretId, 'AWSPREVIOUS', options.secretsManagerClient) : undefined,
       // RS256: the public-keys function serves what the signer published, never reading the private key.
       publish:
-        settings.signing === 'rs256' && options.openStore !== undefined
-          ? (secret) => store.publicKeys.publish({ kid: secret.kid!, pem: secret.publicKeyPem!, createdAt: secret.createdAt ?? clock.nowSeconds() })
+        settings.signing === 'rs256' && readsSecret && options.openStore !== undefined
+          ? (secret, servedUntil) => store.publicKeys.publish(keyFileName(secret.kid!), { kid: secret.kid!, pem: secret.publicKeyPem!, servedUntil })
           : undefined,
     },
     logger,

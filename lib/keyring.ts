@@ -1,7 +1,9 @@
 // The signing keys in use: the current secret (fetched at start-up, cached), the previous one
 // after a rotation, and what they verify and serve. Built once per process from the settings.
 import type { Settings } from './config.ts';
-import { UnavailableError } from './errors.ts';
+import { secretUnavailable, UnavailableError } from './errors.ts';
+import { needsConfirming, servedUntilFor } from './public-keys.ts';
+import { KidInUseError } from './store/public-keys.ts';
 import type { Logger } from './log.ts';
 import { createAppSecretCache, type AppSecret, type SecretFetcher } from './secret.ts';
 import { maxTokenLifetimeSeconds, verifyJitsiToken, type InvalidReason, type TokenExpectations, type VerifiedToken, type VerifyOptions } from './token.ts';
@@ -45,11 +47,11 @@ export interface KeyringSources {
   /** The AWSPREVIOUS version (Secrets Manager only). */
   previous?: SecretFetcher | undefined;
   /**
-   * RS256 mode: makes a newly loaded key's public half available to Prosody (lib/store/public-keys.ts).
-   * `current()` answers a key only once this has succeeded for it, so no token is signed with a key
-   * Prosody cannot fetch; a failure is tried again on the next call.
+   * RS256 mode: makes a key's public half served (lib/store/public-keys.ts) until `servedUntil`.
+   * `current()` answers a key only once it is served at least the longest token lifetime ahead,
+   * so no token is signed with a key Prosody cannot fetch; a failure is tried again on the next call.
    */
-  publish?: ((secret: AppSecret) => Promise<void>) | undefined;
+  publish?: ((secret: AppSecret, servedUntil: number) => Promise<void>) | undefined;
 }
 
 type KeyringSettings = Pick<
@@ -71,7 +73,12 @@ export function createKeyring(settings: KeyringSettings, sources: KeyringSources
   // Fetched only when a token fails with the current secret soon after a rotation; a missing
   // previous version is remembered for a minute, so invalid tokens cannot each cost a call.
   const previousSecret = sources.previous
-    ? createAppSecretCache(sources.previous, { ...cacheOptions, label: 'the previous Jitsi app secret (AWSPREVIOUS)', negativeCacheMs: 60_000 })
+    ? createAppSecretCache(sources.previous, {
+        ...cacheOptions,
+        label: 'the previous Jitsi app secret (AWSPREVIOUS)',
+        negativeCacheMs: 60_000,
+        mayNotExist: true,
+      })
     : undefined;
   const maxTokenLifetime = maxTokenLifetimeSeconds(settings);
 
@@ -88,18 +95,49 @@ export function createKeyring(settings: KeyringSettings, sources: KeyringSources
     return previousSecret.get().catch(() => undefined);
   }
 
-  const published = new WeakMap<AppSecret, Promise<void>>();
+  /** Per loaded key: until when it is known to be served, and a confirmation under way. */
+  const published = new WeakMap<AppSecret, { until: number | undefined; confirming: Promise<void> | undefined; replaced: Promise<void> }>();
   async function currentPublished(): Promise<AppSecret> {
     const secret = await currentSecret.get();
-    if (sources.publish === undefined) return secret;
-    let publishing = published.get(secret);
-    if (publishing === undefined) {
-      publishing = sources.publish(secret);
-      published.set(secret, publishing);
-      publishing.catch(() => published.delete(secret));
+    const publish = sources.publish;
+    if (publish === undefined) return secret;
+    let state = published.get(secret);
+    if (state === undefined) {
+      // First use of this key here: the version it replaced keeps being served for the tokens
+      // signed with it (a deployment upgraded, or a signer that never saw it current).
+      state = { until: undefined, confirming: undefined, replaced: publishReplaced(secret, publish) };
+      published.set(secret, state);
     }
-    await publishing;
+    const now = clock.nowSeconds();
+    if (needsConfirming(state.until, now, maxTokenLifetime)) {
+      const until = servedUntilFor(now, maxTokenLifetime);
+      const entry = state;
+      entry.confirming ??= publish(secret, until)
+        .then(() => {
+          entry.until = Math.max(entry.until ?? 0, until);
+        })
+        .catch((error: unknown) => {
+          if (error instanceof KidInUseError) logger.error(`${error.message}: give the new key a new kid`, { kid: error.kid });
+          throw error instanceof KidInUseError ? secretUnavailable() : error;
+        })
+        .finally(() => {
+          entry.confirming = undefined;
+        });
+      await entry.confirming;
+    }
+    await state.replaced;
     return secret;
+  }
+
+  /** The AWSPREVIOUS version, served for the longest token lifetime after the current one was created (if that is still ahead). */
+  async function publishReplaced(current: AppSecret, publish: NonNullable<KeyringSources['publish']>): Promise<void> {
+    const until = (current.createdAt ?? 0) + maxTokenLifetime;
+    if (previousSecret === undefined || until <= clock.nowSeconds()) return;
+    const previous = await previousSecret.get().catch(() => undefined);
+    if (previous === undefined || previous.kid === current.kid) return;
+    await publish(previous, until).catch(() =>
+      logger.warn('could not publish the previous public key; tokens signed with it may not verify', { kid: previous.kid }),
+    );
   }
 
   return {

@@ -1,43 +1,29 @@
-// RS256 mode's public keys, as the function that signs publishes them for the one that serves
-// them: the public-keys function never holds the private key. Pure rules; the record is in
-// lib/store/public-keys.ts.
-import { keyFileName } from './token.ts';
+// RS256 mode's public keys, as the functions that sign publish them for the one that serves them:
+// the public-keys function never holds a private key. Each key is served while a token signed
+// with it may still be valid: a signer confirms, before it signs, that its key is served at least
+// the longest token lifetime ahead, and extends it by an hour when it is not. So a rollback, two
+// rotations in a row or an environment still holding an old version cannot leave a token whose
+// key Prosody cannot fetch, and a key nobody signs with any more stops being served on its own.
+// Pure rules; the records are in lib/store/public-keys.ts.
 
 export interface PublishedKey {
   kid: string;
   /** SPKI PEM. */
   pem: string;
-  /** When this key became current (Secrets Manager's creation time of its version), in seconds. */
-  createdAt: number;
+  /** Served until then (seconds): past the expiry of every token signed with it so far. */
+  servedUntil: number;
 }
 
-export interface PublishedKeys {
-  current: PublishedKey;
-  /** The key `current` replaced, served for the longest token lifetime after the replacement. */
-  previous?: PublishedKey | undefined;
-}
+/** How far past the longest token a confirmation reaches, so a signer writes at most about once an hour. */
+export const PUBLICATION_SLACK_SECONDS = 3_600;
 
-/**
- * What the record becomes when a signer has loaded `key`: undefined when there is nothing to
- * write (it is already current, or the record already names a newer key: an environment still
- * holding the old version must not take the new one back).
- */
-export function afterPublishing(stored: PublishedKeys | undefined, key: PublishedKey): PublishedKeys | undefined {
-  if (stored === undefined) return { current: key };
-  const { current } = stored;
-  if (current.kid === key.kid && current.pem === key.pem) return undefined;
-  if (current.createdAt > key.createdAt) return undefined;
-  return { current: key, previous: current.kid === key.kid ? stored.previous : current };
-}
+/** When a key a signer is about to sign with must stay served until: the longest token it may sign, and the slack. */
+export const servedUntilFor = (nowSeconds: number, maxTokenLifetimeSeconds: number): number => nowSeconds + maxTokenLifetimeSeconds + PUBLICATION_SLACK_SECONDS;
 
-/**
- * The PEM served as `fileName` (`<hex sha256 of kid>.pem`): the current key, and the previous one
- * until the longest-lived token signed with it has expired.
- */
-export function servedKeyFile(published: PublishedKeys | undefined, fileName: string, nowSeconds: number, maxTokenLifetimeSeconds: number): string | undefined {
-  if (published === undefined) return undefined;
-  const { current, previous } = published;
-  if (keyFileName(current.kid) === fileName) return current.pem;
-  if (previous !== undefined && keyFileName(previous.kid) === fileName && nowSeconds < current.createdAt + maxTokenLifetimeSeconds) return previous.pem;
-  return undefined;
-}
+/** Whether a signer must confirm its key again before signing: a token signed now could outlive what is published. */
+export const needsConfirming = (publishedUntil: number | undefined, nowSeconds: number, maxTokenLifetimeSeconds: number): boolean =>
+  publishedUntil === undefined || publishedUntil < nowSeconds + maxTokenLifetimeSeconds;
+
+/** The PEM served for a published key, while it is served. */
+export const servedPem = (published: PublishedKey | undefined, nowSeconds: number): string | undefined =>
+  published !== undefined && nowSeconds < published.servedUntil ? published.pem : undefined;

@@ -36,6 +36,7 @@ import {
   type JsonSchema,
 } from './responses.ts';
 import type { RequestSchema } from './schema.ts';
+import { PUBLIC_KEYS_PARTITION } from './store/public-keys.ts';
 import { KEY_FILE_PATTERN } from './token.ts';
 
 export type HttpMethod = 'POST' | 'GET' | 'PATCH' | 'DELETE';
@@ -62,6 +63,8 @@ export interface FunctionDefinition {
   summary: string;
   /** Runs the stack's jobs too (ending a cancelled appointment's meeting signs a token: the app secret when END_MEETING_URL is set). */
   runsJobs?: boolean;
+  /** The table partitions it may touch (IAM dynamodb:LeadingKeys); every partition when unset. */
+  tablePartitions?: readonly string[];
   /**
    * Its memory (MB), which also sets its CPU: Lambda gives a function memory / 1,769 of a vCPU.
    * Chosen by measurement (npm run bench:cpu; docs/PERFORMANCE.md, "Memory, chosen by measurement").
@@ -90,6 +93,8 @@ export const FUNCTIONS = {
     name: 'public-keys',
     entry: 'functions/lambda/public-keys.ts',
     summary: "RS256 mode: the public keys Prosody's asap_key_server fetches",
+    // Unauthenticated: it reads the published keys' partition and no appointment.
+    tablePartitions: [PUBLIC_KEYS_PARTITION],
     memoryMb: 1024,
   },
 } as const satisfies Record<string, FunctionDefinition>;
@@ -463,8 +468,8 @@ export const readsAppSecret = (
   needs: Pick<FunctionNeeds, 'endsMeetings'>,
 ): boolean => routesOfFunction.some(routeUsesAppSecret) || (fn.runsJobs === true && needs.endsMeetings);
 
-/** In RS256 mode, a function that signs reads and writes the published public keys (a GetItem, then a PutItem when its key is new). */
-const PUBLISHES_PUBLIC_KEY: readonly StoreAction[] = ['dynamodb:GetItem', 'dynamodb:PutItem'];
+/** In RS256 mode, a function that signs keeps its public key served (a conditional UpdateItem, and a GetItem when the condition fails). */
+const PUBLISHES_PUBLIC_KEY: readonly StoreAction[] = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
 
 /** A function's table actions: the union of its routes' (its IAM grant is exactly these), and what publishing its RS256 key takes. */
 export const storeActionsOf = (routesOfFunction: readonly RouteDefinition[], publishesPublicKey = false): readonly StoreAction[] =>

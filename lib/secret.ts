@@ -163,6 +163,8 @@ export interface SecretCacheOptions {
   label?: string;
   /** With no secret cached, answer failures from memory this long instead of asking again. */
   negativeCacheMs?: number;
+  /** A version that may not exist (AWSPREVIOUS before any rotation): its absence is an info line, not an error. */
+  mayNotExist?: boolean;
 }
 
 export interface AppSecretCacheOptions extends SecretCacheOptions {
@@ -247,10 +249,11 @@ export function createSecretCache<T>(
       lastFailureAt = now();
       const reason = error instanceof SecretFetchError ? error.reason : error instanceof Error ? error.name : 'unknown';
       const label = options.label ?? 'the Jitsi app secret';
-      options.logger.error(
-        reason === 'secret_too_short' ? `${label} is shorter than ${MIN_SECRET_BYTES} bytes; refusing to sign with it` : `could not load ${label}`,
-        { reason, servingCachedSecret: usable(cached) },
-      );
+      const log = options.mayNotExist && reason === 'ResourceNotFoundException' ? options.logger.info : options.logger.error;
+      log(reason === 'secret_too_short' ? `${label} is shorter than ${MIN_SECRET_BYTES} bytes; refusing to sign with it` : `could not load ${label}`, {
+        reason,
+        servingCachedSecret: usable(cached),
+      });
       throw error;
     }
   }

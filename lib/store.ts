@@ -6,7 +6,7 @@
 //   conferences   ad-hoc rooms Prosody opened (an appointment's open room is in its history)
 //   join codes    single-use join links, by the code's hash
 //   attendance    who was in an appointment's room and when (ids and times), as Jitsi reported it
-//   public keys   RS256 mode: the public keys the signing function published for the public-keys function
+//   public keys   RS256 mode: the public keys the signing functions published, each served while its tokens may be valid
 // It holds ids, times and states only: never a name, an email or a token.
 import type { AwsClientConfig } from './secret.ts';
 import { openAppointmentHistory, type AppointmentHistory } from './store/appointments.ts';
@@ -14,7 +14,7 @@ import { openAttendance, type AttendanceStore } from './store/attendance.ts';
 import { openAuditTrail, type AuditTrail } from './store/audit.ts';
 import { openAdhocConferences, type AdhocConferences } from './store/conferences.ts';
 import { openJoinCodes, type JoinCodes } from './store/join-codes.ts';
-import { openPublicKeyRecord, type PublicKeyRecord } from './store/public-keys.ts';
+import { openPublicKeyRecords, type PublicKeyRecords } from './store/public-keys.ts';
 import { openRoomPointers, type RoomPointers } from './store/rooms.ts';
 import { openTable } from './store/table.ts';
 
@@ -40,7 +40,7 @@ export interface AppointmentStore {
   conferences: AdhocConferences;
   joinCodes: JoinCodes;
   attendance: AttendanceStore;
-  publicKeys: PublicKeyRecord;
+  publicKeys: PublicKeyRecords;
   /** Loads the client (no request), so an environment a keep-warm ping started answers its first store call as a warm one would. */
   warmUp(): Promise<void>;
   /** Loads the client and opens its connection with one read of nothing (a GetItem): a function's init phase does this. */
@@ -65,7 +65,7 @@ export function createDynamoStore(options: StoreOptions): AppointmentStore {
     conferences: openAdhocConferences(table),
     joinCodes: openJoinCodes(table),
     attendance: openAttendance(table, retentionSeconds),
-    publicKeys: openPublicKeyRecord(table),
+    publicKeys: openPublicKeyRecords(table),
     warmUp: () => table.warmUp(),
     connect: () => table.connect(),
   };

@@ -5,7 +5,7 @@
 // docs/PERFORMANCE.md quotes, with the cost per million requests (arm64 prices).
 //
 // How the cap works (Linux, cgroup v1 `cpu` controller, root): a group per size under
-// /sys/fs/cgroup/cpu/ with cpu.cfs_period_us = 100,000 and cpu.cfs_quota_us = the share of it;
+// /sys/fs/cgroup/cpu/ with cpu.cfs_period_us = 20,000 and cpu.cfs_quota_us = the share of it;
 // the child writes its own pid into the group's cgroup.procs after the import. Where that is not
 // writable, the bench says so and stops (exit 0): nothing here may need root to pass.
 //
@@ -15,6 +15,8 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { BUNDLE_ENTRY_FILE, esbuildOptions } from '../infra/bundling.ts';
@@ -155,6 +157,24 @@ function cgroupsWritable(): boolean {
 const runChild = (node: string, bundle: string, eventsFile: string, procs: string, env: Record<string, string>) =>
   runBenchChild<Sample>(node, CHILD, [bundle, eventsFile, procs], env, 'CPU');
 
+/** EventBridge's PutEvents on loopback (AWS JSON 1.1): every entry accepted, counted. */
+async function startLoopbackEventBridge(): Promise<{ endpoint: string; calls: () => number; close: () => Promise<void> }> {
+  let calls = 0;
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      calls++;
+      const entries = (JSON.parse(body || '{}') as { Entries?: unknown[] }).Entries ?? [];
+      response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+      response.end(JSON.stringify({ FailedEntryCount: 0, Entries: entries.map((_, index) => ({ EventId: `bench-${calls}-${index}` })) }));
+    });
+  });
+  await new Promise<void>((resolvePromise) => server.listen(0, '127.0.0.1', resolvePromise));
+  const { port } = server.address() as AddressInfo;
+  return { endpoint: `http://127.0.0.1:${port}`, calls: () => calls, close: () => new Promise((resolvePromise) => server.close(() => resolvePromise())) };
+}
+
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -195,15 +215,19 @@ async function main(): Promise<void> {
   await signer.keyring.current();
 
   // Each function's environment as the stack gives it: only the signing function is told where the secret is.
+  const eventBridge = await startLoopbackEventBridge();
   const baseEnv = {
     ...sdkEnvironment(fake.endpoint),
     AWS_LAMBDA_FUNCTION_NAME: 'bench',
     AWS_ENDPOINT_URL_DYNAMODB: store.client.endpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
     ...settingsEnvironment({ appId: 'bench-app', jitsiDomain: 'meet.example.com', authMode: 'none', appointmentsTable: TABLE }),
   };
   const envOf = (testCase: Case): Record<string, string> => ({
     ...baseEnv,
     ...(testCase.fn === FUNCTIONS.callerApi ? settingsEnvironment({ secretArn: TEST_SECRET_ARN }) : {}),
+    // As the stack deploys them: the functions that record decisions tell the platform on the bus.
+    ...(testCase.fn !== FUNCTIONS.publicKeys ? settingsEnvironment({ eventBusName: 'bench-bus' }) : {}),
     ...(testCase.fn === FUNCTIONS.reservationsApi
       ? settingsEnvironment({ reservationsKeyArn: PROSODY_KEY_SECRET_ARN, eventsKeyArn: EVENTS_KEY_SECRET_ARN })
       : {}),
@@ -241,6 +265,8 @@ async function main(): Promise<void> {
   process.stderr.write('\n');
   await fake.close();
   await store.close();
+  await eventBridge.close();
+  process.stderr.write(`  PutEvents calls answered: ${eventBridge.calls()}\n`);
   removeCgroups();
 
   console.log(

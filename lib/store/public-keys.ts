@@ -1,57 +1,55 @@
-// The published RS256 public keys: one item, written by the function that signs (after it loads
-// a new key version, before it signs with it) and read by the public-keys function.
+// The published RS256 public keys, one item per key file Prosody asks for, written by the
+// functions that sign (lib/public-keys.ts has the rules) and read by the public-keys function,
+// whose grant reaches this partition only (IAM dynamodb:LeadingKeys).
 //
-//   KEYS / PUBLISHED   { currentKid, currentPem, currentCreatedAt, previousKid?, previousPem?, previousCreatedAt? }
+//   KEYS / <hex sha256 of kid>.pem   { kid, pem, servedUntil }
 import { storeUnavailable } from '../errors.ts';
-import { afterPublishing, type PublishedKey, type PublishedKeys } from '../public-keys.ts';
-import type { Item, Table } from './table.ts';
+import type { PublishedKey } from '../public-keys.ts';
+import type { Table } from './table.ts';
 
-export interface PublicKeyRecord {
-  read(): Promise<PublishedKeys | undefined>;
-  /** Makes `key` the current key, unless it already is or a newer one is; safe to call from many environments at once. */
-  publish(key: PublishedKey): Promise<void>;
+/** The partition the public keys live in: the only one the public-keys function may read. */
+export const PUBLIC_KEYS_PARTITION = 'KEYS';
+
+export interface PublicKeyRecords {
+  /** The key published as `fileName`, if any (served or not). */
+  read(fileName: string): Promise<PublishedKey | undefined>;
+  /**
+   * Makes the key served at least until `key.servedUntil` (never shortens it). Throws
+   * KidInUseError for a kid already published with another key: Prosody keeps a fetched key for
+   * good, so tokens signed with the new one would never verify.
+   */
+  publish(fileName: string, key: PublishedKey): Promise<void>;
 }
 
-const KEY = { pk: 'KEYS', sk: 'PUBLISHED' } as const;
-/** Concurrent publishers re-read and decide again; more than a few losses in a row means something else is wrong. */
-const MAX_ATTEMPTS = 3;
-
-function keyFrom(item: Item, prefix: 'current' | 'previous'): PublishedKey | undefined {
-  const kid = item[`${prefix}Kid`];
-  const pem = item[`${prefix}Pem`];
-  const createdAt = item[`${prefix}CreatedAt`];
-  if (kid === undefined && prefix === 'previous') return undefined;
-  if (typeof kid !== 'string' || typeof pem !== 'string' || typeof createdAt !== 'number') throw storeUnavailable();
-  return { kid, pem, createdAt };
+export class KidInUseError extends Error {
+  override name = 'KidInUseError';
+  constructor(readonly kid: string) {
+    super(`the RS256 kid ${kid} is already published with another key`);
+  }
 }
 
-const fields = (key: PublishedKey | undefined, prefix: 'current' | 'previous'): Item =>
-  key === undefined ? {} : { [`${prefix}Kid`]: key.kid, [`${prefix}Pem`]: key.pem, [`${prefix}CreatedAt`]: key.createdAt };
+const keyOf = (fileName: string) => ({ pk: PUBLIC_KEYS_PARTITION, sk: fileName });
 
-export function openPublicKeyRecord(table: Table): PublicKeyRecord {
-  async function read(): Promise<PublishedKeys | undefined> {
-    const item = await table.get(KEY);
-    return item === undefined ? undefined : { current: keyFrom(item, 'current')!, previous: keyFrom(item, 'previous') };
+export function openPublicKeyRecords(table: Table): PublicKeyRecords {
+  async function read(fileName: string): Promise<PublishedKey | undefined> {
+    const item = await table.get(keyOf(fileName));
+    if (item === undefined) return undefined;
+    const { kid, pem, servedUntil } = item;
+    if (typeof kid !== 'string' || typeof pem !== 'string' || typeof servedUntil !== 'number') throw storeUnavailable();
+    return { kid, pem, servedUntil };
   }
   return {
     read,
-    async publish(key) {
-      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const stored = await read();
-        const next = afterPublishing(stored, key);
-        if (next === undefined) return;
-        // Written only over the record it was decided from.
-        const written =
-          stored === undefined
-            ? await table.put({ ...KEY, ...fields(next.current, 'current'), ...fields(next.previous, 'previous') }, 'attribute_not_exists(pk)')
-            : await table.put(
-                { ...KEY, ...fields(next.current, 'current'), ...fields(next.previous, 'previous') },
-                'currentKid = :kid AND currentCreatedAt = :createdAt',
-                { ':kid': stored.current.kid, ':createdAt': stored.current.createdAt },
-              );
-        if (written) return;
-      }
-      throw storeUnavailable();
+    async publish(fileName, key) {
+      const written = await table.update(keyOf(fileName), {
+        set: 'SET kid = :kid, pem = :pem, servedUntil = :until',
+        condition: '(attribute_not_exists(pem) OR pem = :pem) AND (attribute_not_exists(servedUntil) OR servedUntil < :until)',
+        values: { ':kid': key.kid, ':pem': key.pem, ':until': key.servedUntil },
+      });
+      if (written !== undefined) return;
+      // The condition failed: another signer already served it longer (fine), or the kid names another key.
+      const stored = await read(fileName);
+      if (stored !== undefined && stored.pem !== key.pem) throw new KidInUseError(key.kid);
     },
   };
 }

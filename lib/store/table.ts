@@ -98,8 +98,12 @@ export function openTable(tableName: string, client: AwsClientConfig | undefined
       await sdk();
     },
     async connect() {
-      const { lib, client } = await sdk();
-      await call(async (abortSignal) => client.send(new lib.GetCommand({ TableName, Key: WARM_UP_KEY }), { abortSignal })).catch(() => undefined);
+      try {
+        const { lib, client } = await sdk();
+        await call(async (abortSignal) => client.send(new lib.GetCommand({ TableName, Key: WARM_UP_KEY }), { abortSignal }));
+      } catch {
+        // Left to the first request, which loads and connects again (and answers 503 if it cannot).
+      }
     },
     async get(key) {
       const { lib, client } = await sdk();

@@ -205,6 +205,9 @@ describe('JitsiTokenStack', () => {
     // The public keys function (unauthenticated) reads the published public keys, one item, and no secret at all.
     const keys = grantsOf(rs256.template, FUNCTIONS.publicKeys);
     expect(keys.actions).toEqual(['dynamodb:GetItem', 'logs:CreateLogStream', 'logs:PutLogEvents']);
+    // On the published keys' partition only (the table holds appointments and attendance).
+    const keysRead = keys.statements.find((statement) => [statement.Action].flat().includes('dynamodb:GetItem')) as Statement & { Condition?: unknown };
+    expect(keysRead.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['KEYS'] } });
     // Prosody's function reads no app secret unless it ends meetings (-c endMeetingUrl).
     expect(grantsOf(rs256.template, FUNCTIONS.reservationsApi).statements.some((statement) => JSON.stringify(statement.Resource).includes('jitsi-rs256'))).toBe(
       false,

@@ -86,7 +86,7 @@ describe('RS256 rotation in Secrets Manager', () => {
     return event;
   };
 
-  it('publishes a new key before signing with it, and serves the key it replaced for the longest token lifetime', async () => {
+  it('publishes a new key before signing with it, and serves each key while a token signed with it may be valid', async () => {
     // One table for every environment below, as in a deployment.
     const shared = { ...env(), APPOINTMENTS_TABLE: `rs256-rotation-${process.pid}` };
     const now = Math.floor(Date.now() / 1000);
@@ -113,10 +113,47 @@ describe('RS256 rotation in Secrets Manager', () => {
     ] as const)
       expect((await second.jitsiKeys(keysEvent(kid), lambdaContext())).statusCode, kid).toBe(status);
 
-    // Once the longest-lived token signed with kid-1 has expired, only kid-2 is served.
+    // Two days on, nobody has signed with kid-1 since: its longest-lived token has expired and it
+    // is no longer served; kid-2 is, confirmed again by the signer that signs with it then (its
+    // start-up does that already).
     const later = await loadHandlers(shared, { clock: { nowSeconds: () => now + 2 * 86_400 } });
+    expect(await mint(later)).toBe('kid-2');
     expect((await later.jitsiKeys(keysEvent('kid-2'), lambdaContext())).statusCode).toBe(200);
     expect((await later.jitsiKeys(keysEvent('kid-1'), lambdaContext())).statusCode).toBe(404);
+  });
+
+  it('keeps serving a key rolled back to, and refuses to sign with a kid published with another key', async () => {
+    const shared = { ...env(), APPOINTMENTS_TABLE: `rs256-rollback-${process.pid}` };
+    const now = Math.floor(Date.now() / 1000);
+    const first = rsaSecret('kid-a');
+    fake.secrets.set(TEST_SECRET_ARN, first);
+    fake.previous.delete(TEST_SECRET_ARN);
+    fake.currentCreatedAt = now - 10 * 86_400;
+    await (await loadHandlers(shared, { clock: { nowSeconds: () => now - 3 * 86_400 } })).deps.keyring.current();
+    fake.secrets.set(TEST_SECRET_ARN, rsaSecret('kid-b'));
+    await (await loadHandlers(shared, { clock: { nowSeconds: () => now - 2 * 86_400 } })).deps.keyring.current();
+    // Rolled back to kid-a (AWSCURRENT moved back): days after kid-b replaced it, kid-a signs again and is served again.
+    fake.secrets.set(TEST_SECRET_ARN, first);
+    const rolledBack = await loadHandlers(shared);
+    const token = json(await rolledBack.generateToken(apiEvent('/api/jitsi/generate-token', { roomName: 'r', userName: 'N' }), lambdaContext())).token;
+    expect(decodeJwt(token).header.kid).toBe('kid-a');
+    expect((await rolledBack.jitsiKeys(keysEvent('kid-a'), lambdaContext())).statusCode).toBe(200);
+    // The same kid with another key: no token (Prosody would keep the first key it fetched).
+    fake.secrets.set(TEST_SECRET_ARN, rsaSecret('kid-a'));
+    const reused = await loadHandlers(shared);
+    expect((await reused.generateToken(apiEvent('/api/jitsi/generate-token', { roomName: 'r', userName: 'N' }), lambdaContext())).statusCode).toBe(503);
+  });
+
+  it('publishes the version the current key replaced when nothing was published yet (a deployment upgraded mid-rotation)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    fake.secrets.set(TEST_SECRET_ARN, rsaSecret('kid-new'));
+    fake.previous.set(TEST_SECRET_ARN, rsaSecret('kid-old'));
+    fake.currentCreatedAt = now - 600;
+    const handlers = await loadHandlers({ ...env(), APPOINTMENTS_TABLE: `rs256-upgrade-${process.pid}` });
+    await handlers.deps.keyring.current();
+    // Tokens signed with kid-old before the upgrade keep their key for the longest token lifetime.
+    expect((await handlers.jitsiKeys(keysEvent('kid-old'), lambdaContext())).statusCode).toBe(200);
+    expect((await handlers.jitsiKeys(keysEvent('kid-new'), lambdaContext())).statusCode).toBe(200);
   });
 
   it('refuses a key that is not RSA 2048+ or a secret without a kid (503, never a token)', async () => {
