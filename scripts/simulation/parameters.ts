@@ -58,18 +58,18 @@ const everyRoute = (initMs: number, first: number, warm: number): CappedFigures 
 
 export const CAPPED_MS: Readonly<Record<'caller-api' | 'reservations-api', Readonly<Record<number, CappedFigures>>>> = {
   'caller-api': {
-    128: { initMs: 104, first: { token: 2.98, store: 443 }, warm: { token: 0.24, store: 259 } },
-    256: { initMs: 101, first: { token: 3.29, store: 171 }, warm: { token: 0.26, store: 99.5 } },
-    512: { initMs: 102, first: { token: 3.08, store: 74.2 }, warm: { token: 0.25, store: 39.1 } },
-    1024: { initMs: 106, first: { token: 3.09, store: 24.8 }, warm: { token: 0.23, store: 16.3 } },
-    1769: { initMs: 110, first: { token: 3.15, store: 21.7 }, warm: { token: 0.26, store: 9.94 } },
+    128: { initMs: 110, first: { token: 2.43, store: 511 }, warm: { token: 0.22, store: 300 } },
+    256: { initMs: 111, first: { token: 2.71, store: 206 }, warm: { token: 0.2, store: 120 } },
+    512: { initMs: 104, first: { token: 2.48, store: 82.7 }, warm: { token: 0.19, store: 40.4 } },
+    1024: { initMs: 108, first: { token: 2.32, store: 40.5 }, warm: { token: 0.18, store: 18.7 } },
+    1769: { initMs: 107, first: { token: 2.3, store: 24.7 }, warm: { token: 0.21, store: 12.1 } },
   },
   'reservations-api': {
-    128: everyRoute(108, 34.3, 79.9),
-    256: everyRoute(106, 30.5, 38.7),
-    512: everyRoute(104, 6.52, 4.75),
-    1024: everyRoute(106, 7.17, 3.61),
-    1769: everyRoute(105, 6.62, 2.75),
+    128: everyRoute(117, 80.8, 80),
+    256: everyRoute(109, 19.1, 21),
+    512: everyRoute(112, 7.18, 14.2),
+    1024: everyRoute(109, 6.37, 2.85),
+    1769: everyRoute(113, 6.3, 2.87),
   },
 };
 /** The memory sizes the burst is simulated at. */

@@ -151,7 +151,7 @@ describe('JitsiTokenStack', () => {
     const rs256Functions = rs256.template.toJSON().Resources;
     for (const [fn, memory] of [
       [FUNCTIONS.callerApi, 1024],
-      [FUNCTIONS.reservationsApi, 512],
+      [FUNCTIONS.reservationsApi, 1024],
       [FUNCTIONS.publicKeys, 1024],
     ] as const)
       expect(rs256Functions[functionLogicalId(fn)].Properties.MemorySize, fn.name).toBe(memory);
