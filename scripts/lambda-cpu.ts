@@ -10,6 +10,7 @@
 // writable, the bench says so and stops (exit 0): nothing here may need root to pass.
 //
 // BENCH_CPU_RUNS: fresh processes per cell (default 7); BENCH_CPU_SIZES: e.g. "256,1024";
+// BENCH_CPU_SPLIT=off: each function as one file instead of the deployed split build.
 // BENCH_CPU_NODES: "20", "24" or "20,24" (the default; Node 24 is installed into
 // test-artifacts/node24 from the registry when missing, as CI does).
 import { execFileSync } from 'node:child_process';
@@ -46,6 +47,8 @@ const WARM_INVOCATIONS = 10;
 const RUNS = Number(process.env.BENCH_CPU_RUNS ?? 7);
 const SIZES = (process.env.BENCH_CPU_SIZES?.split(',').map(Number) ?? [...MEMORY_SIZES_MB]) as number[];
 const NODES = process.env.BENCH_CPU_NODES?.split(',') ?? ['20', '24'];
+/** `off`: one file per function (every dynamic import inlined), to see whether the split bundles still pay. */
+const SPLIT = process.env.BENCH_CPU_SPLIT !== 'off';
 const OUT = join(PROJECT_ROOT, '.bench', 'cpu');
 const NODE24 = join(PROJECT_ROOT, 'test-artifacts/node24/node_modules/node/bin/node');
 const TABLE = 'bench-cpu-appointments';
@@ -238,7 +241,8 @@ async function main(): Promise<void> {
   const bundles = new Map<FunctionDefinition, string>();
   for (const fn of Object.values(FUNCTIONS)) {
     const outdir = join(OUT, fn.name);
-    await build(esbuildOptions(join(PROJECT_ROOT, fn.entry), outdir, { bundleAwsSdk: true }));
+    const options = esbuildOptions(join(PROJECT_ROOT, fn.entry), outdir, { bundleAwsSdk: true });
+    await build(SPLIT ? options : { ...options, splitting: false });
     bundles.set(fn, join(outdir, BUNDLE_ENTRY_FILE));
   }
 
@@ -270,7 +274,7 @@ async function main(): Promise<void> {
   removeCgroups();
 
   console.log(
-    `\njitsi-token-api bench:cpu: init on a full core, the handler capped at the memory's share; ${RUNS} fresh processes per cell, ${WARM_INVOCATIONS} warm invocations each; ${new Date().toISOString().slice(0, 10)}\n`,
+    `\njitsi-token-api bench:cpu: init on a full core, the handler capped at the memory's share; ${RUNS} fresh processes per cell, ${WARM_INVOCATIONS} warm invocations each; ${SPLIT ? 'the deployed split build' : 'one file per function (BENCH_CPU_SPLIT=off)'}; ${new Date().toISOString().slice(0, 10)}\n`,
   );
   console.log(
     '| Node | function: first request | memory | CPU share | init p50 | first answer p50 / p95 | warm p50 / p95 | not the expected status | cost per 1M warm requests |',
