@@ -15,6 +15,7 @@ import {
 import { createEventBridgePublisher, NO_PUBLISHER, type Publisher } from './platform-events.ts';
 import { readsAppSecret, readsEventsKey, readsReservationKey, routesOf, storeActionsOf, type FunctionDefinition, type RouteDefinition } from './routes.ts';
 import type { AppointmentStore, StoreOptions } from './store.ts';
+import { LOCAL_STORE_CLIENT } from './store/table.ts';
 import { keyFileName } from './token.ts';
 
 export interface Deps {
@@ -84,10 +85,7 @@ export function createDeps(settings: Settings, options: DepsOptions = {}): Deps 
   }
   // Under sam local the table may live in a store on the developer's machine (APPOINTMENTS_ENDPOINT), which checks no credentials.
   const storeClient =
-    options.storeClient ??
-    (settings.appointmentsEndpoint === undefined
-      ? undefined
-      : { endpoint: settings.appointmentsEndpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    options.storeClient ?? (settings.appointmentsEndpoint === undefined ? undefined : { ...LOCAL_STORE_CLIENT, endpoint: settings.appointmentsEndpoint });
   const store =
     options.openStore?.({
       tableName: settings.appointmentsTable,

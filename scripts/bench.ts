@@ -8,6 +8,7 @@ import { BUNDLE_ENTRY_FILE, esbuildOptions } from '../infra/bundling.ts';
 import { loadSettings, settingsEnvironment } from '../lib/config.ts';
 import { createDeps } from '../lib/deps.ts';
 import { createDynamoStore } from '../lib/store.ts';
+import { LOCAL_STORE_CLIENT } from '../lib/store/table.ts';
 import { createLogger } from '../lib/log.ts';
 import { createGenerateTokenHandler } from '../functions/generate-token.ts';
 import { createCallerApiHandler } from '../functions/lambda/caller-api.ts';
@@ -266,7 +267,7 @@ async function main(): Promise<void> {
   const publishingDeps = createDeps(loadSettings(lambdaEnv as never), {
     logger: createLogger(() => {}),
     openStore: createDynamoStore,
-    storeClient: { endpoint: storeCalls.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } },
+    storeClient: { ...LOCAL_STORE_CLIENT, endpoint: storeCalls.endpoint },
     publisher: { publish: async (events) => published.push(...events) > 0 },
   });
   const publishing = createGenerateTokenHandler(publishingDeps) as unknown as (event: unknown, context: unknown) => Promise<{ statusCode: number }>;

@@ -9,6 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { SETTINGS } from '#lib/config';
 import type { AwsClientConfig } from '#lib/secret';
 import { TABLE_SCHEMA } from '#lib/store';
+import { LOCAL_STORE_CLIENT } from '#lib/store/table';
 
 type Dynalite = (options: { path?: string; createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
 const dynalite = createRequire(import.meta.url)('dynalite') as Dynalite;
@@ -18,9 +19,6 @@ export interface EmbeddedStore {
   client: AwsClientConfig & { endpoint: string };
   close(): Promise<void>;
 }
-
-/** Fixed credentials and region: dynalite checks neither, the SDK needs both. */
-const LOCAL_CLIENT = { region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 
 /** The store folder is held by another process (LevelDB allows one): said in words, not as a crash. */
 export class StoreInUseError extends Error {
@@ -87,7 +85,7 @@ export async function startEmbeddedStore(
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
   return {
-    client: { ...LOCAL_CLIENT, endpoint: `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}` },
+    client: { ...LOCAL_STORE_CLIENT, endpoint: `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}` },
     close: () =>
       new Promise<void>((done) =>
         server.close(() => {

@@ -3,9 +3,8 @@
 // whose grant reaches this partition only (IAM dynamodb:LeadingKeys).
 //
 //   KEYS / <hex sha256 of kid>.pem   { kid, pem, servedUntil }
-import { storeUnavailable } from '../errors.ts';
 import type { PublishedKey } from '../public-keys.ts';
-import type { Table } from './table.ts';
+import { fieldsOf, type Table } from './table.ts';
 
 /** The partition the public keys live in: the only one the public-keys function may read. */
 export const PUBLIC_KEYS_PARTITION = 'KEYS';
@@ -34,9 +33,8 @@ export function openPublicKeyRecords(table: Table): PublicKeyRecords {
   async function read(fileName: string): Promise<PublishedKey | undefined> {
     const item = await table.get(keyOf(fileName));
     if (item === undefined) return undefined;
-    const { kid, pem, servedUntil } = item;
-    if (typeof kid !== 'string' || typeof pem !== 'string' || typeof servedUntil !== 'number') throw storeUnavailable();
-    return { kid, pem, servedUntil };
+    const fields = fieldsOf(item);
+    return { kid: fields.text('kid'), pem: fields.text('pem'), servedUntil: fields.number('servedUntil') };
   }
   return {
     read,

@@ -47,6 +47,9 @@ const SDK_REQUEST_TIMEOUT_MS = 600;
 const SDK_MAX_ATTEMPTS = 2;
 export const STORE_DEADLINE_MS = 1_500;
 
+/** A store on a developer's machine (the embedded dynalite): it checks neither credentials nor region, the SDK needs both. */
+export const LOCAL_STORE_CLIENT = { region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } as const;
+
 /** The item `connect` reads: nothing is ever written there. */
 const WARM_UP_KEY: Key = { pk: 'WARM-UP', sk: 'WARM-UP' };
 
