@@ -67,6 +67,10 @@ const SUB_VALUE = /^[a-z0-9][a-z0-9._-]{0,252}$/;
 const ROOM_PREFIX = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 /** A browser origin: scheme and host, optional port, no path, no "*". */
 export const ORIGIN_PATTERN = /^https?:\/\/[a-z0-9.-]+(?::\d{1,5})?$/;
+/** An address to listen on: IPv4, IPv6 or localhost. */
+const BIND_ADDRESS = /^[0-9a-fA-F:.]{2,45}$|^localhost$/;
+/** A service endpoint: scheme, host and port, nothing after. */
+const ENDPOINT_URL = /^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?\/?$/;
 const SECRETS_MANAGER_ID = /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$/;
 
 export function matching(pattern: RegExp, expected: string) {
@@ -409,7 +413,7 @@ export const SETTINGS = {
     parse(value, context, name) {
       // A deployed function reaches the region's DynamoDB only: an endpoint here would send its data elsewhere.
       if (value !== undefined && context.runtime === 'lambda') throw new ConfigError(name, 'is honoured only under sam local');
-      return matching(/^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?\/?$/, 'an http(s) endpoint URL such as http://host.docker.internal:8000')(value, name);
+      return matching(ENDPOINT_URL, 'an http(s) endpoint URL such as http://host.docker.internal:8000')(value, name);
     },
   }),
   adhocRooms: row({
@@ -580,8 +584,7 @@ export const SETTINGS = {
     scope: 'local',
     doc: 'local server bind address',
     defaultDoc: '`127.0.0.1`',
-    parse: (value, _context, name) =>
-      matching(/^[0-9a-fA-F:.]{2,45}$|^localhost$/, 'an IP address to bind, e.g. 127.0.0.1 or 0.0.0.0')(value, name) ?? '127.0.0.1',
+    parse: (value, _context, name) => matching(BIND_ADDRESS, 'an IP address to bind, e.g. 127.0.0.1 or 0.0.0.0')(value, name) ?? '127.0.0.1',
   }),
   localStore: row({
     variable: 'LOCAL_STORE',
@@ -603,7 +606,7 @@ export const SETTINGS = {
     doc: "the address the embedded store listens on with `LOCAL_STORE_PORT` (Linux: the Docker bridge's, e.g. `172.17.0.1`, so sam local's containers reach it; it has no authentication, so never a public one)",
     defaultDoc: '`127.0.0.1`',
     parse(value, context, name) {
-      const host = matching(/^[0-9a-fA-F:.]{2,45}$|^localhost$/, 'an IP address to bind, e.g. 127.0.0.1 or 172.17.0.1')(value, name) ?? '127.0.0.1';
+      const host = matching(BIND_ADDRESS, 'an IP address to bind, e.g. 127.0.0.1 or 172.17.0.1')(value, name) ?? '127.0.0.1';
       if (host === '0.0.0.0' || host === '::')
         context.warn(`${name}=${host}: the embedded store (no authentication) is reachable from every network this machine is on`);
       return host;
@@ -614,8 +617,7 @@ export const SETTINGS = {
     scope: 'local',
     doc: "use this DynamoDB endpoint (e.g. `https://dynamodb.eu-west-1.amazonaws.com`, with the AWS SDK's usual credentials and region) instead of the embedded store; the table `APPOINTMENTS_TABLE` must exist there with the stack's keys (`pk`, `sk`)",
     defaultDoc: 'none (the embedded store)',
-    parse: (value, _context, name) =>
-      matching(/^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?\/?$/, 'an http(s) endpoint URL such as https://dynamodb.eu-west-1.amazonaws.com')(value, name),
+    parse: (value, _context, name) => matching(ENDPOINT_URL, 'an http(s) endpoint URL such as https://dynamodb.eu-west-1.amazonaws.com')(value, name),
   }),
   localHostnames: row({
     variable: 'LOCAL_HOSTNAMES',
