@@ -1,5 +1,5 @@
 // What a handler is built from: settings, logger, signing keys, the appointment store and clock. A Lambda function
-// builds them once from its environment (defaultDeps); tests and the local server hand their own.
+// builds them once from its environment (deployedHandler); tests and the local server hand their own.
 import { ConfigError, detectRuntime, loadSettings, SETTINGS, type Settings } from './config.ts';
 import { createKeyring, systemClock, type Clock, type Keyring } from './keyring.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -182,8 +182,6 @@ export async function prepareForFirstRequest(deps: Deps, needs: FirstRequestNeed
   clearTimeout(timer);
 }
 
-let processDeps: Deps | undefined;
-
 /** What a deployed function's entry says about itself: which function it is, and how it opens the store. */
 export interface FunctionEntryOptions extends Pick<DepsOptions, 'openStore'> {
   fn: FunctionDefinition;
@@ -191,14 +189,16 @@ export interface FunctionEntryOptions extends Pick<DepsOptions, 'openStore'> {
   routes?: readonly RouteDefinition[];
 }
 
-/** One set per process, from the environment: what a deployed function is built with. */
-export function defaultDeps({ fn, routes = routesOf(fn), ...options }: FunctionEntryOptions): Deps {
-  if (processDeps === undefined) {
+let processFunction: { deps: Deps; needs: FirstRequestNeeds } | undefined;
+
+/** One set per process, from the environment: what a deployed function is built with, and what its routes need. */
+function functionDeps({ fn, routes = routesOf(fn), ...options }: FunctionEntryOptions): { deps: Deps; needs: FirstRequestNeeds } {
+  if (processFunction === undefined) {
     const settings = loadSettings();
-    const endsMeetings = settings.endMeetingUrl !== undefined;
-    processDeps = createDeps(settings, { ...options, readsAppSecret: readsAppSecret(fn, routes, { endsMeetings }) });
+    const needs = firstRequestNeedsOf(fn, routes, settings);
+    processFunction = { deps: createDeps(settings, { ...options, readsAppSecret: needs.appSecret }), needs };
   }
-  return processDeps;
+  return processFunction;
 }
 
 type LambdaHandler<E, C, R> = (event: E, context: C) => Promise<R>;
@@ -214,14 +214,14 @@ export async function deployedHandler<E, C, R>(
   options: FunctionEntryOptions,
 ): Promise<LambdaHandler<E, C, R>> {
   if (detectRuntime() !== 'local') {
-    const deps = defaultDeps(options);
+    const { deps, needs } = functionDeps(options);
     const handler = factory(deps);
-    await prepareForFirstRequest(deps, firstRequestNeedsOf(options.fn, options.routes ?? routesOf(options.fn), deps.settings));
+    await prepareForFirstRequest(deps, needs);
     return handler;
   }
   let built: LambdaHandler<E, C, R> | undefined;
   return (event, context) => {
-    built ??= factory(defaultDeps(options));
+    built ??= factory(functionDeps(options).deps);
     return built(event, context);
   };
 }
