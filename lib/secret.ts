@@ -3,7 +3,7 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { SecretSource, Signing } from './config.ts';
-import { startDeadline } from './deadline.ts';
+import { deadlineSignal } from './deadline.ts';
 import type { Logger } from './log.ts';
 import { secretUnavailable } from './errors.ts';
 import { createSigningKey, MIN_SECRET_BYTES, type VerificationKey } from './token.ts';
@@ -213,19 +213,16 @@ export function createSecretCache<T>(
   async function fetchWithDeadline(): Promise<FetchedSecret> {
     // The deadline is the network call's: loading the client first is CPU work, however slow.
     await fetcher.prepare?.();
-    const controller = new AbortController();
-    let stop: (() => void) | undefined;
-    // Counted in responsive time (lib/deadline.ts): a throttled CPU does not make it run out.
+    // Counted in responsive time (lib/deadline.ts): a throttled CPU does not make it run out. The
+    // race ends a fetcher that ignores the signal.
+    const { signal, done } = deadlineSignal(deadlineMs);
     const deadline = new Promise<never>((_, reject) => {
-      stop = startDeadline(deadlineMs, () => {
-        controller.abort();
-        reject(new SecretFetchError('deadline_exceeded'));
-      });
+      signal.addEventListener('abort', () => reject(new SecretFetchError('deadline_exceeded')), { once: true });
     });
     try {
-      return await Promise.race([fetcher(controller.signal), deadline]);
+      return await Promise.race([fetcher(signal), deadline]);
     } finally {
-      stop?.();
+      done();
     }
   }
 
