@@ -10,27 +10,23 @@ import { EVENT_SOURCE, PLATFORM_EVENT_SCHEMAS, PLATFORM_EVENT_TYPES } from '../l
 import { routes } from '../lib/routes.ts';
 import { PROJECT_ROOT } from './server-process.ts';
 
-export const SETTINGS_START = /<!-- settings:start[^>]*-->\n/;
-export const SETTINGS_END = '<!-- settings:end -->';
+/**
+ * A generated block between `<!-- <name>:start … -->` and `<!-- <name>:end -->` in a document,
+ * replaced by `content`; throws (naming `file`) when the markers are missing.
+ */
+function withGeneratedBlock(text: string, name: string, file: string, content: string): string {
+  const start = new RegExp(`<!-- ${name}:start[^>]*-->\n`).exec(text);
+  const end = text.indexOf(`<!-- ${name}:end -->`);
+  if (!start || end < start.index) throw new Error(`${file} has no ${name} markers`);
+  return `${text.slice(0, start.index + start[0].length)}${content}\n${text.slice(end)}`;
+}
 
 /** The README with its settings block replaced by the current table. */
-export function withSettingsTable(readme: string): string {
-  const start = SETTINGS_START.exec(readme);
-  const end = readme.indexOf(SETTINGS_END);
-  if (!start || end < start.index) throw new Error('README.md has no settings markers');
-  return `${readme.slice(0, start.index + start[0].length)}${settingsTableMarkdown()}\n${readme.slice(end)}`;
-}
-
-export const PERMISSIONS_START = /<!-- permissions:start[^>]*-->\n/;
-export const PERMISSIONS_END = '<!-- permissions:end -->';
+export const withSettingsTable = (readme: string): string => withGeneratedBlock(readme, 'settings', 'README.md', settingsTableMarkdown());
 
 /** docs/SECURITY.md with its function × permission block replaced by the table read from synthesized templates. */
-export function withPermissionsTable(security: string, table = permissionsTableMarkdown()): string {
-  const start = PERMISSIONS_START.exec(security);
-  const end = security.indexOf(PERMISSIONS_END);
-  if (!start || end < start.index) throw new Error('docs/SECURITY.md has no permissions markers');
-  return `${security.slice(0, start.index + start[0].length)}${table}\n${security.slice(end)}`;
-}
+export const withPermissionsTable = (security: string, table = permissionsTableMarkdown()): string =>
+  withGeneratedBlock(security, 'permissions', 'docs/SECURITY.md', table);
 
 export const openApiText = (): string => `${JSON.stringify(buildOpenApi(routes), null, 2)}\n`;
 
