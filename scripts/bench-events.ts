@@ -94,3 +94,6 @@ export function runBenchChild<T>(node: string, script: string, args: readonly st
     });
   });
 }
+
+/** A figure as the benches print it: whole from 100, one decimal from 10, two below. */
+export const fmt = (n: number): string => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(n >= 10 ? 1 : 2));

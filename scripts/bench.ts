@@ -23,6 +23,7 @@ import {
   EVENTS_KEY,
   runBenchChild,
   EVENTS_KEY_SECRET_ARN,
+  fmt,
   occupantJoinedEvent,
   PROSODY_KEY,
   PROSODY_KEY_SECRET_ARN,
@@ -49,7 +50,6 @@ interface Row {
   met: boolean | undefined;
 }
 const rows: Row[] = [];
-const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(n >= 10 ? 1 : 2));
 function row(figure: string, value: string, floor: string, ratio: number | undefined, target: string, met: boolean | undefined): void {
   rows.push({ figure, value, floor, ratio: ratio === undefined ? '' : `${ratio.toFixed(2)}×`, target, met });
   process.stderr.write(`  ${figure}: ${value}${floor ? ` (floor ${floor})` : ''}\n`);

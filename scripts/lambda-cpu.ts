@@ -14,7 +14,7 @@
 // BENCH_CPU_NODES: "20", "24" or "20,24" (the default; Node 24 is installed into
 // test-artifacts/node24 from the registry when missing, as CI does).
 import { execFileSync } from 'node:child_process';
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,18 +27,19 @@ import { createDeps } from '../lib/deps.ts';
 import { createLogger } from '../lib/log.ts';
 import { FUNCTIONS, ROUTES, type FunctionDefinition } from '../lib/routes.ts';
 import { createDynamoStore } from '../lib/store.ts';
+import { keyFileName } from '../lib/token.ts';
 import { sdkEnvironment, startFakeSecretsManager, TEST_SECRET_ARN } from '../test/helpers/fake-secrets-manager.ts';
-import { event, EVENTS_KEY, runBenchChild, EVENTS_KEY_SECRET_ARN, PROSODY_KEY, PROSODY_KEY_SECRET_ARN, reservationEvent } from './bench-events.ts';
+import { event, EVENTS_KEY, fmt, runBenchChild, EVENTS_KEY_SECRET_ARN, PROSODY_KEY, PROSODY_KEY_SECRET_ARN, reservationEvent } from './bench-events.ts';
 import { PROJECT_ROOT } from './server-process.ts';
+import { percentile } from './simulation/model.ts';
+import { PRICES } from './simulation/parameters.ts';
 
 export const MEMORY_SIZES_MB = [128, 256, 512, 1024, 1769] as const;
 /** Lambda's CPU share: proportional to memory, one vCPU at 1,769 MB. */
 export const cpuShareOf = (memoryMb: number): number => Math.min(1, memoryMb / 1769);
-/** arm64, us-east-1 (first tier): per GB-second of billed duration (rounded up to 1 ms), and per request. */
-export const ARM64_PRICE = { perGbSecond: 0.0000133334, perMillionRequests: 0.2 } as const;
-/** What a million requests cost at a billed duration of `ms`. */
+/** What a million requests cost at a billed duration of `ms` (rounded up to 1 ms), at the simulation's arm64 list prices. */
 export const costPerMillion = (ms: number, memoryMb: number): number =>
-  1e6 * (Math.ceil(ms) / 1000) * (memoryMb / 1024) * ARM64_PRICE.perGbSecond + ARM64_PRICE.perMillionRequests;
+  1e6 * ((Math.ceil(ms) / 1000) * (memoryMb / 1024) * PRICES.perGbSecond + PRICES.perRequest);
 
 const CGROUP_ROOT = '/sys/fs/cgroup/cpu';
 const CGROUP_BASE = join(CGROUP_ROOT, 'jitsi-token-api-bench');
@@ -53,14 +54,16 @@ const OUT = join(PROJECT_ROOT, '.bench', 'cpu');
 const NODE24 = join(PROJECT_ROOT, 'test-artifacts/node24/node_modules/node/bin/node');
 const TABLE = 'bench-cpu-appointments';
 const SECRET = randomBytes(48).toString('base64url');
+/** The RS256 key the keys function serves here (published as a signer would). */
+const BENCH_KID = 'bench-2026';
 const RS256_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bench-rs256-AbCdEf';
 
 /** The heaviest first request of each function, and one more of caller-api's (the ad-hoc token a patient waits on). */
 interface Case {
   label: string;
   fn: FunctionDefinition;
-  /** The first event, then the warm ones (each its own request: a retry would be answered from its record). */
-  events: (run: string) => unknown[];
+  /** The i-th event of a run: the first, then the warm ones (each its own request: a retry would be answered from its record). */
+  event: (run: string, i: number) => unknown;
   status: number;
   env?: Record<string, string>;
 }
@@ -75,33 +78,29 @@ const CASES: readonly Case[] = [
   {
     label: `${FUNCTIONS.callerApi.name}: ${ROUTES.generateToken.name} (ad-hoc)`,
     fn: FUNCTIONS.callerApi,
-    events: () =>
-      Array.from({ length: WARM_INVOCATIONS + 1 }, () =>
-        event(ROUTES.generateToken, { roomName: 'bench-room', userName: 'Bench Person', userId: 'bench-user', isModerator: true, expiresIn: 3600 }),
-      ),
+    event: () => event(ROUTES.generateToken, { roomName: 'bench-room', userName: 'Bench Person', userId: 'bench-user', isModerator: true, expiresIn: 3600 }),
     status: 200,
   },
   {
     label: `${FUNCTIONS.callerApi.name}: ${ROUTES.createRoom.name}`,
     fn: FUNCTIONS.callerApi,
-    events: (run) => Array.from({ length: WARM_INVOCATIONS + 1 }, (_, i) => event(ROUTES.createRoom, createRoomBody(`appt-${run}-${i}`))),
+    event: (run, i) => event(ROUTES.createRoom, createRoomBody(`appt-${run}-${i}`)),
     status: 200,
   },
   {
     label: `${FUNCTIONS.reservationsApi.name}: ${ROUTES.reservationCreate.name}`,
     fn: FUNCTIONS.reservationsApi,
-    events: (run) => Array.from({ length: WARM_INVOCATIONS + 1 }, (_, i) => reservationEvent(`bench-cpu-${run}-${i}`)),
+    event: (run, i) => reservationEvent(`bench-cpu-${run}-${i}`),
     status: 200,
   },
   {
     label: `${FUNCTIONS.publicKeys.name}: ${ROUTES.jitsiKeys.name} (RS256)`,
     fn: FUNCTIONS.publicKeys,
-    events: () => Array.from({ length: WARM_INVOCATIONS + 1 }, () => ({ ...event(ROUTES.jitsiKeys, undefined), pathParameters: { keyFile: KEY_FILE } })),
+    event: () => ({ ...event(ROUTES.jitsiKeys, undefined), pathParameters: { keyFile: keyFileName(BENCH_KID) } }),
     status: 200,
     env: settingsEnvironment({ signing: 'rs256' }),
   },
 ];
-let KEY_FILE = '';
 
 /** The child: import (full core), join the cgroup, answer the first event, then the warm ones. */
 const CHILD = `
@@ -178,12 +177,6 @@ async function startLoopbackEventBridge(): Promise<{ endpoint: string; calls: ()
   return { endpoint: `http://127.0.0.1:${port}`, calls: () => calls, close: () => new Promise((resolvePromise) => server.close(() => resolvePromise())) };
 }
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-};
-const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(n >= 10 ? 1 : 2));
-
 async function main(): Promise<void> {
   if (!cgroupsWritable()) {
     console.log(`bench:cpu skipped: ${CGROUP_ROOT} is not writable here (it needs Linux's cgroup v1 cpu controller and root).`);
@@ -205,12 +198,11 @@ async function main(): Promise<void> {
   await ensureTable(store.client, TABLE);
   // RS256's public key, published as the signing function would, for the keys function to serve.
   const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
-  const rs256Secret = JSON.stringify({ kid: 'bench-2026', privateKey });
+  const rs256Secret = JSON.stringify({ kid: BENCH_KID, privateKey });
   fake.secrets.set(TEST_SECRET_ARN, SECRET);
   fake.secrets.set(RS256_SECRET_ARN, rs256Secret);
   fake.secrets.set(PROSODY_KEY_SECRET_ARN, PROSODY_KEY);
   fake.secrets.set(EVENTS_KEY_SECRET_ARN, EVENTS_KEY);
-  KEY_FILE = `${createHash('sha256').update('bench-2026').digest('hex')}.pem`;
   const signer = createDeps(
     loadSettings(settingsEnvironment({ appId: 'bench-app', authMode: 'none', signing: 'rs256', appointmentsTable: TABLE, appSecret: rs256Secret })),
     { logger: createLogger(() => {}), openStore: createDynamoStore, storeClient: store.client },
@@ -256,7 +248,8 @@ async function main(): Promise<void> {
       for (const testCase of CASES) {
         for (const size of cells) {
           const eventsFile = join(OUT, `events-${run}-${version}-${testCase.fn.name}-${size}.json`);
-          writeFileSync(eventsFile, JSON.stringify(testCase.events(`${run}-${version}-${size}-${randomBytes(3).toString('hex')}`)));
+          const runId = `${run}-${version}-${size}-${randomBytes(3).toString('hex')}`;
+          writeFileSync(eventsFile, JSON.stringify(Array.from({ length: WARM_INVOCATIONS + 1 }, (_, i) => testCase.event(runId, i))));
           const sample = await runChild(node, bundles.get(testCase.fn)!, eventsFile, size === 'uncapped' ? '-' : cgroupFor(size), envOf(testCase));
           const bad = sample.statuses.filter((status) => status !== testCase.status);
           if (bad.length > 0) process.stderr.write(`  ${testCase.label} at ${size} MB on Node ${version}: answered ${sample.statuses.join(', ')}\n`);
