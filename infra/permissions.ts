@@ -39,11 +39,11 @@ const SECRET_COLUMNS = [
   { heading: 'webhook signing secret', matches: /WebhookSigningSecret/ },
 ] as const;
 
-type Statement = { Action: string | string[]; Resource: unknown };
+export type PolicyStatement = { Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, string[]>> };
 export type FunctionPermissions = ReadonlySet<string>;
 
-/** A function's permissions in one template, as `secret:<column>`, `dynamodb:<Action>`, `events:PutEvents`, `kms:Decrypt`. */
-export function permissionsOf(template: Record<string, any>, fn: FunctionDefinition): FunctionPermissions | undefined {
+/** The statements of a function's own role policy in a template (undefined: the template has no such function). */
+export function policyStatementsOf(template: Record<string, any>, fn: FunctionDefinition): PolicyStatement[] | undefined {
   const resources = template.Resources as Record<string, any>;
   const lambda = resources[functionLogicalId(fn)];
   if (lambda === undefined) return undefined;
@@ -51,8 +51,15 @@ export function permissionsOf(template: Record<string, any>, fn: FunctionDefinit
   const policy = Object.values(resources).find(
     (resource) => resource.Type === 'AWS::IAM::Policy' && resource.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleId),
   );
+  return policy?.Properties.PolicyDocument.Statement ?? [];
+}
+
+/** A function's permissions in one template, as `secret:<column>`, `dynamodb:<Action>`, `events:PutEvents`, `kms:Decrypt`. */
+export function permissionsOf(template: Record<string, any>, fn: FunctionDefinition): FunctionPermissions | undefined {
+  const statements = policyStatementsOf(template, fn);
+  if (statements === undefined) return undefined;
   const found = new Set<string>();
-  for (const statement of (policy?.Properties.PolicyDocument.Statement ?? []) as Statement[]) {
+  for (const statement of statements) {
     const actions = [statement.Action].flat();
     const resource = JSON.stringify(statement.Resource);
     if (actions.includes('secretsmanager:GetSecretValue')) {
@@ -61,9 +68,7 @@ export function permissionsOf(template: Record<string, any>, fn: FunctionDefinit
       if (column === undefined) throw new Error(`${fn.name} reads a secret the permissions table has no column for: ${resource}`);
       found.add(`secret:${column.heading}`);
     }
-    const partitions = (statement as { Condition?: Record<string, Record<string, string[]>> }).Condition?.['ForAllValues:StringEquals']?.[
-      'dynamodb:LeadingKeys'
-    ];
+    const partitions = statement.Condition?.['ForAllValues:StringEquals']?.['dynamodb:LeadingKeys'];
     for (const action of actions) {
       if (/^(logs|xray):/.test(action) || /^secretsmanager:(GetSecretValue|DescribeSecret)$/.test(action)) continue;
       if (!/^(dynamodb|events|kms):/.test(action)) throw new Error(`${fn.name} is granted ${action}, which the permissions table does not show`);

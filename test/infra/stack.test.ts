@@ -23,6 +23,7 @@ import {
   type RouteDefinition,
 } from '../../lib/routes.ts';
 import { functionLogicalId } from '../../infra/token-function.ts';
+import { policyStatementsOf, type PolicyStatement } from '../../infra/permissions.ts';
 import { handlerFactoryOf } from '../../lib/http/function-handler.ts';
 
 /** The default deployment signs with HS256: the RS256 keys function and route are not in it. */
@@ -40,16 +41,11 @@ function resourcesOf(template: ReturnType<typeof synth>['template'], type: strin
   return template.findResources(type);
 }
 
-type Statement = { Action: string | string[]; Resource: unknown };
+type Statement = PolicyStatement;
 
 /** The statements of a function's role policy and the actions they allow. */
 function grantsOf(template: ReturnType<typeof synth>['template'], fn: FunctionDefinition): { actions: string[]; statements: Statement[] } {
-  const resources = template.toJSON().Resources;
-  const roleId = resources[functionLogicalId(fn)].Properties.Role['Fn::GetAtt'][0];
-  const policy = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).find((candidate) =>
-    candidate.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleId),
-  )!;
-  const statements = policy.Properties.PolicyDocument.Statement as Statement[];
+  const statements = policyStatementsOf(template.toJSON(), fn)!;
   return { statements, actions: statements.flatMap((statement) => [statement.Action].flat()).sort() };
 }
 
@@ -206,7 +202,7 @@ describe('JitsiTokenStack', () => {
     const keys = grantsOf(rs256.template, FUNCTIONS.publicKeys);
     expect(keys.actions).toEqual(['dynamodb:GetItem', 'logs:CreateLogStream', 'logs:PutLogEvents']);
     // On the published keys' partition only (the table holds appointments and attendance).
-    const keysRead = keys.statements.find((statement) => [statement.Action].flat().includes('dynamodb:GetItem')) as Statement & { Condition?: unknown };
+    const keysRead = keys.statements.find((statement) => [statement.Action].flat().includes('dynamodb:GetItem'))!;
     expect(keysRead.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['KEYS'] } });
     // Prosody's function reads no app secret unless it ends meetings (-c endMeetingUrl).
     expect(grantsOf(rs256.template, FUNCTIONS.reservationsApi).statements.some((statement) => JSON.stringify(statement.Resource).includes('jitsi-rs256'))).toBe(
