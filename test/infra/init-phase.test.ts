@@ -15,6 +15,7 @@ import { FUNCTIONS, ROUTES, type FunctionDefinition, type RouteDefinition } from
 import { sdkEnvironment, startFakeSecretsManager, TEST_SECRET_ARN, type FakeSecretsManager } from '../helpers/fake-secrets-manager.ts';
 import { recordLogLines } from '../helpers/log-record.ts';
 import { testTempDir } from '../helpers/temp.ts';
+import { committedEvent } from '../helpers/deployed-bundles.ts';
 
 const TABLE = 'init-phase-appointments';
 const RESERVATIONS_KEY_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:init-reservations-key-AbCdEf';
@@ -43,20 +44,16 @@ afterAll(async () => {
   await store.close();
 });
 
-/** Imports the bundle, moves its chunks away, says INIT, waits for GO, answers the event, prints RESULT. */
+/** Imports the bundle, moves its chunks away, says INIT, waits for GO, answers the event (committedEvent's, times moved to now), prints RESULT. */
 const CHILD = `
-import { renameSync, readFileSync } from 'node:fs';
+import { renameSync } from 'node:fs';
 import { once } from 'node:events';
-const [dir, eventFile] = process.argv.slice(1);
+const [dir, eventJson] = process.argv.slice(1);
 const { handler } = await import(dir + '/${BUNDLE_ENTRY_FILE}');
 renameSync(dir + '/chunks', dir + '/chunks-moved-after-init');
 process.stdout.write('INIT\\n');
 await once(process.stdin, 'data');
-const event = JSON.parse(readFileSync(eventFile, 'utf8'));
-if (event.body && event.body.startsWith('name=')) event.body = event.body.replace(/start_time=[^&]*/, 'start_time=' + encodeURIComponent(new Date().toISOString()));
-if (event.body && event.body.includes('scheduledStartTime')) {
-  const body = JSON.parse(event.body); body.scheduledStartTime = new Date(Date.now() + 3600e3).toISOString(); event.body = JSON.stringify(body);
-}
+const event = JSON.parse(eventJson);
 const result = await handler(event, { awsRequestId: 'init-phase', functionName: 'f', getRemainingTimeInMillis: () => 10000 });
 process.stdout.write('RESULT ' + JSON.stringify(result) + '\\n');
 process.exit(0);
@@ -66,7 +63,7 @@ process.exit(0);
 async function firstRequest(fn: FunctionDefinition, route: RouteDefinition, env: Record<string, string>) {
   const dir = testTempDir(`init-${fn.name}-`);
   cpSync(bundles.get(fn)!, dir, { recursive: true });
-  const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD, dir, join(process.cwd(), 'events', `${route.name}.json`)], {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD, dir, JSON.stringify(committedEvent(route))], {
     env: {
       PATH: process.env.PATH ?? '',
       ...sdkEnvironment(fake.endpoint),
