@@ -85,6 +85,10 @@ describe('RS256 rotation in Secrets Manager', () => {
     event.pathParameters = { keyFile: keyPath(kid).split('/').pop()! };
     return event;
   };
+  type Handlers = Awaited<ReturnType<typeof loadHandlers>>;
+  const tokenRequest = () => apiEvent('/api/jitsi/generate-token', { roomName: 'r', userName: 'N' });
+  /** An ad-hoc token from these handlers: the kid it was signed with. */
+  const mint = async (handlers: Handlers) => decodeJwt(json(await handlers.generateToken(tokenRequest(), lambdaContext())).token).header.kid;
 
   it('publishes a new key before signing with it, and serves each key while a token signed with it may be valid', async () => {
     // One table for every environment below, as in a deployment.
@@ -93,8 +97,6 @@ describe('RS256 rotation in Secrets Manager', () => {
     fake.secrets.set(TEST_SECRET_ARN, rsaSecret('kid-1'));
     fake.currentCreatedAt = now - 30 * 86_400;
     const first = await loadHandlers(shared);
-    const mint = async (handlers: Awaited<ReturnType<typeof loadHandlers>>) =>
-      decodeJwt(json(await handlers.generateToken(apiEvent('/api/jitsi/generate-token', { roomName: 'r', userName: 'N' }), lambdaContext())).token).header.kid;
     expect(await mint(first)).toBe('kid-1');
     expect((await first.jitsiKeys(keysEvent('kid-1'), lambdaContext())).statusCode).toBe(200);
 
@@ -135,13 +137,12 @@ describe('RS256 rotation in Secrets Manager', () => {
     // Rolled back to kid-a (AWSCURRENT moved back): days after kid-b replaced it, kid-a signs again and is served again.
     fake.secrets.set(TEST_SECRET_ARN, first);
     const rolledBack = await loadHandlers(shared);
-    const token = json(await rolledBack.generateToken(apiEvent('/api/jitsi/generate-token', { roomName: 'r', userName: 'N' }), lambdaContext())).token;
-    expect(decodeJwt(token).header.kid).toBe('kid-a');
+    expect(await mint(rolledBack)).toBe('kid-a');
     expect((await rolledBack.jitsiKeys(keysEvent('kid-a'), lambdaContext())).statusCode).toBe(200);
     // The same kid with another key: no token (Prosody would keep the first key it fetched).
     fake.secrets.set(TEST_SECRET_ARN, rsaSecret('kid-a'));
     const reused = await loadHandlers(shared);
-    expect((await reused.generateToken(apiEvent('/api/jitsi/generate-token', { roomName: 'r', userName: 'N' }), lambdaContext())).statusCode).toBe(503);
+    expect((await reused.generateToken(tokenRequest(), lambdaContext())).statusCode).toBe(503);
   });
 
   it('publishes the version the current key replaced when nothing was published yet (a deployment upgraded mid-rotation)', async () => {
@@ -162,7 +163,7 @@ describe('RS256 rotation in Secrets Manager', () => {
       JSON.stringify({ kid: 'small', privateKey: generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) }),
     );
     const handlers = await loadHandlers(env());
-    const event = apiEvent('/api/jitsi/generate-token', { roomName: 'r', userName: 'N' });
+    const event = tokenRequest();
     expect((await handlers.generateToken(event, lambdaContext())).statusCode).toBe(503);
     fake.secrets.set(TEST_SECRET_ARN, JSON.stringify({ privateKey: 'x' }));
     expect((await (await loadHandlers(env())).generateToken(event, lambdaContext())).statusCode).toBe(503);
